@@ -1,0 +1,1 @@
+"""Answer composition: question triage, sentence selection, structure and rendering."""

@@ -1,0 +1,236 @@
+"""Compose a structured answer from source sentences: select, de-duplicate, order, cite. Never invent."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from clinqa.answer.scoring import QueryTerms, coverage, is_meta, jaccard, kind_bonus
+from clinqa.answer.sentences import SourceSentence, split_passage
+from clinqa.answer.triage import QuestionKind
+from clinqa.retrieve.analysis import analyze
+from clinqa.retrieve.retriever import Hit
+from clinqa.types import (
+    AnswerReference,
+    AnswerSection,
+    DocumentSummary,
+    Passage,
+    Reference,
+    Sentence,
+    SentenceSource,
+    SourceDocument,
+)
+
+_CONNECTIVE = re.compile(
+    r"^(?:However|In addition|Also|Furthermore|Moreover|Additionally|Thus|Therefore),\s+"
+)
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_STUDY = re.compile(
+    r"\b(?:trial|study|studies|series|analysis|review|reported|randomi[sz]ed|phase|cohort|retrospective)\b",
+    re.IGNORECASE,
+)
+_OUTCOME = re.compile(r"\b(?:surviv|prognos|outcome|EFS|OS|PFS|mortality|cure|rate)", re.IGNORECASE)
+_TREATMENT = re.compile(
+    r"\b(?:treat|therap|chemotherap|surg|resect|radiat|regimen|dose|administ)", re.IGNORECASE
+)
+_CAUTION = re.compile(r"\b(?:should|must|toxicit|risk|caution|assess|consider|avoid|monitor)", re.IGNORECASE)
+
+SECTION_ORDER: dict[QuestionKind, tuple[str, ...]] = {
+    QuestionKind.TREATMENT: (
+        "Treatment options",
+        "Evidence",
+        "Outcomes and prognosis",
+        "Considerations",
+        "Background",
+    ),
+    QuestionKind.PROGNOSIS: (
+        "Outcomes and prognosis",
+        "Evidence",
+        "Treatment options",
+        "Considerations",
+        "Background",
+    ),
+}
+DEFAULT_ORDER = ("Background", "Treatment options", "Outcomes and prognosis", "Evidence", "Considerations")
+
+
+@dataclass(frozen=True)
+class ComposeLimits:
+    bottom_line: int = 3
+    body: int = 12
+    min_coverage: float = 0.45  # below this the best sentence does not answer the question
+    relative_floor: float = 0.55  # body sentences score at least this share of the best one
+    duplicate_jaccard: float = 0.6
+
+
+@dataclass(frozen=True)
+class Candidate:
+    sentence: SourceSentence
+    terms: frozenset[str]
+    coverage: float
+    score: float
+
+
+def rank_candidates(
+    hits: list[Hit],
+    passages: Mapping[str, Passage],
+    titles: Mapping[str, str],
+    q: QueryTerms,
+    kinds: list[QuestionKind],
+    authority: Callable[[str], float],
+) -> list[Candidate]:
+    """Every sentence of the retrieved passages, scored; best first, ties in source order."""
+    sentences = [
+        (rank, s)
+        for rank, hit in enumerate(hits)
+        if hit.passage_id in passages
+        for s in split_passage(passages[hit.passage_id])
+        if len(s.text.split()) >= 5 and not is_meta(s.text)
+    ]
+    texts = [f"{s.label or ''} {s.text}" for _, s in sentences]
+    contexts = [
+        " ".join([titles.get(s.passage.document_id, ""), *s.passage.section_path]) for _, s in sentences
+    ]
+    term_lists = analyze(texts)
+    context_lists = analyze(contexts)
+    out = []
+    for (rank, s), terms, context in zip(sentences, term_lists, context_lists, strict=True):
+        cov = coverage(q, set(terms), set(context))
+        prior = 1.0 / (1.0 + 0.15 * rank)
+        score = (0.65 * cov + 0.25 * prior + kind_bonus(s.text, kinds)) * authority(s.passage.document_id)
+        out.append(Candidate(s, frozenset(terms), cov, score))
+    out.sort(
+        key=lambda c: (
+            -c.score,
+            c.sentence.passage.document_id,
+            c.sentence.passage.ordinal,
+            c.sentence.position,
+        )
+    )
+    return out
+
+
+def select(candidates: list[Candidate], limits: ComposeLimits) -> tuple[list[Candidate], list[Candidate]]:
+    """Bottom line and body, without near-duplicates."""
+    if not candidates:
+        return [], []
+    best = candidates[0].score
+    chosen: list[Candidate] = []
+    for c in candidates:
+        if c.score < limits.relative_floor * best or len(chosen) >= limits.bottom_line + limits.body:
+            break
+        if any(jaccard(set(c.terms), set(k.terms)) >= limits.duplicate_jaccard for k in chosen):
+            continue
+        chosen.append(c)
+    bottom = [chosen[0]]
+    for c in chosen[1 : limits.bottom_line]:
+        if c.score >= 0.85 * best and c.coverage >= limits.min_coverage:
+            bottom.append(c)
+    body = [c for c in chosen if c not in bottom]
+    return bottom, body
+
+
+def category(s: SourceSentence) -> str:
+    text = f"{s.label or ''} {s.text}"
+    if s.level_of_evidence or _STUDY.search(text):
+        return "Evidence"
+    if _OUTCOME.search(text) or "%" in text:
+        return "Outcomes and prognosis"
+    if _TREATMENT.search(text):
+        return "Treatment options"
+    if _CAUTION.search(text):
+        return "Considerations"
+    return "Background"
+
+
+def sectioned(body: list[Candidate], kinds: list[QuestionKind]) -> list[tuple[str, list[Candidate]]]:
+    order = SECTION_ORDER.get(kinds[0], DEFAULT_ORDER)
+    groups: dict[str, list[Candidate]] = {title: [] for title in order}
+    for c in body:
+        groups[category(c.sentence)].append(c)
+    return [(title, sorted(items, key=_reading_order)) for title, items in groups.items() if items]
+
+
+def _reading_order(c: Candidate) -> tuple[str, int, int]:
+    s = c.sentence
+    return (s.passage.document_id, s.passage.ordinal, s.position)
+
+
+class Citer:
+    """Numbers references in order of first citation across the answer."""
+
+    def __init__(self, references_of: Callable[[str], Mapping[int, Reference]]) -> None:
+        self.references_of = references_of
+        self.numbered: dict[tuple[str, int], AnswerReference] = {}
+
+    def cite(self, document_id: str, numbers: tuple[int, ...]) -> list[int]:
+        refs = self.references_of(document_id)
+        out = []
+        for number in numbers:
+            key = (document_id, number)
+            if key not in self.numbered:
+                ref = refs.get(number)
+                if ref is None:
+                    continue  # the source cites an entry its list lacks; cite nothing rather than guess
+                self.numbered[key] = AnswerReference(
+                    n=len(self.numbered) + 1,
+                    text=ref.text,
+                    pmid=ref.pmid,
+                    source_number=number,
+                    document_id=document_id,
+                    pubmed_url=f"https://pubmed.ncbi.nlm.nih.gov/{ref.pmid}/" if ref.pmid else None,
+                )
+            out.append(self.numbered[key].n)
+        return out
+
+    def references(self) -> list[AnswerReference]:
+        return sorted(self.numbered.values(), key=lambda r: r.n)
+
+
+def to_sentence(c: Candidate, citer: Citer) -> Sentence:
+    s = c.sentence
+    text = trim(s.text)
+    missing = numbers_missing(text, s.passage.text)
+    if missing:  # cannot happen for a trimmed source sentence; refuse rather than show an unsupported figure
+        raise AssertionError(f"figures {missing} not in passage {s.passage.id}")
+    return Sentence(
+        text=text,
+        label=s.label,
+        source=SentenceSource(
+            document_id=s.passage.document_id, section=s.passage.section, passage_id=s.passage.id
+        ),
+        citations=citer.cite(s.passage.document_id, s.citation_numbers),
+        level_of_evidence=s.level_of_evidence,
+    )
+
+
+def trim(text: str) -> str:
+    """Light trimming: drop a leading connective that no longer connects to anything."""
+    trimmed = _CONNECTIVE.sub("", text)
+    return trimmed[:1].upper() + trimmed[1:] if trimmed != text else text
+
+
+def numbers_missing(text: str, source: str) -> list[str]:
+    """Figures in `text` that do not appear in `source`."""
+    present = set(_NUMBER.findall(source))
+    return [n for n in _NUMBER.findall(text) if n not in present]
+
+
+def source_documents(ids: list[str], summaries: Mapping[str, DocumentSummary]) -> list[SourceDocument]:
+    return [
+        SourceDocument(id=d, title=summaries[d].title, url=summaries[d].url, updated=summaries[d].updated)
+        for d in ids
+        if d in summaries
+    ]
+
+
+def build_sections(
+    bottom: list[Candidate], body: list[Candidate], kinds: list[QuestionKind], citer: Citer
+) -> tuple[list[Sentence], list[AnswerSection]]:
+    bottom_line = [to_sentence(c, citer) for c in bottom]
+    sections = [
+        AnswerSection(title=title, sentences=[to_sentence(c, citer) for c in items])
+        for title, items in sectioned(body, kinds)
+    ]
+    return bottom_line, sections

@@ -1,0 +1,69 @@
+"""Sentence scoring: pure functions of query terms, term weights and sentence terms."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from clinqa.answer.triage import QuestionKind
+
+_FIGURE = re.compile(r"\d+(?:\.\d+)?\s*(?:%|percent|years?|months?|weeks?|patients|of \d+)|\bHR\b|95% CI")
+_TREATMENT = re.compile(
+    r"\b(?:treat|therap|chemotherap|surg|resect|radiat|regimen|dose|trial|option|administ|given|receiv)",
+    re.IGNORECASE,
+)
+_META = re.compile(
+    r"(?:for more information|see the .* section|this summary|this section|the following is|"
+    r"information about (?:ongoing )?clinical trials is available|check for u\.s\. clinical trials|"
+    r"^(?:refer to|see) )",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class QueryTerms:
+    weights: dict[str, float]  # stemmed term -> weight x idf (the question's own terms)
+    expansion: dict[str, float]  # stemmed expansion term -> weight x idf
+
+    @property
+    def total(self) -> float:
+        return sum(self.weights.values()) or 1.0
+
+
+def weigh_terms(
+    own: list[str], expansion: list[str], idf: Mapping[str, float], expansion_weight: float
+) -> QueryTerms:
+    weights = {t: idf.get(t, 0.0) for t in dict.fromkeys(own)}
+    extra = {t: expansion_weight * idf.get(t, 0.0) for t in dict.fromkeys(expansion) if t not in weights}
+    return QueryTerms(weights, extra)
+
+
+def coverage(q: QueryTerms, sentence_terms: set[str], context_terms: set[str]) -> float:
+    """Share of the question's weighted terms found in the sentence (context counts half), capped at 1."""
+    got = 0.0
+    for term, weight in q.weights.items():
+        if term in sentence_terms:
+            got += weight
+        elif term in context_terms:
+            got += 0.5 * weight
+    got += sum(w for t, w in q.expansion.items() if t in sentence_terms)
+    return min(1.0, got / q.total)
+
+
+def kind_bonus(text: str, kinds: list[QuestionKind]) -> float:
+    bonus = 0.0
+    if QuestionKind.PROGNOSIS in kinds[:2] and _FIGURE.search(text):
+        bonus += 0.12
+    if QuestionKind.TREATMENT in kinds[:2] and _TREATMENT.search(text):
+        bonus += 0.08
+    return bonus
+
+
+def is_meta(text: str) -> bool:
+    """Navigation and housekeeping sentences that say nothing clinical."""
+    return bool(_META.search(text))
+
+
+def jaccard(a: set[str], b: set[str]) -> float:
+    return len(a & b) / len(a | b) if a and b else 0.0

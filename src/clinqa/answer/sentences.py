@@ -1,0 +1,84 @@
+"""Split passages into sentences that keep the citations the source attached to them."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from clinqa.types import Passage
+
+_BOUNDARY = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9])")
+_NO_BREAK_BEFORE = re.compile(
+    r"(?:\bet al|\be\.g|\bi\.e|\bvs|\bDr|\bNo|\bFig|\bapprox|\bSt|\bMr|\bMs|\bInc|\bU\.S|\bca|\bcf|\b[A-Z])\.$"
+)
+_LEAD_LABEL_WORDS = 8
+
+
+@dataclass(frozen=True)
+class SourceSentence:
+    passage: Passage
+    position: int  # index of the sentence in its passage
+    start: int
+    end: int
+    text: str
+    citation_numbers: tuple[int, ...]  # reference numbers in the source document's own list
+    level_of_evidence: str | None
+    label: str | None  # the bold lead of a list item ("Gemcitabine and docetaxel."), if any
+
+
+def split_passage(passage: Passage) -> list[SourceSentence]:
+    spans = _spans(passage.text)
+    label: str | None = None
+    if passage.kind == "list_item" and len(spans) > 1 and _is_label(passage.text[slice(*spans[0])]):
+        label = passage.text[slice(*spans[0])].rstrip(".:")
+        spans = spans[1:]
+    out = []
+    for position, (start, end) in enumerate(spans):
+        numbers: list[int] = []
+        level = None
+        for c in passage.citations:
+            if start < c.offset <= end or (position == len(spans) - 1 and c.offset > end):
+                numbers.extend(n for n in c.numbers if n not in numbers)
+                level = c.level_of_evidence or level
+        text = passage.text[start:end].strip()
+        out.append(SourceSentence(passage, position, start, end, text, tuple(numbers), level, label))
+    return out
+
+
+def _spans(text: str) -> list[tuple[int, int]]:
+    spans: list[tuple[int, int]] = []
+    start = 0
+    for match in _BOUNDARY.finditer(text):
+        if _NO_BREAK_BEFORE.search(text[max(0, match.start() - 8) : match.start()]):
+            continue
+        end = match.start()
+        while end < len(text) and text[end] in "\"')]":
+            end += 1
+        if text[start:end].strip():
+            spans.append((start, end))
+        start = match.end()
+    if text[start:].strip():
+        spans.append((start, len(text.rstrip())))
+    return spans
+
+
+def _is_label(sentence: str) -> bool:
+    words = sentence.split()
+    return len(words) <= _LEAD_LABEL_WORDS and not any(w.lower() in _VERBS for w in words)
+
+
+_VERBS = {
+    "is",
+    "are",
+    "was",
+    "were",
+    "has",
+    "have",
+    "had",
+    "may",
+    "can",
+    "should",
+    "will",
+    "include",
+    "includes",
+}

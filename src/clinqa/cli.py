@@ -1,0 +1,190 @@
+"""Command line: parse input, call one engine method, render. No clinical logic here."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from clinqa.answer.render import print_answer, to_markdown
+from clinqa.config import DEMO_QUESTION, default_db_path, starter_corpus
+from clinqa.errors import ClinqaError
+from clinqa.types import Answer, IngestReport, answer_json_schema
+
+console = Console()
+errors = Console(stderr=True)
+
+
+class Context:
+    def __init__(self, db: Path) -> None:
+        self.db = db
+        self._engine = None
+
+    def engine(self):  # type: ignore[no-untyped-def]
+        from clinqa.engine import Engine  # imported on use: keeps `clinqa --help` fast
+
+        if self._engine is None:
+            self._engine = Engine(self.db)
+        return self._engine
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--db",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar="CLINQA_DB",
+    default=default_db_path,
+    show_default="$CLINQA_DB or the user data directory",
+    help="Knowledge base file (SQLite).",
+)
+@click.version_option(package_name="clinqa")
+@click.pass_context
+def cli(ctx: click.Context, db: Path) -> None:
+    """clinqa: guideline-backed, cited answers to clinical questions, offline."""
+    ctx.obj = Context(db)
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.pass_obj
+def ingest(obj: Context, paths: tuple[Path, ...]) -> None:
+    """Ingest guideline documents: files or folders (recursive), Markdown, plain text or HTML."""
+    report = _ingest(obj, list(paths))
+    if report.failed:
+        sys.exit(1)
+
+
+def _ingest(obj: Context, paths: list[Path]) -> IngestReport:
+    from clinqa.ingest import discover
+
+    try:
+        total = len(list(discover(paths)))
+    except ClinqaError:
+        total = None
+    columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
+    with Progress(*columns, console=errors, transient=True) as bar:
+        task = bar.add_task("Ingesting", total=total)
+        report = obj.engine().ingest(paths, progress=lambda _p: bar.advance(task))
+    _print_report(report)
+    return report
+
+
+def _print_report(report: IngestReport) -> None:
+    for failure in report.failed:
+        errors.print(f"[red]failed[/red] {failure.path}: {failure.reason}", highlight=False)
+    table = Table(show_header=False, box=None)
+    for label, value in (
+        (
+            "documents",
+            f"{report.documents} ({report.documents_added} added, {report.documents_updated} updated, "
+            f"{report.documents_unchanged} unchanged)",
+        ),
+        ("passages", report.passages),
+        ("references", report.references),
+        ("skipped", report.documents_unchanged),
+        ("failed", len(report.failed)),
+        ("time", f"{report.seconds:.1f} s"),
+    ):
+        table.add_row(label, str(value))
+    errors.print(table)
+
+
+@cli.command()
+@click.argument("question")
+@click.option("--json", "as_json", is_flag=True, help="Print the answer as JSON (same as --format json).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["terminal", "markdown", "json"]),
+    default="terminal",
+    show_default=True,
+)
+@click.pass_obj
+def ask(obj: Context, question: str, as_json: bool, fmt: str) -> None:
+    """Answer a clinical question from the ingested sources."""
+    if not question.strip():
+        raise click.BadParameter("the question is empty", param_hint="QUESTION")
+    _show(obj.engine().ask(question), "json" if as_json else fmt)
+
+
+def _show(answer: Answer, fmt: str) -> None:
+    if fmt == "json":
+        click.echo(answer.model_dump_json(indent=2))
+    elif fmt == "markdown":
+        click.echo(to_markdown(answer))
+    else:
+        print_answer(answer, console)
+
+
+@cli.command()
+@click.option("--question", default=DEMO_QUESTION, show_default=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["terminal", "markdown", "json"]),
+    default="terminal",
+    show_default=True,
+)
+@click.pass_obj
+def demo(obj: Context, question: str, fmt: str) -> None:
+    """Ingest the bundled starter corpus (recurrent osteosarcoma) and answer a question from it."""
+    report = _ingest(obj, [starter_corpus()])
+    if report.failed:
+        sys.exit(1)
+    _show(obj.engine().ask(question), fmt)
+
+
+@cli.command()
+@click.pass_obj
+def documents(obj: Context) -> None:
+    """List the ingested documents."""
+    table = Table("id", "title", "audience", "updated", "passages", "references")
+    for d in obj.engine().documents():
+        table.add_row(
+            d.id, d.title, d.audience or "", str(d.updated or ""), str(d.passages), str(d.references)
+        )
+    console.print(table)
+
+
+@cli.command()
+@click.argument("document_id", required=False)
+@click.pass_obj
+def changes(obj: Context, document_id: str | None) -> None:
+    """Show the recorded changes of documents between ingests."""
+    table = Table("when", "document", "change", "passages added", "passages removed")
+    for c in obj.engine().changes(document_id):
+        table.add_row(
+            c.at.isoformat(),
+            c.document_id,
+            c.kind.value,
+            str(len(c.passages_added)),
+            str(len(c.passages_removed)),
+        )
+    console.print(table)
+
+
+@cli.command()
+def schema() -> None:
+    """Print the JSON Schema of `ask --json` output."""
+    click.echo(json.dumps(answer_json_schema(), indent=2))
+
+
+def main() -> None:
+    try:
+        cli.main(standalone_mode=False)
+    except click.exceptions.Abort:
+        errors.print("aborted")
+        sys.exit(130)
+    except click.ClickException as ex:
+        ex.show()
+        sys.exit(ex.exit_code)
+    except ClinqaError as ex:
+        errors.print(f"[red]error:[/red] {ex}", highlight=False)
+        sys.exit(2)
+    except SystemExit:
+        raise

@@ -1,0 +1,26 @@
+"""Named errors. They are translated to exit codes and messages only at the edges (CLI, web)."""
+
+
+class ClinqaError(Exception):
+    """Base class of every error clinqa raises on purpose."""
+
+
+class IngestError(ClinqaError):
+    """A file could not be read or parsed; the message names the file and the reason."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        super().__init__(f"{path}: {reason}")
+        self.path = path
+        self.reason = reason
+
+
+class NotFound(ClinqaError):
+    """A document, passage or other record does not exist."""
+
+
+class StoreError(ClinqaError):
+    """The knowledge base cannot be opened or is not a clinqa database."""
+
+
+class ModelUnavailable(ClinqaError):
+    """The embedding model's files are not installed."""

@@ -1,0 +1,1 @@
+"""Retrieval: analysis, expansion, indexes and hybrid search."""

@@ -1,0 +1,70 @@
+"""Text analysis shared by indexing and querying, so that both see the same terms."""
+
+from __future__ import annotations
+
+from functools import cache
+
+import bm25s
+import Stemmer
+
+
+@cache
+def _stemmer() -> Stemmer.Stemmer:
+    return Stemmer.Stemmer("english")
+
+
+def analyze(texts: list[str]) -> list[list[str]]:
+    """Lower-cased, stop-worded, Snowball-stemmed terms of each text."""
+    if not texts:
+        return []
+    return bm25s.tokenize(  # type: ignore[no-any-return]
+        texts, stopwords="en", stemmer=_stemmer(), return_ids=False, show_progress=False
+    )
+
+
+# Words that shape a question but name nothing to look for.
+QUESTION_WORDS = frozenset(
+    [
+        "what",
+        "whats",
+        "which",
+        "who",
+        "whom",
+        "whose",
+        "how",
+        "when",
+        "where",
+        "why",
+        "next",
+        "best",
+        "good",
+        "should",
+        "would",
+        "could",
+        "can",
+        "do",
+        "does",
+        "did",
+        "is",
+        "are",
+        "was",
+        "were",
+        "will",
+        "tell",
+        "know",
+        "explain",
+        "describe",
+        "anyon",
+        "someon",
+        "pleas",
+    ]
+)
+
+
+def query_terms(question: str) -> list[str]:
+    """The terms of a question worth searching for."""
+    return [t for t in analyze([question])[0] if t not in QUESTION_WORDS]
+
+
+def stem(word: str) -> str:
+    return str(_stemmer().stemWord(word.lower()))

@@ -1,0 +1,46 @@
+"""Medical query expansion: abbreviations, shorthand and drug names, each expansion with its origin."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from clinqa.retrieve.vocabulary import Vocabulary
+
+_TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-/+']*")
+
+
+@dataclass(frozen=True)
+class Expansion:
+    term: str  # what the query said
+    adds: str  # what retrieval also looks for
+    origin: str  # "abbreviation", "shorthand", "drug"
+
+
+def expand_query(query: str, vocabulary: Vocabulary) -> list[Expansion]:
+    """Expansions for the tokens and phrases of a query, in query order, without duplicates."""
+    found: list[Expansion] = []
+    for token in _TOKEN.findall(query):
+        found.extend(_expand_token(token.strip("'"), vocabulary))
+    lowered = f" {query.lower()} "
+    for short, long_form in vocabulary.abbreviations.items():
+        if len(long_form) > 6 and f" {long_form} " in lowered:
+            found.append(Expansion(long_form, short, "abbreviation"))
+    unique: dict[tuple[str, str], Expansion] = {}
+    for e in found:
+        unique.setdefault((e.term.lower(), e.adds.lower()), e)
+    return list(unique.values())
+
+
+def _expand_token(token: str, vocabulary: Vocabulary) -> list[Expansion]:
+    lower = token.lower()
+    out = [Expansion(token, adds, "shorthand") for adds in vocabulary.shorthand.get(lower, [])]
+    if not out and token in vocabulary.abbreviations and any(c.isupper() for c in token):
+        out.append(Expansion(token, vocabulary.abbreviations[token], "abbreviation"))
+    generic = vocabulary.drugs.get(lower)
+    if generic and generic != lower:
+        out.append(Expansion(token, generic, "drug"))
+    if not out and "/" in token:
+        for part in token.split("/"):
+            out.extend(_expand_token(part, vocabulary))
+    return out

@@ -1,0 +1,160 @@
+"""The derived search index: BM25 terms, passage vectors and the expansion vocabulary.
+
+It is rebuilt from the store after an ingest and saved beside the database as plain files (bm25s arrays,
+`vectors.npy`, JSON), written to a temporary folder and swapped in whole. `meta.json` records the store
+generation it reflects, so a stale index is detected and rebuilt rather than trusted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import tempfile
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import bm25s
+import numpy as np
+
+from clinqa.retrieve.analysis import analyze
+from clinqa.retrieve.vocabulary import Vocabulary, build_vocabulary
+from clinqa.store import Store
+from clinqa.types import Passage
+
+EncodeFn = Callable[[list[str]], np.ndarray]
+FORMAT_VERSION = 1
+BM25_K1, BM25_B = 0.9, 0.4
+
+
+def embedding_text(passage: Passage) -> str:
+    """What the dense model reads for a passage: its nearest heading, then its text."""
+    heading = passage.section_path[-1] if passage.section_path else ""
+    return f"{heading}: {passage.text}" if heading else passage.text
+
+
+def embedding_key(passage: Passage) -> str:
+    return hashlib.sha1(embedding_text(passage).encode("utf-8")).hexdigest()
+
+
+def lexical_text(passage: Passage, title: str) -> str:
+    """What BM25 reads for a passage: document title and section path give context to short passages."""
+    return " ".join([title, *passage.section_path, passage.text])
+
+
+@dataclass
+class SearchIndex:
+    generation: int
+    model: str
+    passage_ids: list[str]
+    document_ids: list[str]
+    passage_document: np.ndarray  # int32: position in document_ids, per passage
+    bm25: bm25s.BM25
+    vectors: np.ndarray  # float32 (passages x dims), L2-normalised
+    vocabulary: Vocabulary
+
+    @property
+    def size(self) -> int:
+        return len(self.passage_ids)
+
+
+def build_index(
+    store: Store, model: str, vectors_for: Callable[[list[Passage]], np.ndarray], generation: int
+) -> SearchIndex:
+    titles = {d.id: d.title for d in store.documents()}
+    passages = list(store.iter_passages())
+    document_ids = sorted(titles)
+    position = {d: i for i, d in enumerate(document_ids)}
+    terms = analyze([lexical_text(p, titles[p.document_id]) for p in passages])
+    bm25 = bm25s.BM25(k1=BM25_K1, b=BM25_B)
+    if passages:
+        bm25.index(terms, show_progress=False)
+    vocabulary = build_vocabulary((p.text for p in passages), corpus_terms=_plain_terms(passages))
+    return SearchIndex(
+        generation=generation,
+        model=model,
+        passage_ids=[p.id for p in passages],
+        document_ids=document_ids,
+        passage_document=np.array([position[p.document_id] for p in passages], dtype=np.int32),
+        bm25=bm25,
+        vectors=vectors_for(passages),
+        vocabulary=vocabulary,
+    )
+
+
+class VectorSource:
+    """Looks up stored passage vectors and computes any that are missing."""
+
+    def __init__(self, store: Store, model: str, encode: EncodeFn) -> None:
+        self.store, self.model, self.encode = store, model, encode
+
+    def __call__(self, passages: list[Passage]) -> np.ndarray:
+        keys = [embedding_key(p) for p in passages]
+        stored = self.store.embeddings(self.model, keys)
+        missing = [i for i, k in enumerate(keys) if k not in stored]
+        fresh = self.encode([embedding_text(passages[i]) for i in missing]) if missing else None
+        rows = [np.frombuffer(stored[k], dtype=np.float16) if k in stored else None for k in keys]
+        if fresh is not None:
+            for j, i in enumerate(missing):
+                rows[i] = fresh[j].astype(np.float16)
+        if not rows:
+            return np.zeros((0, 0), dtype=np.float32)
+        return np.vstack(rows).astype(np.float32)  # type: ignore[arg-type]
+
+
+def _plain_terms(passages: Iterable[Passage]) -> set[str]:
+    words: set[str] = set()
+    for p in passages:
+        words.update(w.strip(".,;:()[]").lower() for w in p.text.split())
+    return words
+
+
+def save_index(index: SearchIndex, directory: Path) -> None:
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".index-", dir=directory.parent))
+    try:
+        index.bm25.save(str(staging / "bm25"), show_progress=False)
+        np.save(staging / "vectors.npy", index.vectors.astype(np.float16), allow_pickle=False)
+        np.save(staging / "passage_document.npy", index.passage_document, allow_pickle=False)
+        _write_json(
+            staging / "passages.json", {"passage_ids": index.passage_ids, "documents": index.document_ids}
+        )
+        _write_json(staging / "vocabulary.json", index.vocabulary.to_json())
+        _write_json(
+            staging / "meta.json",
+            {"format": FORMAT_VERSION, "generation": index.generation, "model": index.model},
+        )
+        old = directory.with_name(directory.name + ".old")
+        if directory.exists():
+            directory.rename(old)
+        staging.rename(directory)
+        shutil.rmtree(old, ignore_errors=True)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def load_index(directory: Path, generation: int, model: str) -> SearchIndex | None:
+    """The saved index if it reflects this store generation and model, else None."""
+    try:
+        meta = json.loads((directory / "meta.json").read_text())
+    except (OSError, ValueError):
+        return None
+    if meta != {"format": FORMAT_VERSION, "generation": generation, "model": model}:
+        return None
+    listing = json.loads((directory / "passages.json").read_text())
+    vectors = np.load(directory / "vectors.npy", allow_pickle=False).astype(np.float32)
+    return SearchIndex(
+        generation=generation,
+        model=model,
+        passage_ids=listing["passage_ids"],
+        document_ids=listing["documents"],
+        passage_document=np.load(directory / "passage_document.npy", allow_pickle=False),
+        bm25=bm25s.BM25.load(str(directory / "bm25"), mmap=True, show_progress=False, verbosity=0),
+        vectors=vectors,
+        vocabulary=Vocabulary.from_json(json.loads((directory / "vocabulary.json").read_text())),
+    )
+
+
+def _write_json(path: Path, data: object) -> None:
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")

@@ -1,0 +1,149 @@
+"""Medical vocabulary for query expansion, built when the index is built.
+
+Three well-founded sources, each said in `Vocabulary.sources`:
+- abbreviations the ingested documents define themselves ("event-free survival (EFS)"), found with the
+  Schwartz-Hearst algorithm;
+- brand, generic and variant drug names from the dictionary bundled in `drug-named-entity-recognition`
+  (MeSH, DrugBank, MedlinePlus), kept for drugs the corpus mentions;
+- clinqa's own list of clinical shorthand (`clinqa/data/clinical_shorthand.tsv`).
+"""
+
+from __future__ import annotations
+
+import bz2
+import importlib.util
+import pickle
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from pathlib import Path
+
+_PAREN = re.compile(r"\(([A-Za-z0-9][A-Za-z0-9\-/ ]{0,10}[A-Za-z0-9])\)")
+_WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-']*")
+
+
+@dataclass
+class Vocabulary:
+    abbreviations: dict[str, str] = field(default_factory=dict)  # short form -> long form
+    drugs: dict[str, str] = field(default_factory=dict)  # lower-case variant -> generic name
+    shorthand: dict[str, list[str]] = field(default_factory=dict)  # lower-case shorthand -> expansions
+    sources: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, object]:
+        return {"abbreviations": self.abbreviations, "drugs": self.drugs, "sources": self.sources}
+
+    @classmethod
+    def from_json(cls, data: dict[str, object]) -> Vocabulary:
+        return cls(
+            abbreviations=dict(data["abbreviations"]),  # type: ignore[call-overload]
+            drugs=dict(data["drugs"]),  # type: ignore[call-overload]
+            shorthand=clinical_shorthand(),
+            sources=list(data["sources"]),  # type: ignore[call-overload]
+        )
+
+
+def build_vocabulary(texts: Iterable[str], corpus_terms: set[str]) -> Vocabulary:
+    """Mine abbreviations from the passages and keep the drug names whose generic name the corpus uses."""
+    abbreviations = mine_abbreviations(texts)
+    drugs = {v: g for v, g in drug_dictionary().items() if g in corpus_terms and v != g}
+    return Vocabulary(
+        abbreviations=abbreviations,
+        drugs=drugs,
+        shorthand=clinical_shorthand(),
+        sources=[
+            f"{len(abbreviations)} abbreviations defined in the ingested documents (Schwartz-Hearst)",
+            f"{len(drugs)} drug name variants from drug-named-entity-recognition (MeSH, DrugBank, MedlinePlus)",
+            "clinqa clinical shorthand list",
+        ],
+    )
+
+
+def mine_abbreviations(texts: Iterable[str], min_count: int = 1) -> dict[str, str]:
+    counts: dict[str, Counter[str]] = defaultdict(Counter)
+    for text in texts:
+        for match in _PAREN.finditer(text):
+            short = match.group(1).strip()
+            if not _looks_like_short_form(short):
+                continue
+            long_form = best_long_form(short, text[: match.start()])
+            if long_form:
+                counts[short][long_form.lower()] += 1
+    return {
+        short: forms.most_common(1)[0][0]
+        for short, forms in sorted(counts.items())
+        if forms.most_common(1)[0][1] >= min_count
+    }
+
+
+def _looks_like_short_form(short: str) -> bool:
+    return (
+        2 <= len(short) <= 10
+        and any(c.isupper() for c in short)
+        and short[0].isalnum()
+        and len(short.split()) <= 2
+    )
+
+
+def best_long_form(short: str, preceding: str) -> str | None:
+    """Schwartz & Hearst (2003): the shortest run of preceding words whose letters cover the short form."""
+    words = _WORD.findall(preceding)[-min(len(short) + 5, len(short) * 2) :]
+    if not words:
+        return None
+    candidate = " ".join(words)
+    s_index, l_index = len(short) - 1, len(candidate) - 1
+    while s_index >= 0:
+        char = short[s_index].lower()
+        if not char.isalnum():
+            s_index -= 1
+            continue
+        while l_index >= 0 and (
+            candidate[l_index].lower() != char
+            or (s_index == 0 and l_index > 0 and candidate[l_index - 1].isalnum())
+        ):
+            l_index -= 1
+        if l_index < 0:
+            return None
+        l_index -= 1
+        s_index -= 1
+    start = candidate.rfind(" ", 0, l_index + 1) + 1
+    long_form = candidate[start:]
+    if long_form.lower().startswith(short.lower()) or len(long_form) <= len(short):
+        return None
+    return long_form
+
+
+def _package_dir(package: str) -> Path | None:
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+def drug_dictionary() -> dict[str, str]:
+    """Lower-case drug name variant -> lower-case generic name, from drug-named-entity-recognition's data."""
+    folder = _package_dir("drug_named_entity_recognition")
+    if folder is None:
+        return {}
+    with bz2.open(folder / "drug_ner_dictionary.pkl.bz2", "rb") as f:
+        data = pickle.load(f)  # the package's own bundled data file
+    variants: dict[str, list[str]] = data["drug_variant_to_canonical"]
+    return {
+        variant.lower(): canonicals[0].lower()
+        for variant, canonicals in variants.items()
+        if canonicals and len(variant) > 3
+    }
+
+
+@cache
+def clinical_shorthand() -> dict[str, list[str]]:
+    text = resources.files("clinqa.data").joinpath("clinical_shorthand.tsv").read_text(encoding="utf-8")
+    table: dict[str, list[str]] = {}
+    for line in text.splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        short, expansions = line.split("\t", 1)
+        table[short.strip().lower()] = [e.strip() for e in expansions.split("|")]
+    return table

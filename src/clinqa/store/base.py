@@ -1,0 +1,46 @@
+"""The storage protocol every backend implements."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Protocol
+
+from clinqa.types import Document, DocumentChange, DocumentSummary, Passage, Reference
+
+
+class Store(Protocol):
+    def close(self) -> None: ...
+
+    def generation(self) -> int:
+        """A counter bumped by every change of the corpus; derived indexes record the one they reflect."""
+        ...
+
+    def document_hash(self, document_id: str) -> str | None: ...
+
+    def source_hashes(self) -> dict[str, str]:
+        """Source path -> content hash of every stored document: lets re-ingest skip unchanged files unparsed."""
+        ...
+
+    def put_document(self, document: Document, vectors: Mapping[str, bytes], model: str) -> DocumentChange:
+        """Insert or atomically replace a document (with its passages' new vectors) and record the change."""
+        ...
+
+    def get_document(self, document_id: str) -> Document: ...
+
+    def documents(self) -> list[DocumentSummary]: ...
+
+    def passages(self, passage_ids: Iterable[str]) -> dict[str, Passage]: ...
+
+    def references(self, document_id: str) -> dict[int, Reference]: ...
+
+    def iter_passages(self) -> Iterator[Passage]:
+        """Every passage, in a stable order (document id, ordinal)."""
+        ...
+
+    def embeddings(self, model: str, text_hashes: Iterable[str]) -> dict[str, bytes]: ...
+
+    def changes(self, document_id: str | None = None) -> list[DocumentChange]: ...
+
+    def get_artifact(self, name: str) -> tuple[int, bytes] | None: ...
+
+    def put_artifact(self, name: str, generation: int, data: bytes) -> None: ...

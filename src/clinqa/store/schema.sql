@@ -1,0 +1,67 @@
+-- clinqa knowledge base, SQLite flavour. One transaction per document keeps every document whole.
+CREATE TABLE IF NOT EXISTS meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS documents (
+    id           TEXT PRIMARY KEY,
+    title        TEXT NOT NULL,
+    url          TEXT,
+    audience     TEXT,
+    updated      TEXT,
+    source_path  TEXT NOT NULL,
+    format       TEXT NOT NULL,
+    content_hash TEXT NOT NULL,
+    sections     TEXT NOT NULL,      -- JSON list of {title, level, path}
+    ingested_at  TEXT NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS passages (
+    id           TEXT PRIMARY KEY,
+    document_id  TEXT NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+    ordinal      INTEGER NOT NULL,
+    section_path TEXT NOT NULL,      -- JSON list of headings
+    kind         TEXT NOT NULL,
+    text         TEXT NOT NULL,
+    citations    TEXT NOT NULL,      -- JSON list of {offset, numbers, level_of_evidence}
+    text_hash    TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS passages_by_document ON passages(document_id, ordinal);
+
+CREATE TABLE IF NOT EXISTS doc_references (
+    document_id TEXT NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+    number      INTEGER NOT NULL,
+    text        TEXT NOT NULL,
+    pmid        TEXT,
+    PRIMARY KEY (document_id, number)
+);
+CREATE INDEX IF NOT EXISTS references_by_pmid ON doc_references(pmid);
+
+-- Embeddings are keyed by passage text, so an unchanged passage is never embedded twice.
+CREATE TABLE IF NOT EXISTS embeddings (
+    text_hash TEXT NOT NULL,
+    model     TEXT NOT NULL,
+    vector    BLOB NOT NULL,
+    PRIMARY KEY (text_hash, model)
+);
+
+-- Append-only record of document changes (later: flags articles whose sources changed).
+CREATE TABLE IF NOT EXISTS document_changes (
+    id               INTEGER PRIMARY KEY AUTOINCREMENT,
+    document_id      TEXT NOT NULL,
+    kind             TEXT NOT NULL,
+    at               TEXT NOT NULL,
+    old_hash         TEXT,
+    new_hash         TEXT NOT NULL,
+    passages_added   TEXT NOT NULL,
+    passages_removed TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS changes_by_document ON document_changes(document_id, id);
+
+-- Derived search indexes, rebuilt from the tables above; `generation` says which corpus state they reflect.
+CREATE TABLE IF NOT EXISTS index_artifacts (
+    name       TEXT PRIMARY KEY,
+    generation INTEGER NOT NULL,
+    data       BLOB NOT NULL
+);

@@ -1,0 +1,283 @@
+"""SQLite backend: one file, WAL journal, one transaction per document."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator, Mapping
+from importlib import resources
+from pathlib import Path
+
+from clinqa.errors import NotFound, StoreError
+from clinqa.types import (
+    ChangeKind,
+    Citation,
+    Document,
+    DocumentChange,
+    DocumentSummary,
+    Passage,
+    Reference,
+    Section,
+)
+
+SCHEMA_VERSION = "1"
+
+
+def open_store(path: Path | str) -> SQLiteStore:
+    return SQLiteStore(path)
+
+
+class SQLiteStore:
+    def __init__(self, path: Path | str) -> None:
+        self.path = str(path)
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA foreign_keys=ON")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            self._migrate()
+        except sqlite3.DatabaseError as ex:
+            raise StoreError(f"{self.path}: not a clinqa knowledge base ({ex})") from ex
+
+    def _migrate(self) -> None:
+        schema = resources.files("clinqa.store").joinpath("schema.sql").read_text(encoding="utf-8")
+        self.db.executescript(schema)
+        row = self.db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+        if row is None:
+            self.db.execute(
+                "INSERT INTO meta VALUES ('schema_version', ?), ('generation', '0')", (SCHEMA_VERSION,)
+            )
+        elif row[0] != SCHEMA_VERSION:
+            raise StoreError(f"{self.path}: schema version {row[0]}, this clinqa expects {SCHEMA_VERSION}")
+
+    def close(self) -> None:
+        self.db.close()
+
+    def generation(self) -> int:
+        return int(self.db.execute("SELECT value FROM meta WHERE key='generation'").fetchone()[0])
+
+    def document_hash(self, document_id: str) -> str | None:
+        row = self.db.execute("SELECT content_hash FROM documents WHERE id=?", (document_id,)).fetchone()
+        return row[0] if row else None
+
+    def source_hashes(self) -> dict[str, str]:
+        return dict(self.db.execute("SELECT source_path, content_hash FROM documents"))
+
+    def put_document(self, document: Document, vectors: Mapping[str, bytes], model: str) -> DocumentChange:
+        now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+        with _transaction(self.db):
+            old = self.db.execute("SELECT content_hash FROM documents WHERE id=?", (document.id,)).fetchone()
+            old_ids = {
+                r[0] for r in self.db.execute("SELECT id FROM passages WHERE document_id=?", (document.id,))
+            }
+            self.db.execute("DELETE FROM documents WHERE id=?", (document.id,))
+            self._insert_document(document, now)
+            self.db.executemany(
+                "INSERT OR IGNORE INTO embeddings VALUES (?, ?, ?)",
+                ((h, model, v) for h, v in vectors.items()),
+            )
+            new_ids = {p.id for p in document.passages}
+            change = DocumentChange(
+                document_id=document.id,
+                kind=ChangeKind.UPDATED if old else ChangeKind.ADDED,
+                at=now,
+                old_hash=old[0] if old else None,
+                new_hash=document.content_hash,
+                passages_added=tuple(sorted(new_ids - old_ids)),
+                passages_removed=tuple(sorted(old_ids - new_ids)),
+            )
+            self.db.execute(
+                "INSERT INTO document_changes (document_id, kind, at, old_hash, new_hash, passages_added,"
+                " passages_removed) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    change.document_id,
+                    change.kind.value,
+                    change.at.isoformat(),
+                    change.old_hash,
+                    change.new_hash,
+                    json.dumps(change.passages_added),
+                    json.dumps(change.passages_removed),
+                ),
+            )
+            self.db.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key='generation'")
+        return change
+
+    def _insert_document(self, d: Document, now: dt.datetime) -> None:
+        sections = json.dumps([s.model_dump(mode="json") for s in d.sections])
+        self.db.execute(
+            "INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                d.id,
+                d.title,
+                d.url,
+                d.audience,
+                d.updated.isoformat() if d.updated else None,
+                d.source_path,
+                d.format,
+                d.content_hash,
+                sections,
+                now.isoformat(),
+            ),
+        )
+        self.db.executemany(
+            "INSERT INTO passages VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                (
+                    p.id,
+                    d.id,
+                    p.ordinal,
+                    json.dumps(p.section_path),
+                    p.kind,
+                    p.text,
+                    json.dumps([c.model_dump(mode="json") for c in p.citations]),
+                    p.text_hash,
+                )
+                for p in d.passages
+            ),
+        )
+        self.db.executemany(
+            "INSERT INTO doc_references VALUES (?, ?, ?, ?)",
+            ((d.id, r.number, r.text, r.pmid) for r in d.references),
+        )
+
+    def get_document(self, document_id: str) -> Document:
+        row = self.db.execute(
+            "SELECT id, title, url, audience, updated, source_path, format, content_hash, sections"
+            " FROM documents WHERE id=?",
+            (document_id,),
+        ).fetchone()
+        if row is None:
+            raise NotFound(f"no document with id {document_id!r}")
+        passages = [
+            _passage(r)
+            for r in self.db.execute(
+                f"{_PASSAGE_SELECT} WHERE document_id=? ORDER BY ordinal", (document_id,)
+            )
+        ]
+        return Document(
+            id=row[0],
+            title=row[1],
+            url=row[2],
+            audience=row[3],
+            updated=_date(row[4]),
+            source_path=row[5],
+            format=row[6],
+            content_hash=row[7],
+            sections=tuple(Section(**s) for s in json.loads(row[8])),
+            passages=tuple(passages),
+            references=tuple(self.references(document_id).values()),
+        )
+
+    def documents(self) -> list[DocumentSummary]:
+        rows = self.db.execute(
+            "SELECT d.id, d.title, d.url, d.audience, d.updated,"
+            " (SELECT COUNT(*) FROM passages p WHERE p.document_id = d.id),"
+            " (SELECT COUNT(*) FROM doc_references r WHERE r.document_id = d.id)"
+            " FROM documents d ORDER BY d.id"
+        )
+        return [
+            DocumentSummary(
+                id=r[0],
+                title=r[1],
+                url=r[2],
+                audience=r[3],
+                updated=_date(r[4]),
+                passages=r[5],
+                references=r[6],
+            )
+            for r in rows
+        ]
+
+    def passages(self, passage_ids: Iterable[str]) -> dict[str, Passage]:
+        ids = list(dict.fromkeys(passage_ids))
+        found: dict[str, Passage] = {}
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            for r in self.db.execute(f"{_PASSAGE_SELECT} WHERE id IN ({marks})", chunk):
+                found[r[0]] = _passage(r)
+        return found
+
+    def references(self, document_id: str) -> dict[int, Reference]:
+        rows = self.db.execute(
+            "SELECT number, text, pmid FROM doc_references WHERE document_id=? ORDER BY number",
+            (document_id,),
+        )
+        return {r[0]: Reference(number=r[0], text=r[1], pmid=r[2]) for r in rows}
+
+    def iter_passages(self) -> Iterator[Passage]:
+        yield from (_passage(r) for r in self.db.execute(f"{_PASSAGE_SELECT} ORDER BY document_id, ordinal"))
+
+    def embeddings(self, model: str, text_hashes: Iterable[str]) -> dict[str, bytes]:
+        hashes = list(dict.fromkeys(text_hashes))
+        found: dict[str, bytes] = {}
+        for start in range(0, len(hashes), 500):
+            chunk = hashes[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = self.db.execute(
+                f"SELECT text_hash, vector FROM embeddings WHERE model=? AND text_hash IN ({marks})",
+                [model, *chunk],
+            )
+            found.update((r[0], r[1]) for r in rows)
+        return found
+
+    def changes(self, document_id: str | None = None) -> list[DocumentChange]:
+        sql = "SELECT document_id, kind, at, old_hash, new_hash, passages_added, passages_removed FROM document_changes"
+        args: tuple[str, ...] = ()
+        if document_id is not None:
+            sql += " WHERE document_id=?"
+            args = (document_id,)
+        return [
+            DocumentChange(
+                document_id=r[0],
+                kind=ChangeKind(r[1]),
+                at=dt.datetime.fromisoformat(r[2]),
+                old_hash=r[3],
+                new_hash=r[4],
+                passages_added=tuple(json.loads(r[5])),
+                passages_removed=tuple(json.loads(r[6])),
+            )
+            for r in self.db.execute(sql + " ORDER BY id", args)
+        ]
+
+    def get_artifact(self, name: str) -> tuple[int, bytes] | None:
+        row = self.db.execute("SELECT generation, data FROM index_artifacts WHERE name=?", (name,)).fetchone()
+        return (row[0], row[1]) if row else None
+
+    def put_artifact(self, name: str, generation: int, data: bytes) -> None:
+        self.db.execute("INSERT OR REPLACE INTO index_artifacts VALUES (?, ?, ?)", (name, generation, data))
+
+
+_PASSAGE_SELECT = "SELECT id, document_id, ordinal, section_path, kind, text, citations FROM passages"
+
+
+def _passage(r: tuple) -> Passage:  # type: ignore[type-arg]
+    return Passage(
+        id=r[0],
+        document_id=r[1],
+        ordinal=r[2],
+        section_path=tuple(json.loads(r[3])),
+        kind=r[4],
+        text=r[5],
+        citations=tuple(Citation(**c) for c in json.loads(r[6])),
+    )
+
+
+def _date(value: str | None) -> dt.date | None:
+    return dt.date.fromisoformat(value) if value else None
+
+
+class _transaction:
+    """BEGIN IMMEDIATE ... COMMIT, rolled back on any error: a document is stored whole or not at all."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+
+    def __enter__(self) -> None:
+        self.db.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        self.db.execute("ROLLBACK" if exc_type else "COMMIT")

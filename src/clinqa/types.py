@@ -1,0 +1,199 @@
+"""Domain types: what is ingested (documents, passages, references) and what is answered.
+
+The JSON answer contract is generated from `Answer` (see `answer_json_schema`), never written by hand twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Audience = Literal["health_professional", "patient"]
+
+
+class Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+# --- ingested material -------------------------------------------------------------------------------------
+
+
+class Reference(Frozen):
+    """One entry of a document's numbered reference list."""
+
+    number: int = Field(description="The entry's own number in the document's reference list")
+    text: str
+    pmid: str | None = None
+
+
+class Citation(Frozen):
+    """A citation marker inside a passage: the reference numbers it names and where it sits."""
+
+    offset: int = Field(description="Character offset in the passage text right after which the marker stood")
+    numbers: tuple[int, ...]
+    level_of_evidence: str | None = None
+
+
+class Passage(Frozen):
+    """A paragraph or list item, the unit of retrieval and of traceability."""
+
+    id: str
+    document_id: str
+    ordinal: int
+    section_path: tuple[str, ...]
+    kind: Literal["paragraph", "list_item"]
+    text: str = Field(description="Plain text, citation markers removed")
+    citations: tuple[Citation, ...] = ()
+
+    @property
+    def section(self) -> str:
+        return " > ".join(self.section_path)
+
+    @property
+    def text_hash(self) -> str:
+        """Content key of the text: equal texts share one embedding."""
+        return hashlib.sha1(self.text.encode("utf-8")).hexdigest()
+
+
+class Section(Frozen):
+    """A heading in the document's section tree."""
+
+    title: str
+    level: int
+    path: tuple[str, ...]
+
+
+class Document(Frozen):
+    """A parsed source document, ready to be stored."""
+
+    id: str
+    title: str
+    url: str | None = None
+    audience: Audience | None = None
+    updated: dt.date | None = None
+    source_path: str
+    format: Literal["pdq-markdown", "plain-text", "html"]
+    content_hash: str
+    sections: tuple[Section, ...]
+    passages: tuple[Passage, ...]
+    references: tuple[Reference, ...]
+
+    def reference(self, number: int) -> Reference | None:
+        return next((r for r in self.references if r.number == number), None)
+
+
+class DocumentSummary(Frozen):
+    id: str
+    title: str
+    url: str | None
+    audience: Audience | None
+    updated: dt.date | None
+    passages: int
+    references: int
+
+
+class ChangeKind(StrEnum):
+    ADDED = "added"
+    UPDATED = "updated"
+
+
+class DocumentChange(Frozen):
+    """A recorded change of a document's content between two ingests."""
+
+    document_id: str
+    kind: ChangeKind
+    at: dt.datetime
+    old_hash: str | None
+    new_hash: str
+    passages_added: tuple[str, ...]
+    passages_removed: tuple[str, ...]
+
+
+class IngestFailure(Frozen):
+    path: str
+    reason: str
+
+
+class IngestReport(BaseModel):
+    documents_added: int = 0
+    documents_updated: int = 0
+    documents_unchanged: int = 0
+    passages: int = 0
+    references: int = 0
+    failed: list[IngestFailure] = []
+    seconds: float = 0.0
+
+    @property
+    def documents(self) -> int:
+        return self.documents_added + self.documents_updated + self.documents_unchanged
+
+
+# --- answers -----------------------------------------------------------------------------------------------
+
+
+class AnswerStatus(StrEnum):
+    ANSWERED = "answered"
+    INSUFFICIENT_EVIDENCE = "insufficient_evidence"
+    OUT_OF_SCOPE = "out_of_scope"
+
+
+class SentenceSource(Frozen):
+    document_id: str
+    section: str
+    passage_id: str
+
+
+class Sentence(Frozen):
+    """An answer sentence: taken from one source passage, with the citations the source attached to it."""
+
+    text: str
+    label: str | None = Field(default=None, description="The bold lead of the source list item, if any")
+    source: SentenceSource
+    citations: list[int] = Field(description="Values of references[].n")
+    level_of_evidence: str | None = None
+
+
+class AnswerSection(Frozen):
+    title: str
+    sentences: list[Sentence]
+
+
+class AnswerReference(Frozen):
+    n: int
+    text: str
+    pmid: str | None
+    source_number: int | None = Field(description="The reference's own number in its source document's list")
+    document_id: str
+    pubmed_url: str | None = None
+
+
+class SourceDocument(Frozen):
+    id: str
+    title: str
+    url: str | None
+    updated: dt.date | None = Field(description="Last-updated date of the source, YYYY-MM-DD")
+
+
+class Answer(Frozen):
+    """A structured answer. Every sentence is a source sentence and keeps its source and citations."""
+
+    status: AnswerStatus
+    question: str
+    bottom_line: list[Sentence]
+    sections: list[AnswerSection]
+    references: list[AnswerReference]
+    sources: list[SourceDocument]
+    disclaimer: str
+    note: str | None = Field(default=None, description="Why the answer abstained, when it did")
+
+    def sentences(self) -> list[Sentence]:
+        return [*self.bottom_line, *(s for sec in self.sections for s in sec.sentences)]
+
+
+def answer_json_schema() -> dict[str, Any]:
+    """The JSON Schema of `clinqa ask --json` output, generated from the types."""
+    return Answer.model_json_schema(mode="serialization")
