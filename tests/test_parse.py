@@ -14,6 +14,7 @@ import pytest
 
 from clinqa.errors import IngestError
 from clinqa.ingest import discover, parse_file
+from clinqa.ingest.assemble import audience_of, document_slug
 from clinqa.ingest.citations import extract_citations
 from clinqa.types import Document, Passage
 
@@ -100,6 +101,30 @@ def test_bracketed_arithmetic_is_not_a_citation() -> None:
     text, citations = extract_citations("computed as 51% (i.e., [206–160]/90).")
     assert text == "computed as 51% (i.e., [206–160]/90)."
     assert citations == ()
+
+
+@pytest.mark.parametrize(
+    ("url", "declared", "audience"),
+    [
+        ("https://www.cancer.gov/types/bone/hp/osteosarcoma-treatment-pdq", "patient", "health_professional"),
+        ("https://www.cancer.gov/types/bone/hp", None, "health_professional"),
+        ("https://www.cancer.gov/types/bone/patient/osteosarcoma-treatment-pdq", None, "patient"),
+        ("https://www.cancer.gov/types/bone", None, None),
+        (None, "health professional", "health_professional"),
+        (None, "Patient", "patient"),
+        ("https://www.cancer.gov/hpv-vaccine", None, None),
+    ],
+)
+def test_audience_comes_from_the_url_first(url: str | None, declared: str | None, audience: str | None) -> None:
+    assert audience_of(url, declared) == audience
+
+
+def test_document_ids() -> None:
+    url = "https://www.cancer.gov/types/bone/hp/osteosarcoma-treatment-pdq"
+    assert document_slug(url, "x.md") == "types-bone-hp-osteosarcoma-treatment-pdq"
+    assert document_slug(url + "?redirect=true#section", "x.md") == "types-bone-hp-osteosarcoma-treatment-pdq"
+    assert document_slug(None, "/data/000_e9b37f1732a04d97.txt") == "000-e9b37f1732a04d97"
+    assert document_slug("https://www.cancer.gov/", "/data/My Notes.md") == "my-notes"
 
 
 # --- the plain-text seed page -------------------------------------------------------------------------------
@@ -326,7 +351,7 @@ def test_missing_path_is_named(tmp_path: Path) -> None:
     with pytest.raises(IngestError, match="no such file") as error:
         parse_file(missing)
     assert error.value.path == str(missing) and str(missing) in str(error.value)
-    with pytest.raises(IngestError, match="nowhere.md"):
+    with pytest.raises(IngestError, match=r"nowhere\.md"):
         list(discover([tmp_path, missing]))
 
 
@@ -334,11 +359,19 @@ def test_missing_path_is_named(tmp_path: Path) -> None:
     ("name", "content", "reason"),
     [
         ("binary.md", b"# Title\n\x00\x01\x02 data", "not a text file (binary content)"),
-        ("latin1.txt", "Caf\u00e9 au lait is a long enough line.".encode("latin-1"), "not a text file (binary content)"),
+        (
+            "latin1.txt",
+            "Caf\u00e9 au lait is a long enough line.".encode("latin-1"),
+            "not a text file (binary content)",
+        ),
         ("garbled.md", ("# T\n\n" + "\ufffd x " * 200).encode(), "not a text file (binary content)"),
         ("empty.md", b"", "empty file"),
         ("blank.txt", b"  \n\t\n  ", "empty file"),
-        ("broken.md", b"---\ntitle: [unclosed\nurl: x\n---\n\n# Title\n\nSome text here.\n", "broken YAML front matter"),
+        (
+            "broken.md",
+            b"---\ntitle: [unclosed\nurl: x\n---\n\n# Title\n\nSome text here.\n",
+            "broken YAML front matter",
+        ),
         ("unclosed.md", b"---\ntitle: x\n\n# Title\n\nSome text that is long enough.\n", "never closed"),
         ("list.md", b"---\n- a\n- b\n---\n\n# Title\n\nSome text that is long enough.\n", "not a mapping"),
         ("headings.md", b"# Title\n\n## Only headings\n\nShort.\n", "no passages found"),

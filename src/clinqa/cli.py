@@ -145,9 +145,7 @@ def documents(obj: Context) -> None:
     """List the ingested documents."""
     table = Table("id", "title", "audience", "updated", "passages", "references")
     for d in obj.engine().documents():
-        table.add_row(
-            d.id, d.title, d.audience or "", str(d.updated or ""), str(d.passages), str(d.references)
-        )
+        table.add_row(d.id, d.title, d.audience or "", str(d.updated or ""), str(d.passages), str(d.references))
     console.print(table)
 
 

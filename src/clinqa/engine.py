@@ -80,9 +80,7 @@ class Engine:
         report.seconds = time.perf_counter() - started
         return report
 
-    def _ingest_file(
-        self, path: Path, known: dict[str, str], seen: dict[str, str], report: IngestReport
-    ) -> None:
+    def _ingest_file(self, path: Path, known: dict[str, str], seen: dict[str, str], report: IngestReport) -> None:
         digest = _file_hash(path)
         if known.get(str(path)) == digest:
             report.documents_unchanged += 1

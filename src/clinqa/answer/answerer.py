@@ -61,9 +61,7 @@ class Answerer:
 
     def ask(self, question: str) -> Answer:
         if not is_clinical(question, self._known_terms):
-            return self._abstain(
-                question, AnswerStatus.OUT_OF_SCOPE, "This does not read as a clinical question."
-            )
+            return self._abstain(question, AnswerStatus.OUT_OF_SCOPE, "This does not read as a clinical question.")
         kinds = question_kinds(question)
         result = self.retriever.search(question, k=30)
         own = result.query_terms
@@ -91,9 +89,7 @@ class Answerer:
         citer = Citer(self.references)
         bottom_line, sections = build_sections(bottom, body, kinds, citer)
         used = list(
-            dict.fromkeys(
-                s.source.document_id for s in [*bottom_line, *(x for sec in sections for x in sec.sentences)]
-            )
+            dict.fromkeys(s.source.document_id for s in [*bottom_line, *(x for sec in sections for x in sec.sentences)])
         )
         return Answer(
             status=AnswerStatus.ANSWERED,

@@ -22,18 +22,14 @@ from clinqa.types import (
     SourceDocument,
 )
 
-_CONNECTIVE = re.compile(
-    r"^(?:However|In addition|Also|Furthermore|Moreover|Additionally|Thus|Therefore),\s+"
-)
+_CONNECTIVE = re.compile(r"^(?:However|In addition|Also|Furthermore|Moreover|Additionally|Thus|Therefore),\s+")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _STUDY = re.compile(
     r"\b(?:trial|study|studies|series|analysis|review|reported|randomi[sz]ed|phase|cohort|retrospective)\b",
     re.IGNORECASE,
 )
 _OUTCOME = re.compile(r"\b(?:surviv|prognos|outcome|EFS|OS|PFS|mortality|cure|rate)", re.IGNORECASE)
-_TREATMENT = re.compile(
-    r"\b(?:treat|therap|chemotherap|surg|resect|radiat|regimen|dose|administ)", re.IGNORECASE
-)
+_TREATMENT = re.compile(r"\b(?:treat|therap|chemotherap|surg|resect|radiat|regimen|dose|administ)", re.IGNORECASE)
 _CAUTION = re.compile(r"\b(?:should|must|toxicit|risk|caution|assess|consider|avoid|monitor)", re.IGNORECASE)
 
 SECTION_ORDER: dict[QuestionKind, tuple[str, ...]] = {
@@ -89,9 +85,7 @@ def rank_candidates(
         if len(s.text.split()) >= 5 and not is_meta(s.text)
     ]
     texts = [f"{s.label or ''} {s.text}" for _, s in sentences]
-    contexts = [
-        " ".join([titles.get(s.passage.document_id, ""), *s.passage.section_path]) for _, s in sentences
-    ]
+    contexts = [" ".join([titles.get(s.passage.document_id, ""), *s.passage.section_path]) for _, s in sentences]
     term_lists = analyze(texts)
     context_lists = analyze(contexts)
     out = []
@@ -197,9 +191,7 @@ def to_sentence(c: Candidate, citer: Citer) -> Sentence:
     return Sentence(
         text=text,
         label=s.label,
-        source=SentenceSource(
-            document_id=s.passage.document_id, section=s.passage.section, passage_id=s.passage.id
-        ),
+        source=SentenceSource(document_id=s.passage.document_id, section=s.passage.section, passage_id=s.passage.id),
         citations=citer.cite(s.passage.document_id, s.citation_numbers),
         level_of_evidence=s.level_of_evidence,
     )

@@ -51,9 +51,7 @@ def to_markdown(answer: Answer) -> str:
 
 
 def to_terminal(answer: Answer) -> RenderableType:
-    style = {"answered": "green", "insufficient_evidence": "yellow", "out_of_scope": "red"}[
-        answer.status.value
-    ]
+    style = {"answered": "green", "insufficient_evidence": "yellow", "out_of_scope": "red"}[answer.status.value]
     header = Text.assemble((answer.question, "bold"), "\n", (STATUS_LINE[answer.status], style))
     body = to_markdown(answer).split("\n", 3)[3]  # drop the title and status lines shown in the header
     return Group(Panel(header, expand=True), Markdown(body, hyperlinks=True))

@@ -31,9 +31,7 @@ class QueryTerms:
         return sum(self.weights.values()) or 1.0
 
 
-def weigh_terms(
-    own: list[str], expansion: list[str], idf: Mapping[str, float], expansion_weight: float
-) -> QueryTerms:
+def weigh_terms(own: list[str], expansion: list[str], idf: Mapping[str, float], expansion_weight: float) -> QueryTerms:
     weights = {t: idf.get(t, 0.0) for t in dict.fromkeys(own)}
     extra = {t: expansion_weight * idf.get(t, 0.0) for t in dict.fromkeys(expansion) if t not in weights}
     return QueryTerms(weights, extra)

@@ -140,9 +140,7 @@ _CLINICAL_WORDS = {
         "contraindication",
     ]
 }
-_MEDICAL_SUFFIX = re.compile(
-    r"(oma|itis|emia|aemia|ectomy|otomy|ostomy|opathy|plasia|osis|algia|mab|nib|platin)s?$"
-)
+_MEDICAL_SUFFIX = re.compile(r"(oma|itis|emia|aemia|ectomy|otomy|ostomy|opathy|plasia|osis|algia|mab|nib|platin)s?$")
 
 
 def question_kinds(question: str) -> list[QuestionKind]:

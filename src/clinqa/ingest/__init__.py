@@ -37,12 +37,11 @@ SUPPORTED_SUFFIXES = tuple(_PARSERS)
 
 def parse_file(path: Path) -> Document:
     """The Document in `path`, chosen by its suffix (.md, .markdown, .txt, .html, .htm)."""
+    path = Path(path)
     parser = _PARSERS.get(path.suffix.lower())
     if parser is None:
         expected = ", ".join(SUPPORTED_SUFFIXES)
-        raise IngestError(
-            str(path), f"unsupported file type {path.suffix or '(none)'!r} (expected {expected})"
-        )
+        raise IngestError(str(path), f"unsupported file type {path.suffix or '(none)'!r} (expected {expected})")
     raw = _read(path)
     text = _decode(path, raw)
     return parser(str(path), text, hashlib.sha256(raw).hexdigest())

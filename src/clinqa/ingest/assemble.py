@@ -29,6 +29,8 @@ _PUBMED_LABEL = re.compile(r"\s*\[?PUBMED Abstract\]?", re.IGNORECASE)
 _PMID = re.compile(r"list_uids=(\d+)|pubmed\.ncbi\.nlm\.nih\.gov/(\d+)|\bPMID:?\s*(\d+)")
 _SLUG_DROP = re.compile(r"[^a-z0-9]+")
 _SITE_SUFFIX = re.compile(r"\s+[-–|]\s+NCI$")
+_URL_HP = re.compile(r"/hp(?:[/?#]|$)")
+_URL_PATIENT = re.compile(r"/patient(?:[/?#]|$)")
 _UPDATED_LINE = re.compile(r"\s*(?:[•·*-]\s*)?(?:last\s+)?updated\s*:?\s+(?P<date>\S.*?)\s*", re.IGNORECASE)
 _DATE_FORMATS = ("%B %d, %Y", "%b %d, %Y", "%b. %d, %Y", "%m/%d/%Y", "%d %B %Y", "%Y/%m/%d")
 
@@ -215,10 +217,10 @@ def clean_title(title: object) -> str | None:
 
 
 def audience_of(url: str | None, declared: object = None) -> Audience | None:
-    """From the url ("/hp/", "/patient/"), else the declared audience; PDQ's audienceLevel is unreliable."""
-    if url and "/hp/" in url:
+    """From the url (".../hp/...", ".../patient"), else the declared audience; PDQ's audienceLevel is unreliable."""
+    if url and _URL_HP.search(url):
         return "health_professional"
-    if url and "/patient/" in url:
+    if url and _URL_PATIENT.search(url):
         return "patient"
     label = str(declared or "").strip().lower().replace("_", " ")
     if label in ("health professional", "health professionals", "hp", "professional"):
@@ -232,9 +234,7 @@ def _title_from_path(path: str) -> str:
     return document_slug(None, path).replace("-", " ").capitalize()
 
 
-def _references(
-    lists: list[ReferenceList], *, markdown: bool
-) -> tuple[tuple[Reference, ...], list[dict[int, int]]]:
+def _references(lists: list[ReferenceList], *, markdown: bool) -> tuple[tuple[Reference, ...], list[dict[int, int]]]:
     """Number every entry 1..N over all lists in order; per list, its own numbers to document numbers."""
     references: list[Reference] = []
     numbering: list[dict[int, int]] = []
@@ -244,9 +244,7 @@ def _references(
             text = _PUBMED_LABEL.sub("", plain_text(raw, markdown=markdown)).strip()
             pmid = _PMID.search(raw)
             number = len(references) + 1
-            references.append(
-                Reference(number=number, text=text, pmid=pmid and next(g for g in pmid.groups() if g))
-            )
+            references.append(Reference(number=number, text=text, pmid=pmid and next(g for g in pmid.groups() if g)))
             own_to_document.setdefault(own_number, number)
         numbering.append(own_to_document)
     return tuple(references), numbering
@@ -290,9 +288,7 @@ def _passages(
     return tuple(passages)
 
 
-def _citations(
-    item: _RawPassage, numbering: list[dict[int, int]], scopes: dict[str, int]
-) -> tuple[Citation, ...]:
+def _citations(item: _RawPassage, numbering: list[dict[int, int]], scopes: dict[str, int]) -> tuple[Citation, ...]:
     """Map each cited number through the reference list it belongs to; numbers no list holds are dropped."""
     fallback = min(item.next_list, len(numbering) - 1)
     citations: list[Citation] = []
@@ -305,8 +301,6 @@ def _citations(
                 numbers.append(document_number)
         if numbers or marker.level_of_evidence:
             citations.append(
-                Citation(
-                    offset=marker.offset, numbers=tuple(numbers), level_of_evidence=marker.level_of_evidence
-                )
+                Citation(offset=marker.offset, numbers=tuple(numbers), level_of_evidence=marker.level_of_evidence)
             )
     return tuple(citations)

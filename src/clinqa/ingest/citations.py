@@ -26,7 +26,8 @@ MAX_RANGE = 200  # a range wider than this is a typo or not a citation: keep onl
 
 _CITE_LINK = r"\[\d{1,4}\]\(#cit/[^()\s]{0,100}\)"
 _CITE_LINK_PARTS = re.compile(r"\[(\d{1,4})\]\(#cit/([^()\s]{0,100})\)|([-–,])")
-_URL = r"(?:<[^<>\n]{0,2000}>|[^()\s]{0,2000}(?:\([^()\s]{0,200}\)[^()\s]{0,500})?)"
+# a url may hold one balanced pair of parentheses; failing that, it ends at the first ")" (a truncated url)
+_URL = r"(?:<[^<>\n]{0,2000}>|[^()\s]{0,2000}(?:\([^()\s]{0,200}\)[^()\s]{0,500})?|[^)\s]{0,2000})"
 _TITLE = r"""(?:\s{1,5}(?:"[^"\n]{0,3000}"|'[^'\n]{0,3000}'))?"""
 _LOE = r"[Ll]evels? of [Ee]vidence"
 
@@ -55,7 +56,7 @@ _PLAIN_TOKENS = re.compile(
 _IMAGE = re.compile(rf"\[?!\[[^\[\]\n]{{0,3000}}\]\({_URL}{_TITLE}\s{{0,5}}\)")
 _SEPARATOR = re.compile(r"\s*[;,]?\s*")
 _WHITESPACE = re.compile(r"\s+")
-_LINK_TEXT = re.compile(rf"\[([^\[\]\n]{{0,200}})\]\({_URL}\)")
+_LINK_TEXT = re.compile(rf"\[([^\[\]\n]{{0,200}})\]\(\s{{0,5}}{_URL}{_TITLE}\s{{0,5}}\)")
 _LOE_QUALIFIED = re.compile(r"\((?P<qualifier>[^()]{1,60})\)\s*:?\s*(?P<code>.+)")
 _ANCHOR_SCOPE = re.compile(r"(.+)\.\d+")
 _LINKS_ONLY_LEFTOVER = re.compile(r"[\s|.,;:*_\-–—•()]*")
@@ -105,7 +106,7 @@ class _Builder:
         return self.length - 1 if self.ends_in_space else self.length
 
     def mark(self, cited: tuple[CitedNumber, ...], level: str | None) -> None:
-        """Merge into the marker just before, unless both name a level of evidence."""
+        """Merge into the marker just before, unless that one already ends with a level of evidence."""
         current = self.open_marker
         if current is not None and current.level_of_evidence is None:
             merged = Marker(current.offset, current.cited + cited, current.level_of_evidence or level)
@@ -214,9 +215,7 @@ def _cited_links(marker: str) -> tuple[CitedNumber, ...]:
             range_pending = part.group(3) != ","
             continue
         scope_match = _ANCHOR_SCOPE.fullmatch(part.group(2))
-        cited = CitedNumber(
-            int(part.group(1)), scope_match.group(1) if scope_match else part.group(2) or None
-        )
+        cited = CitedNumber(int(part.group(1)), scope_match.group(1) if scope_match else part.group(2) or None)
         if range_pending and numbers:
             numbers.extend(_range_between(numbers[-1], cited))
         numbers.append(cited)

@@ -45,13 +45,9 @@ def parse_html(path: str, text: str, content_hash: str) -> Document:
     """An HTML page; title from og:title or <title>, url from the canonical link, date from meta or text."""
     tree = LexborHTMLParser(text)
     tree.strip_tags(_NOT_CONTENT)
-    url = _attribute(tree, "link[rel='canonical']", "href") or _attribute(
-        tree, "meta[property='og:url']", "content"
-    )
+    url = _attribute(tree, "link[rel='canonical']", "href") or _attribute(tree, "meta[property='og:url']", "content")
     title_node = tree.css_first("title")
-    title = _attribute(tree, "meta[property='og:title']", "content") or (
-        title_node.text() if title_node else None
-    )
+    title = _attribute(tree, "meta[property='og:title']", "content") or (title_node.text() if title_node else None)
     source = SourceInfo(
         path=path,
         format="html",
@@ -74,7 +70,8 @@ def html_blocks(tree: LexborHTMLParser) -> Iterator[Block]:
     references: list[tuple[int, str]] = []
     reference_list: int | None = None  # mem_id of the ol being read as references
     for node in root.css(_BLOCKS):
-        if node.tag == "li" and (under_references or node.css_first(_PUBMED_LINK) is not None):
+        tag = node.tag or ""
+        if tag == "li" and (under_references or node.css_first(_PUBMED_LINK) is not None):
             parent = node.parent
             if parent is not None and parent.mem_id != reference_list and references:
                 yield ReferenceList(tuple(references))
@@ -85,13 +82,13 @@ def html_blocks(tree: LexborHTMLParser) -> Iterator[Block]:
         if references:
             yield ReferenceList(tuple(references))
             references, reference_list = [], None
-        if node.tag.startswith("h"):
+        if tag.startswith("h"):
             raw = _inline(node)
             under_references = plain_text(raw).lower() == "references"
             if not under_references:
-                yield Heading(int(node.tag[1]), raw)
+                yield Heading(int(tag[1]), raw)
         elif not _inside_list_item(node) and updated_line(node.text()) is None:
-            yield TextBlock("list_item" if node.tag == "li" else "paragraph", _inline(node))
+            yield TextBlock("list_item" if tag == "li" else "paragraph", _inline(node))
     if references:
         yield ReferenceList(tuple(references))
 
@@ -108,12 +105,7 @@ def _inline(node: LexborNode) -> str:
         elif tag in _NESTED_LISTS:
             continue
         elif tag == "a" and child.attributes.get("href"):
-            href = (
-                (child.attributes.get("href") or "")
-                .replace(" ", "%20")
-                .replace("(", "%28")
-                .replace(")", "%29")
-            )
+            href = (child.attributes.get("href") or "").replace(" ", "%20").replace("(", "%28").replace(")", "%29")
             out.append(f"[{_escape(child.text())}]({href})")
         else:
             if tag in _BREAKS:

@@ -141,9 +141,7 @@ def _group_blocks(group: list[str]) -> Iterator[Block]:
             items[-1][2].append(line.strip())
         else:
             items.append(("paragraph", None, [line.strip()]))
-    numbered_items = [
-        (n, "\n".join(lines)) for kind, n, lines in items if kind == "numbered" and n is not None
-    ]
+    numbered_items = [(n, "\n".join(lines)) for kind, n, lines in items if kind == "numbered" and n is not None]
     references = _looks_like_references([text for _, text in numbered_items])
     listed = False
     for kind, _number, lines in items:

@@ -24,9 +24,7 @@ class ModelFiles:
 def _package_dir(package: str) -> Path:
     spec = importlib.util.find_spec(package)
     if spec is None or not spec.submodule_search_locations:
-        raise ModelUnavailable(
-            f"the embedding model package {package!r} is not installed; run: {INSTALL_HINT}"
-        )
+        raise ModelUnavailable(f"the embedding model package {package!r} is not installed; run: {INSTALL_HINT}")
     return Path(next(iter(spec.submodule_search_locations)))
 
 

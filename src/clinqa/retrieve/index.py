@@ -117,9 +117,7 @@ def save_index(index: SearchIndex, directory: Path) -> None:
         index.bm25.save(str(staging / "bm25"), show_progress=False)
         np.save(staging / "vectors.npy", index.vectors.astype(np.float16), allow_pickle=False)
         np.save(staging / "passage_document.npy", index.passage_document, allow_pickle=False)
-        _write_json(
-            staging / "passages.json", {"passage_ids": index.passage_ids, "documents": index.document_ids}
-        )
+        _write_json(staging / "passages.json", {"passage_ids": index.passage_ids, "documents": index.document_ids})
         _write_json(staging / "vocabulary.json", index.vocabulary.to_json())
         _write_json(
             staging / "meta.json",

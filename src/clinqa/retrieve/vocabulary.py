@@ -79,12 +79,7 @@ def mine_abbreviations(texts: Iterable[str], min_count: int = 1) -> dict[str, st
 
 
 def _looks_like_short_form(short: str) -> bool:
-    return (
-        2 <= len(short) <= 10
-        and any(c.isupper() for c in short)
-        and short[0].isalnum()
-        and len(short.split()) <= 2
-    )
+    return 2 <= len(short) <= 10 and any(c.isupper() for c in short) and short[0].isalnum() and len(short.split()) <= 2
 
 
 def best_long_form(short: str, preceding: str) -> str | None:
@@ -100,8 +95,7 @@ def best_long_form(short: str, preceding: str) -> str | None:
             s_index -= 1
             continue
         while l_index >= 0 and (
-            candidate[l_index].lower() != char
-            or (s_index == 0 and l_index > 0 and candidate[l_index - 1].isalnum())
+            candidate[l_index].lower() != char or (s_index == 0 and l_index > 0 and candidate[l_index - 1].isalnum())
         ):
             l_index -= 1
         if l_index < 0:

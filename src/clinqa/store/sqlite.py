@@ -47,9 +47,7 @@ class SQLiteStore:
         self.db.executescript(schema)
         row = self.db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
         if row is None:
-            self.db.execute(
-                "INSERT INTO meta VALUES ('schema_version', ?), ('generation', '0')", (SCHEMA_VERSION,)
-            )
+            self.db.execute("INSERT INTO meta VALUES ('schema_version', ?), ('generation', '0')", (SCHEMA_VERSION,))
         elif row[0] != SCHEMA_VERSION:
             raise StoreError(f"{self.path}: schema version {row[0]}, this clinqa expects {SCHEMA_VERSION}")
 
@@ -70,9 +68,7 @@ class SQLiteStore:
         now = dt.datetime.now(dt.UTC).replace(microsecond=0)
         with _transaction(self.db):
             old = self.db.execute("SELECT content_hash FROM documents WHERE id=?", (document.id,)).fetchone()
-            old_ids = {
-                r[0] for r in self.db.execute("SELECT id FROM passages WHERE document_id=?", (document.id,))
-            }
+            old_ids = {r[0] for r in self.db.execute("SELECT id FROM passages WHERE document_id=?", (document.id,))}
             self.db.execute("DELETE FROM documents WHERE id=?", (document.id,))
             self._insert_document(document, now)
             self.db.executemany(
@@ -153,9 +149,7 @@ class SQLiteStore:
             raise NotFound(f"no document with id {document_id!r}")
         passages = [
             _passage(r)
-            for r in self.db.execute(
-                f"{_PASSAGE_SELECT} WHERE document_id=? ORDER BY ordinal", (document_id,)
-            )
+            for r in self.db.execute(f"{_PASSAGE_SELECT} WHERE document_id=? ORDER BY ordinal", (document_id,))
         ]
         return Document(
             id=row[0],
