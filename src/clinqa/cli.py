@@ -33,7 +33,17 @@ class Context:
         return self._engine
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class ClinqaGroup(click.Group):
+    """Translates clinqa's named errors into a message and exit status 2, at the edge."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except ClinqaError as ex:
+            raise click.ClickException(str(ex)) from ex
+
+
+@click.group(cls=ClinqaGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--db",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -173,16 +183,4 @@ def schema() -> None:
 
 
 def main() -> None:
-    try:
-        cli.main(standalone_mode=False)
-    except click.exceptions.Abort:
-        errors.print("aborted")
-        sys.exit(130)
-    except click.ClickException as ex:
-        ex.show()
-        sys.exit(ex.exit_code)
-    except ClinqaError as ex:
-        errors.print(f"[red]error:[/red] {ex}", highlight=False)
-        sys.exit(2)
-    except SystemExit:
-        raise
+    cli(prog_name="clinqa")

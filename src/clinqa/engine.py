@@ -145,8 +145,7 @@ class Engine:
             self._answerer = Answerer(
                 index=index,
                 retriever=retriever,
-                passages=self.store.passages,
-                references=self.store.references,
+                store=self.store,
                 documents={d.id: d for d in self.store.documents()},
             )
         return self._answerer

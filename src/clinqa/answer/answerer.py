@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -20,14 +20,16 @@ from clinqa.answer.scoring import QueryTerms, weigh_terms
 from clinqa.answer.triage import is_clinical, question_kinds
 from clinqa.retrieve.analysis import analyze, query_terms
 from clinqa.retrieve.index import SearchIndex
-from clinqa.retrieve.retriever import HybridRetriever
-from clinqa.types import Answer, AnswerStatus, DocumentSummary, Passage, Reference
+from clinqa.retrieve.retriever import Hit, HybridRetriever
+from clinqa.store import Store
+from clinqa.types import Answer, AnswerStatus, DocumentSummary, Passage
 
 DISCLAIMER = (
     "clinqa composes this answer only from sentences of the sources listed, each with its citations; it adds "
     "no advice of its own. It supports, and does not replace, the judgement of the clinician caring for the "
     "patient. Check the primary literature and current guidelines before acting, and mind each source's date."
 )
+LIST_LIMIT = 20  # list items brought in under one lead-in
 UNKNOWN_SHARE = 0.34  # abstain when terms the corpus has never seen carry this share of the question
 # Parenthetical details ("after 4 lines (doxorubicin, ...)") describe the patient, not the topic asked about.
 _PARENTHETICAL = re.compile(r"\([^)]*\)")
@@ -37,8 +39,7 @@ _PARENTHETICAL = re.compile(r"\([^)]*\)")
 class Answerer:
     index: SearchIndex
     retriever: HybridRetriever
-    passages: Callable[[list[str]], Mapping[str, Passage]]
-    references: Callable[[str], Mapping[int, Reference]]
+    store: Store
     documents: Mapping[str, DocumentSummary]
     limits: ComposeLimits = field(default_factory=ComposeLimits)
 
@@ -73,9 +74,8 @@ class Answerer:
         details = [t for t in own if t not in focus]
         expansion_terms = analyze([" ".join(e.adds for e in result.expansions)])[0]
         q = weigh_terms(focus or own, [*expansion_terms, *details], self._idf, 0.5)
-        passages = self.passages([h.passage_id for h in result.hits])
         titles = {d: s.title for d, s in self.documents.items()}
-        candidates = rank_candidates(result.hits, passages, titles, q, kinds, self._authority)
+        candidates = rank_candidates(self._evidence(result.hits), titles, q, kinds, self._authority)
         if not candidates or candidates[0].coverage < self.limits.min_coverage:
             return self._abstain(
                 question,
@@ -86,7 +86,7 @@ class Answerer:
 
     def _compose(self, question: str, q: QueryTerms, kinds: list, candidates: list) -> Answer:  # type: ignore[type-arg]
         bottom, body = select(candidates, self.limits)
-        citer = Citer(self.references)
+        citer = Citer(self.store.references)
         bottom_line, sections = build_sections(bottom, body, kinds, citer)
         used = list(
             dict.fromkeys(s.source.document_id for s in [*bottom_line, *(x for sec in sections for x in sec.sentences)])
@@ -100,6 +100,35 @@ class Answerer:
             sources=source_documents(used, self.documents),
             disclaimer=DISCLAIMER,
         )
+
+    def _evidence(self, hits: list[Hit]) -> list[tuple[float, Passage]]:
+        """Retrieved passages with their prior (fused score relative to the best); a list lead-in
+        ("... include the following:") brings the list items under it, which carry the content."""
+        passages = self.store.passages([h.passage_id for h in hits])
+        best = max((h.score for h in hits), default=1.0) or 1.0
+        evidence: list[tuple[float, Passage]] = []
+        seen: set[str] = set()
+        for hit in hits:
+            passage = passages.get(hit.passage_id)
+            if passage is None or passage.id in seen:
+                continue
+            prior = hit.score / best
+            evidence.append((prior, passage))
+            seen.add(passage.id)
+            if passage.text.rstrip().endswith(":"):
+                for item in self._list_under(passage):
+                    if item.id not in seen:
+                        evidence.append((0.95 * prior, item))
+                        seen.add(item.id)
+        return evidence
+
+    def _list_under(self, lead_in: Passage) -> list[Passage]:
+        items = []
+        for p in self.store.following(lead_in, LIST_LIMIT):
+            if p.kind != "list_item" or p.section_path != lead_in.section_path:
+                break
+            items.append(p)
+        return items
 
     def _unknown_terms(self, own: list[str], expanded_from: set[str]) -> list[str]:
         if not own:

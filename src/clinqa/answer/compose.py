@@ -10,7 +10,6 @@ from clinqa.answer.scoring import QueryTerms, coverage, is_meta, jaccard, kind_b
 from clinqa.answer.sentences import SourceSentence, split_passage
 from clinqa.answer.triage import QuestionKind
 from clinqa.retrieve.analysis import analyze
-from clinqa.retrieve.retriever import Hit
 from clinqa.types import (
     AnswerReference,
     AnswerSection,
@@ -69,40 +68,31 @@ class Candidate:
 
 
 def rank_candidates(
-    hits: list[Hit],
-    passages: Mapping[str, Passage],
+    evidence: list[tuple[float, Passage]],
     titles: Mapping[str, str],
     q: QueryTerms,
     kinds: list[QuestionKind],
     authority: Callable[[str], float],
 ) -> list[Candidate]:
-    """Every sentence of the retrieved passages, scored; best first, ties in source order."""
-    sentences = [
-        (rank, s)
-        for rank, hit in enumerate(hits)
-        if hit.passage_id in passages
-        for s in split_passage(passages[hit.passage_id])
-        if len(s.text.split()) >= 5 and not is_meta(s.text)
-    ]
+    """Every answer-worthy sentence of the evidence passages, scored; best first, ties in source order.
+
+    `evidence` pairs each passage with its retrieval prior in [0, 1].
+    """
+    sentences = [(prior, s) for prior, passage in evidence for s in split_passage(passage) if answer_worthy(s.text)]
     texts = [f"{s.label or ''} {s.text}" for _, s in sentences]
     contexts = [" ".join([titles.get(s.passage.document_id, ""), *s.passage.section_path]) for _, s in sentences]
-    term_lists = analyze(texts)
-    context_lists = analyze(contexts)
     out = []
-    for (rank, s), terms, context in zip(sentences, term_lists, context_lists, strict=True):
+    for (prior, s), terms, context in zip(sentences, analyze(texts), analyze(contexts), strict=True):
         cov = coverage(q, set(terms), set(context))
-        prior = 1.0 / (1.0 + 0.15 * rank)
-        score = (0.65 * cov + 0.25 * prior + kind_bonus(s.text, kinds)) * authority(s.passage.document_id)
+        score = (0.6 * cov + 0.3 * prior + kind_bonus(s.text, kinds)) * authority(s.passage.document_id)
         out.append(Candidate(s, frozenset(terms), cov, score))
-    out.sort(
-        key=lambda c: (
-            -c.score,
-            c.sentence.passage.document_id,
-            c.sentence.passage.ordinal,
-            c.sentence.position,
-        )
-    )
+    out.sort(key=lambda c: (-c.score, *_reading_order(c)))
     return out
+
+
+def answer_worthy(text: str) -> bool:
+    """A sentence that can stand in an answer: not a fragment, a list lead-in, a table row or navigation."""
+    return len(text.split()) >= 5 and not text.rstrip().endswith(":") and " | " not in text and not is_meta(text)
 
 
 def select(candidates: list[Candidate], limits: ComposeLimits) -> tuple[list[Candidate], list[Candidate]]:

@@ -72,73 +72,14 @@ _CUES: dict[QuestionKind, tuple[str, ...]] = {
 # Words that make a question clinical even when the corpus has no document about its topic.
 _CLINICAL_WORDS = {
     stem(w)
-    for w in [
-        "patient",
-        "patients",
-        "disease",
-        "cancer",
-        "tumor",
-        "tumour",
-        "tumors",
-        "carcinoma",
-        "sarcoma",
-        "lymphoma",
-        "leukemia",
-        "metastasis",
-        "metastases",
-        "metastatic",
-        "symptom",
-        "symptoms",
-        "syndrome",
-        "treatment",
-        "therapy",
-        "therapies",
-        "drug",
-        "drugs",
-        "dose",
-        "dosage",
-        "medication",
-        "medicine",
-        "surgery",
-        "survival",
-        "prognosis",
-        "diagnosis",
-        "diagnose",
-        "infection",
-        "virus",
-        "vaccine",
-        "clinical",
-        "trial",
-        "chemotherapy",
-        "radiotherapy",
-        "radiation",
-        "relapse",
-        "recurrence",
-        "recurrent",
-        "remission",
-        "toxicity",
-        "adverse",
-        "side-effects",
-        "pain",
-        "fever",
-        "blood",
-        "hospital",
-        "physician",
-        "nurse",
-        "oncology",
-        "oncologist",
-        "pediatric",
-        "adult",
-        "child",
-        "children",
-        "pregnancy",
-        "pregnant",
-        "screening",
-        "mortality",
-        "morbidity",
-        "efficacy",
-        "contraindication",
-    ]
+    for w in (
+        "patient patients disease cancer tumor tumour tumors carcinoma sarcoma lymphoma leukemia metastasis "
+        "metastases metastatic symptom symptoms syndrome treatment therapy therapies drug drugs dose dosage "
+        "medication medicine surgery survival prognosis diagnosis diagnose infection virus vaccine clinical "
+        "trial chemotherapy radiotherapy radiation relapse recurrence recurrent remission toxicity adverse "
+        "side-effects pain fever blood hospital physician nurse oncology oncologist pediatric adult child "
+        "children pregnancy pregnant screening mortality morbidity efficacy contraindication"
+    ).split()
 }
 _MEDICAL_SUFFIX = re.compile(r"(oma|itis|emia|aemia|ectomy|otomy|ostomy|opathy|plasia|osis|algia|mab|nib|platin)s?$")
 

@@ -24,40 +24,10 @@ def analyze(texts: list[str]) -> list[list[str]]:
 
 # Words that shape a question but name nothing to look for.
 QUESTION_WORDS = frozenset(
-    [
-        "what",
-        "whats",
-        "which",
-        "who",
-        "whom",
-        "whose",
-        "how",
-        "when",
-        "where",
-        "why",
-        "next",
-        "best",
-        "good",
-        "should",
-        "would",
-        "could",
-        "can",
-        "do",
-        "does",
-        "did",
-        "is",
-        "are",
-        "was",
-        "were",
-        "will",
-        "tell",
-        "know",
-        "explain",
-        "describe",
-        "anyon",
-        "someon",
-        "pleas",
-    ]
+    (
+        "what whats which who whom whose how when where why next best good should would could can do does did "
+        "is are was were will tell know explain describe anyon someon pleas exist avail known current"
+    ).split()
 )
 
 

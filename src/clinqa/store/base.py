@@ -31,6 +31,10 @@ class Store(Protocol):
 
     def passages(self, passage_ids: Iterable[str]) -> dict[str, Passage]: ...
 
+    def following(self, passage: Passage, limit: int) -> list[Passage]:
+        """Up to `limit` passages that come right after `passage` in its document."""
+        ...
+
     def references(self, document_id: str) -> dict[int, Reference]: ...
 
     def iter_passages(self) -> Iterator[Passage]:

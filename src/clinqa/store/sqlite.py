@@ -195,6 +195,13 @@ class SQLiteStore:
                 found[r[0]] = _passage(r)
         return found
 
+    def following(self, passage: Passage, limit: int) -> list[Passage]:
+        rows = self.db.execute(
+            f"{_PASSAGE_SELECT} WHERE document_id=? AND ordinal > ? ORDER BY ordinal LIMIT ?",
+            (passage.document_id, passage.ordinal, limit),
+        )
+        return [_passage(r) for r in rows]
+
     def references(self, document_id: str) -> dict[int, Reference]:
         rows = self.db.execute(
             "SELECT number, text, pmid FROM doc_references WHERE document_id=? ORDER BY number",
