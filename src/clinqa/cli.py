@@ -85,6 +85,8 @@ def _ingest(obj: Context, paths: list[Path]) -> IngestReport:
 
 
 def _print_report(report: IngestReport) -> None:
+    for skip in report.skipped:
+        errors.print(f"[yellow]skipped[/yellow] {skip.path}: {skip.reason}", highlight=False)
     for failure in report.failed:
         errors.print(f"[red]failed[/red] {failure.path}: {failure.reason}", highlight=False)
     table = Table(show_header=False, box=None)
@@ -96,7 +98,11 @@ def _print_report(report: IngestReport) -> None:
         ),
         ("passages", report.passages),
         ("references", report.references),
-        ("skipped", report.documents_unchanged),
+        (
+            "skipped",
+            f"{report.documents_unchanged + len(report.skipped)} ({report.documents_unchanged} unchanged, "
+            f"{len(report.skipped)} duplicates)",
+        ),
         ("failed", len(report.failed)),
         ("time", f"{report.seconds:.1f} s"),
     ):

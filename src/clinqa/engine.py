@@ -80,6 +80,17 @@ class Engine:
         report.seconds = time.perf_counter() - started
         return report
 
+    def ingest_documents(self, documents: Iterable[Document]) -> IngestReport:
+        """Ingest already-parsed documents (library use, benchmarks)."""
+        started = time.perf_counter()
+        report = IngestReport()
+        for document in documents:
+            self._store_document(document, report)
+        if report.documents_added or report.documents_updated or self._stale():
+            self.refresh_index()
+        report.seconds = time.perf_counter() - started
+        return report
+
     def _ingest_file(self, path: Path, known: dict[str, str], seen: dict[str, str], report: IngestReport) -> None:
         digest = _file_hash(path)
         if known.get(str(path)) == digest:
@@ -87,8 +98,13 @@ class Engine:
             return
         document = parse_file(path)
         if document.id in seen:
-            raise IngestError(str(path), f"same document as {seen[document.id]} (id {document.id}); skipped")
+            reason = f"same document (id {document.id}) as {seen[document.id]}, ingested from there"
+            report.skipped.append(IngestFailure(path=str(path), reason=reason))
+            return
         seen[document.id] = str(path)
+        self._store_document(document, report)
+
+    def _store_document(self, document: Document, report: IngestReport) -> None:
         if self.store.document_hash(document.id) == document.content_hash:
             report.documents_unchanged += 1
             return
@@ -113,6 +129,9 @@ class Engine:
 
     def _encoder(self) -> Encoder:
         return self.encoder_factory()
+
+    def query_encoder(self) -> Callable[[str], np.ndarray]:
+        return lambda query: self._encoder().encode([query])[0]
 
     def _stale(self) -> bool:
         return load_index(self.index_dir, self.store.generation(), self.model) is None
@@ -141,7 +160,7 @@ class Engine:
     def answerer(self) -> Answerer:
         index = self.index()
         if self._answerer is None:
-            retriever = HybridRetriever(index, lambda q: self._encoder().encode([q])[0], self.retrieval)
+            retriever = HybridRetriever(index, self.query_encoder(), self.retrieval)
             self._answerer = Answerer(
                 index=index,
                 retriever=retriever,

@@ -124,6 +124,7 @@ class IngestReport(BaseModel):
     documents_unchanged: int = 0
     passages: int = 0
     references: int = 0
+    skipped: list[IngestFailure] = []  # not failures: e.g. the same document found at a second path
     failed: list[IngestFailure] = []
     seconds: float = 0.0
 
