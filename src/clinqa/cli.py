@@ -72,10 +72,7 @@ def ingest(obj: Context, paths: tuple[Path, ...]) -> None:
 def _ingest(obj: Context, paths: list[Path]) -> IngestReport:
     from clinqa.ingest import discover
 
-    try:
-        total = len(list(discover(paths)))
-    except ClinqaError:
-        total = None
+    total = len(list(discover(p for p in paths if p.exists())))
     columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
     with Progress(*columns, console=errors, transient=True) as bar:
         task = bar.add_task("Ingesting", total=total)
@@ -86,9 +83,9 @@ def _ingest(obj: Context, paths: list[Path]) -> IngestReport:
 
 def _print_report(report: IngestReport) -> None:
     for skip in report.skipped:
-        errors.print(f"[yellow]skipped[/yellow] {skip.path}: {skip.reason}", highlight=False)
+        errors.print(f"[yellow]skipped[/yellow] {skip.path}: {skip.reason}", highlight=False, soft_wrap=True)
     for failure in report.failed:
-        errors.print(f"[red]failed[/red] {failure.path}: {failure.reason}", highlight=False)
+        errors.print(f"[red]failed[/red] {failure.path}: {failure.reason}", highlight=False, soft_wrap=True)
     table = Table(show_header=False, box=None)
     for label, value in (
         (
@@ -159,9 +156,10 @@ def demo(obj: Context, question: str, fmt: str) -> None:
 @click.pass_obj
 def documents(obj: Context) -> None:
     """List the ingested documents."""
-    table = Table("id", "title", "audience", "updated", "passages", "references")
+    table = Table("title", "audience", "updated", "passages", "references")
+    table.add_column("id", no_wrap=True)
     for d in obj.engine().documents():
-        table.add_row(d.id, d.title, d.audience or "", str(d.updated or ""), str(d.passages), str(d.references))
+        table.add_row(d.title, d.audience or "", str(d.updated or ""), str(d.passages), str(d.references), d.id)
     console.print(table)
 
 

@@ -61,11 +61,13 @@ class Engine:
         """Ingest files and folders. A file that fails is reported and the rest still go in."""
         started = time.perf_counter()
         report = IngestReport()
-        try:
-            files = list(discover(paths))
-        except IngestError as ex:
-            report.failed.append(IngestFailure(path=ex.path, reason=ex.reason))
-            files = []
+        existing = []
+        for path in map(Path, paths):
+            if path.exists():
+                existing.append(path)
+            else:  # reported, and the other paths still go in
+                report.failed.append(IngestFailure(path=str(path), reason="no such file or directory"))
+        files = list(discover(existing))
         known = self.store.source_hashes()
         seen: dict[str, str] = {}
         for path in files:

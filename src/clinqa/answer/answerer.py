@@ -45,7 +45,9 @@ class Answerer:
 
     @cached_property
     def _idf(self) -> dict[str, float]:
-        n = max(self.index.size, 1)
+        if self.index.size == 0:
+            return {}
+        n = self.index.size
         vocab = self.index.bm25.vocab_dict
         indptr = self.index.bm25.scores["indptr"]
         return {
@@ -61,6 +63,8 @@ class Answerer:
         return set(analyze([titles])[0]) | set(analyze([names])[0])
 
     def ask(self, question: str) -> Answer:
+        if self.index.size == 0:
+            return self._abstain(question, AnswerStatus.INSUFFICIENT_EVIDENCE, "The knowledge base is empty.")
         if not is_clinical(question, self._known_terms):
             return self._abstain(question, AnswerStatus.OUT_OF_SCOPE, "This does not read as a clinical question.")
         kinds = question_kinds(question)
@@ -69,7 +73,7 @@ class Answerer:
         focus = query_terms(_PARENTHETICAL.sub(" ", question))
         unknown = self._unknown_terms(focus, {t for e in result.expansions for t in analyze([e.term])[0]})
         if unknown:
-            note = "The knowledge base has nothing on: " + ", ".join(unknown) + "."
+            note = "The knowledge base has nothing on: " + ", ".join(_words_for(unknown, question)) + "."
             return self._abstain(question, AnswerStatus.INSUFFICIENT_EVIDENCE, note)
         details = [t for t in own if t not in focus]
         expansion_terms = analyze([" ".join(e.adds for e in result.expansions)])[0]
@@ -155,3 +159,10 @@ class Answerer:
             disclaimer=DISCLAIMER,
             note=note,
         )
+
+
+def _words_for(terms: list[str], question: str) -> list[str]:
+    """The question's own words behind analysed terms, for messages."""
+    words = re.findall(r"[\w\-]+", question)
+    found = [w for w in words if analyze([w])[0] and analyze([w])[0][0] in terms]
+    return list(dict.fromkeys(found)) or terms

@@ -114,7 +114,8 @@ def save_index(index: SearchIndex, directory: Path) -> None:
     directory.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".index-", dir=directory.parent))
     try:
-        index.bm25.save(str(staging / "bm25"), show_progress=False)
+        if index.size:  # bm25s cannot save an index of nothing
+            index.bm25.save(str(staging / "bm25"), show_progress=False)
         np.save(staging / "vectors.npy", index.vectors.astype(np.float16), allow_pickle=False)
         np.save(staging / "passage_document.npy", index.passage_document, allow_pickle=False)
         _write_json(staging / "passages.json", {"passage_ids": index.passage_ids, "documents": index.document_ids})
@@ -148,7 +149,11 @@ def load_index(directory: Path, generation: int, model: str) -> SearchIndex | No
         passage_ids=listing["passage_ids"],
         document_ids=listing["documents"],
         passage_document=np.load(directory / "passage_document.npy", allow_pickle=False),
-        bm25=bm25s.BM25.load(str(directory / "bm25"), mmap=True, show_progress=False, verbosity=0),
+        bm25=(
+            bm25s.BM25.load(str(directory / "bm25"), mmap=True, show_progress=False, verbosity=0)
+            if listing["passage_ids"]
+            else bm25s.BM25()
+        ),
         vectors=vectors,
         vocabulary=Vocabulary.from_json(json.loads((directory / "vocabulary.json").read_text())),
     )

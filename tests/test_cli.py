@@ -1,0 +1,90 @@
+"""The command line through click's runner: ingest, ask (all formats), bad inputs, documentation."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from clinqa.cli import cli
+from clinqa.config import starter_corpus
+from clinqa.types import Answer, AnswerStatus, answer_json_schema
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def starter_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    db = tmp_path_factory.mktemp("cli") / "kb.sqlite"
+    result = CliRunner().invoke(cli, ["--db", str(db), "ingest", str(starter_corpus())])
+    assert result.exit_code == 0, result.output
+    return db
+
+
+def run(db: Path, *args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(cli, ["--db", str(db), *args])
+    return result.exit_code, result.output
+
+
+def test_ask_json_follows_the_contract(starter_db: Path) -> None:
+    code, out = run(starter_db, "ask", "--json", "What is the survival after complete resection of lung metastases?")
+    assert code == 0, out
+    data = json.loads(out)
+    assert set(data) >= {"status", "question", "bottom_line", "sections", "references", "sources", "disclaimer"}
+    answer = Answer.model_validate(data)
+    assert answer.status is AnswerStatus.ANSWERED
+    sentence = data["bottom_line"][0]
+    assert set(sentence) >= {"text", "source", "citations", "level_of_evidence"}
+    assert set(sentence["source"]) == {"document_id", "section", "passage_id"}
+    assert data["sources"][0]["updated"] == "2026-11-21"
+
+
+def test_ask_markdown_and_terminal(starter_db: Path) -> None:
+    question = "What response did cabozantinib give in relapsed osteosarcoma?"
+    code, markdown = run(starter_db, "ask", "--format", "markdown", question)
+    assert code == 0
+    assert markdown.startswith(f"# {question}")
+    assert "## Bottom line" in markdown and "## References" in markdown and "## Disclaimer" in markdown
+    assert re.search(r"\[PubMed \d+\]\(https://pubmed\.ncbi\.nlm\.nih\.gov/\d+/\)", markdown)
+    code, terminal = run(starter_db, "ask", question)
+    assert code == 0 and "Bottom line" in terminal and "cabozantinib" in terminal.lower()
+
+
+def test_db_from_environment(starter_db: Path) -> None:
+    result = CliRunner(env={"CLINQA_DB": str(starter_db)}).invoke(cli, ["documents"])
+    assert result.exit_code == 0 and "recurrent-osteosarcoma" in result.output
+
+
+def test_empty_question_is_refused(starter_db: Path) -> None:
+    code, out = run(starter_db, "ask", "   ")
+    assert code == 2 and "question is empty" in out
+
+
+def test_bad_files_are_reported_by_name_and_the_rest_ingested(tmp_path: Path) -> None:
+    good = tmp_path / "good.md"
+    good.write_text((starter_corpus() / "recurrent-osteosarcoma.md").read_text())
+    (tmp_path / "binary.md").write_bytes(b"\x00\x01\x02" * 100)
+    (tmp_path / "empty.txt").write_text("   \n")
+    (tmp_path / "front.md").write_text("---\ntitle: [unclosed\n---\n\nSome text that is long enough to be a passage.\n")
+    db = tmp_path / "kb.sqlite"
+    code, out = run(db, "ingest", str(tmp_path / "missing.md"), str(tmp_path))
+    assert code == 1
+    assert re.search(r"missing\.md: no such file or directory", out), out
+    for name, reason in (("binary.md", "binary"), ("empty.txt", "empty"), ("front.md", "front matter")):
+        assert re.search(rf"{name}: .*{reason}", out, re.IGNORECASE), (name, out)
+    code, listing = run(db, "documents")
+    assert code == 0 and "good" in listing
+
+
+def test_every_command_is_documented_in_the_readme() -> None:
+    readme = (ROOT / "README.md").read_text()
+    for name in cli.commands:
+        assert f"`clinqa {name}" in readme, f"clinqa {name} is not in the README"
+
+
+def test_committed_schema_matches_the_types() -> None:
+    committed = json.loads((ROOT / "docs" / "answer.schema.json").read_text())
+    assert committed == answer_json_schema(), "run: clinqa schema > docs/answer.schema.json"
