@@ -13,7 +13,7 @@ import numpy as np
 from clinqa.answer.answerer import Answerer
 from clinqa.errors import IngestError
 from clinqa.ingest import discover, parse_file
-from clinqa.retrieve.dense import Encoder, default_encoder, minilm_files
+from clinqa.retrieve.dense import Encoder, encoder, model_name
 from clinqa.retrieve.index import (
     SearchIndex,
     VectorSource,
@@ -36,17 +36,13 @@ class Engine:
 
     db_path: Path
     retrieval: RetrievalConfig = field(default_factory=RetrievalConfig)
-    encoder_factory: Callable[[], Encoder] = default_encoder
+    model: str = field(default_factory=model_name)
 
     def __post_init__(self) -> None:
         self.db_path = Path(self.db_path)
         self.store: Store = SQLiteStore(self.db_path)
         self._index: SearchIndex | None = None
         self._answerer: Answerer | None = None
-
-    @property
-    def model(self) -> str:
-        return minilm_files().name
 
     @property
     def index_dir(self) -> Path:
@@ -119,7 +115,8 @@ class Engine:
         report.references += len(document.references)
 
     def _new_vectors(self, document: Document) -> dict[str, bytes]:
-        keys = {embedding_key(p): embedding_text(p) for p in document.passages}
+        texts = (embedding_text(p, document.title) for p in document.passages)
+        keys = {embedding_key(t): t for t in texts}
         have = self.store.embeddings(self.model, keys)
         todo = [k for k in keys if k not in have]
         if not todo:
@@ -130,7 +127,7 @@ class Engine:
     # --- index --------------------------------------------------------------------------------------------
 
     def _encoder(self) -> Encoder:
-        return self.encoder_factory()
+        return encoder(self.model)
 
     def query_encoder(self) -> Callable[[str], np.ndarray]:
         return lambda query: self._encoder().encode([query])[0]

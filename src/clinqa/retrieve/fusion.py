@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
 
-def reciprocal_rank(runs: list[Mapping[int, float]], k: int = 60) -> dict[int, float]:
+def reciprocal_rank(runs: Sequence[Mapping[int, float]], k: int = 60) -> dict[int, float]:
     """Reciprocal-rank fusion (Cormack et al., 2009)."""
     fused: dict[int, float] = {}
     for run in runs:
@@ -16,19 +16,33 @@ def reciprocal_rank(runs: list[Mapping[int, float]], k: int = 60) -> dict[int, f
     return fused
 
 
-def convex(runs: list[Mapping[int, float]], weights: list[float]) -> dict[int, float]:
-    """Weighted sum of min-max normalised scores; a document missing from a run scores 0 there."""
-    if len(runs) != len(weights):
+def convex(scores: list[np.ndarray], weights: list[float], depth: int) -> dict[int, float]:
+    """Weighted sum of z-normalised scores over the union of each run's top `depth`.
+
+    Each run scores every document (BM25 and brute-force cosine both do), so a candidate found by one run gets
+    its exact score from the other rather than a floor ("fill"). Mean and spread come from each run's own top
+    list, which puts BM25 and cosine on one scale (z-scores beat min-max on SciFact train; docs/BENCHMARKS.md).
+    """
+    if len(scores) != len(weights):
         raise ValueError("one weight per run")
-    fused: dict[int, float] = {}
-    for run, weight in zip(runs, weights, strict=True):
-        if not run:
+    tops = [top_indices(s, depth) for s in scores]
+    candidates = np.unique(np.concatenate(tops)) if tops else np.zeros(0, dtype=np.int64)
+    fused = np.zeros(len(candidates), dtype=np.float64)
+    for s, best, weight in zip(scores, tops, weights, strict=True):
+        if best.size == 0:
             continue
-        values = np.fromiter(run.values(), dtype=np.float64)
-        low, span = float(values.min()), float(values.max() - values.min()) or 1.0
-        for doc, score in run.items():
-            fused[doc] = fused.get(doc, 0.0) + weight * (score - low) / span
-    return fused
+        mean, spread = float(s[best].mean()), float(s[best].std())
+        fused += weight * (s[candidates] - mean) / (spread or 1.0)
+    return {int(d): float(v) for d, v in zip(candidates, fused, strict=True)}
+
+
+def top_indices(scores: np.ndarray, depth: int) -> np.ndarray:
+    """Positions of the `depth` highest positive scores (unordered)."""
+    if scores.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    depth = min(depth, scores.size)
+    best = np.argpartition(-scores, depth - 1)[:depth]
+    return best[scores[best] > 0]
 
 
 def top(scores: Mapping[int, float], k: int) -> list[tuple[int, float]]:

@@ -28,14 +28,16 @@ FORMAT_VERSION = 1
 BM25_K1, BM25_B = 0.9, 0.4
 
 
-def embedding_text(passage: Passage) -> str:
-    """What the dense model reads for a passage: its nearest heading, then its text."""
-    heading = passage.section_path[-1] if passage.section_path else ""
-    return f"{heading}: {passage.text}" if heading else passage.text
+def embedding_text(passage: Passage, title: str) -> str:
+    """What the dense model reads for a passage: document title and nearest heading give it the topic that
+    short passages ("Fewer pulmonary nodules.") leave unsaid."""
+    heading = f" {passage.section_path[-1]}:" if passage.section_path else ""
+    return f"{title}.{heading} {passage.text}"
 
 
-def embedding_key(passage: Passage) -> str:
-    return hashlib.sha1(embedding_text(passage).encode("utf-8")).hexdigest()
+def embedding_key(text: str) -> str:
+    """Content key of an embedding text: equal texts share one vector."""
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()
 
 
 def lexical_text(passage: Passage, title: str) -> str:
@@ -60,7 +62,7 @@ class SearchIndex:
 
 
 def build_index(
-    store: Store, model: str, vectors_for: Callable[[list[Passage]], np.ndarray], generation: int
+    store: Store, model: str, vectors_for: Callable[[list[str]], np.ndarray], generation: int
 ) -> SearchIndex:
     titles = {d.id: d.title for d in store.documents()}
     passages = list(store.iter_passages())
@@ -78,7 +80,7 @@ def build_index(
         document_ids=document_ids,
         passage_document=np.array([position[p.document_id] for p in passages], dtype=np.int32),
         bm25=bm25,
-        vectors=vectors_for(passages),
+        vectors=vectors_for([embedding_text(p, titles[p.document_id]) for p in passages]),
         vocabulary=vocabulary,
     )
 
@@ -89,11 +91,11 @@ class VectorSource:
     def __init__(self, store: Store, model: str, encode: EncodeFn) -> None:
         self.store, self.model, self.encode = store, model, encode
 
-    def __call__(self, passages: list[Passage]) -> np.ndarray:
-        keys = [embedding_key(p) for p in passages]
+    def __call__(self, texts: list[str]) -> np.ndarray:
+        keys = [embedding_key(t) for t in texts]
         stored = self.store.embeddings(self.model, keys)
         missing = [i for i, k in enumerate(keys) if k not in stored]
-        fresh = self.encode([embedding_text(passages[i]) for i in missing]) if missing else None
+        fresh = self.encode([texts[i] for i in missing]) if missing else None
         rows = [np.frombuffer(stored[k], dtype=np.float16) if k in stored else None for k in keys]
         if fresh is not None:
             for j, i in enumerate(missing):
