@@ -18,7 +18,7 @@ from clinqa.answer.compose import (
 )
 from clinqa.answer.scoring import QueryTerms, weigh_terms
 from clinqa.answer.triage import is_clinical, question_kinds
-from clinqa.retrieve.analysis import analyze, query_terms
+from clinqa.retrieve.analysis import QUESTION_WORDS, analyze, query_terms
 from clinqa.retrieve.index import SearchIndex
 from clinqa.retrieve.retriever import Hit, HybridRetriever
 from clinqa.store import Store
@@ -30,7 +30,12 @@ DISCLAIMER = (
     "patient. Check the primary literature and current guidelines before acting, and mind each source's date."
 )
 LIST_LIMIT = 20  # list items brought in under one lead-in
-UNKNOWN_SHARE = 0.34  # abstain when terms the corpus has never seen carry this share of the question
+UNKNOWN_SHARE = 0.25  # abstain when terms the corpus has never seen carry this share of the question
+SPECIFIC_IDF = 4.0  # a title word this rare names a topic ("osteosarcoma"), not a generic notion ("rates")
+# A word the corpus has never seen that is shaped like a drug name is the subject of the question.
+_DRUG_SHAPE = re.compile(
+    r"(?:mab|nib|vir|cillin|mycin|micin|azole|pril|sartan|olol|statin|parin|tide|cycline|floxacin)$"
+)
 # Parenthetical details ("after 4 lines (doxorubicin, ...)") describe the patient, not the topic asked about.
 _PARENTHETICAL = re.compile(r"\([^)]*\)")
 
@@ -60,7 +65,8 @@ class Answerer:
     def _known_terms(self) -> set[str]:
         titles = " ".join(d.title for d in self.documents.values())
         names = " ".join([*self.index.vocabulary.drugs, *self.index.vocabulary.abbreviations])
-        return set(analyze([titles])[0]) | set(analyze([names])[0])
+        specific = {t for t in analyze([titles])[0] if self._idf.get(t, 0.0) >= SPECIFIC_IDF}
+        return (specific | set(analyze([names])[0])) - QUESTION_WORDS
 
     def ask(self, question: str) -> Answer:
         if self.index.size == 0:
@@ -141,7 +147,7 @@ class Answerer:
         weights = {t: self._idf.get(t, top) for t in dict.fromkeys(own)}
         unknown = [t for t in weights if t not in self._idf and t not in expanded_from]
         share = sum(weights[t] for t in unknown) / sum(weights.values())
-        return unknown if share >= UNKNOWN_SHARE else []
+        return unknown if share >= UNKNOWN_SHARE or any(_DRUG_SHAPE.search(t) for t in unknown) else []
 
     def _authority(self, document_id: str) -> float:
         """Health-professional summaries first for a clinician reader."""

@@ -54,7 +54,7 @@ DEFAULT_ORDER = ("Background", "Treatment options", "Outcomes and prognosis", "E
 class ComposeLimits:
     bottom_line: int = 3
     body: int = 12
-    min_coverage: float = 0.45  # below this the best sentence does not answer the question
+    min_coverage: float = 0.35  # below this the best sentence does not answer the question
     relative_floor: float = 0.55  # body sentences score at least this share of the best one
     duplicate_jaccard: float = 0.6
 

@@ -21,6 +21,9 @@ _META = re.compile(
 )
 
 
+COVERED_TERMS = 6
+
+
 @dataclass(frozen=True)
 class QueryTerms:
     weights: dict[str, float]  # stemmed term -> weight x idf (the question's own terms)
@@ -28,7 +31,9 @@ class QueryTerms:
 
     @property
     def total(self) -> float:
-        return sum(self.weights.values()) or 1.0
+        """What full coverage means: the weight of the question's most specific terms. A long, detailed
+        question is not answered by one sentence holding all of its words, so only the top few count."""
+        return sum(sorted(self.weights.values(), reverse=True)[:COVERED_TERMS]) or 1.0
 
 
 def weigh_terms(own: list[str], expansion: list[str], idf: Mapping[str, float], expansion_weight: float) -> QueryTerms:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from enum import StrEnum
 
-from clinqa.retrieve.analysis import analyze, stem
+from clinqa.retrieve.analysis import analyze, query_terms, stem
 
 
 class QuestionKind(StrEnum):
@@ -78,7 +78,8 @@ _CLINICAL_WORDS = {
         "medication medicine surgery survival prognosis diagnosis diagnose infection virus vaccine clinical "
         "trial chemotherapy radiotherapy radiation relapse recurrence recurrent remission toxicity adverse "
         "side-effects pain fever blood hospital physician nurse oncology oncologist pediatric adult child "
-        "children pregnancy pregnant screening mortality morbidity efficacy contraindication"
+        "children pregnancy pregnant screening mortality morbidity efficacy contraindication prevention "
+        "prophylaxis dosing veterinary"
     ).split()
 }
 _MEDICAL_SUFFIX = re.compile(r"(oma|itis|emia|aemia|ectomy|otomy|ostomy|opathy|plasia|osis|algia|mab|nib|platin)s?$")
@@ -100,7 +101,7 @@ def is_clinical(question: str, known_terms: set[str]) -> bool:
     """A clinical question names a clinical concept: a clinical word, a term of the corpus's document titles,
     a drug or abbreviation the vocabulary knows (passed in `known_terms`, stemmed), or a medical word form."""
     words = re.findall(r"[A-Za-z][A-Za-z\-]+", question)
-    terms = set(analyze([question])[0])
+    terms = set(query_terms(question))
     if terms & (_CLINICAL_WORDS | known_terms):
         return True
     return any(_MEDICAL_SUFFIX.search(w.lower()) and len(w) > 5 for w in words)

@@ -6,6 +6,7 @@ from functools import cache
 
 import bm25s
 import Stemmer
+from bm25s.stopwords import STOPWORDS_EN_PLUS
 
 
 @cache
@@ -22,12 +23,19 @@ def analyze(texts: list[str]) -> list[list[str]]:
     )
 
 
-# Words that shape a question but name nothing to look for.
+# Words that shape a question but name nothing to look for: English function words (bm25s's longer list; the
+# index itself keeps Lucene's short list) and the verbs and adverbs of asking.
 QUESTION_WORDS = frozenset(
-    (
-        "what whats which who whom whose how when where why next best good should would could can do does did "
-        "is are was were will tell know explain describe anyon someon pleas exist avail known current"
-    ).split()
+    _stemmer().stemWords(
+        [
+            *STOPWORDS_EN_PLUS,
+            *(
+                "what whats which who whom whose how when where why next best good should would could can do does "
+                "did is are was were will tell know explain describe anyone someone please exist available known "
+                "current currently us give given"
+            ).split(),
+        ]
+    )
 )
 
 

@@ -16,17 +16,21 @@ def reciprocal_rank(runs: Sequence[Mapping[int, float]], k: int = 60) -> dict[in
     return fused
 
 
-def convex(scores: list[np.ndarray], weights: list[float], depth: int) -> dict[int, float]:
+def convex(
+    scores: list[np.ndarray], weights: list[float], depth: int, candidates_from: Sequence[int] | None = None
+) -> dict[int, float]:
     """Weighted sum of z-normalised scores over the union of each run's top `depth`.
 
     Each run scores every document (BM25 and brute-force cosine both do), so a candidate found by one run gets
     its exact score from the other rather than a floor ("fill"). Mean and spread come from each run's own top
     list, which puts BM25 and cosine on one scale (z-scores beat min-max on SciFact train; docs/BENCHMARKS.md).
+    `candidates_from` limits the candidates to some runs' top lists (the others then only re-score them).
     """
     if len(scores) != len(weights):
         raise ValueError("one weight per run")
     tops = [top_indices(s, depth) for s in scores]
-    candidates = np.unique(np.concatenate(tops)) if tops else np.zeros(0, dtype=np.int64)
+    pool = [tops[i] for i in candidates_from] if candidates_from is not None else tops
+    candidates = np.unique(np.concatenate(pool)) if pool else np.zeros(0, dtype=np.int64)
     fused = np.zeros(len(candidates), dtype=np.float64)
     for s, best, weight in zip(scores, tops, weights, strict=True):
         if best.size == 0:

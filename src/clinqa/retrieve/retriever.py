@@ -18,8 +18,9 @@ class RetrievalConfig:
     depth: int = 100  # candidates taken from each retriever before fusion
     expansion_weight: float = 0.5  # BM25 weight of expansion terms relative to the question's own terms
     fusion: str = "convex"  # "convex" or "rrf"
-    dense_weight: float = 0.4  # convex blend: weight of the dense run (lexical gets 1 - this); tuned on SciFact train
+    dense_weight: float = 0.3  # convex blend: dense share; SciFact wants more, PDQ questions less (BENCHMARKS.md)
     use_dense: bool = True
+    dense_candidates: bool = True  # False: dense only re-scores BM25's candidates, adds none of its own
 
     def __post_init__(self) -> None:
         if self.fusion not in ("convex", "rrf"):
@@ -62,7 +63,9 @@ class HybridRetriever:
             fused = {int(i): float(runs[0][i]) for i in fusion.top_indices(runs[0], self.config.depth)}
         elif self.config.fusion == "convex":
             weights = [1 - self.config.dense_weight, self.config.dense_weight]
-            fused = fusion.convex(runs, weights, self.config.depth)
+            fused = fusion.convex(
+                runs, weights, self.config.depth, None if self.config.dense_candidates else [0]
+            )
         else:
             tops = [{int(i): float(r[i]) for i in fusion.top_indices(r, self.config.depth)} for r in runs]
             fused = fusion.reciprocal_rank(tops)

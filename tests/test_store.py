@@ -1,0 +1,106 @@
+"""Ingest bookkeeping on a real SQLite file: unchanged, changed, atomic replacement, recorded changes."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from clinqa.engine import Engine
+from clinqa.ingest import parse_file
+from clinqa.types import ChangeKind
+
+from .conftest import SEED_PAGE, need_shared
+
+
+@pytest.fixture()
+def seed_copy(tmp_path: Path) -> Path:
+    need_shared()
+    folder = tmp_path / "sources"
+    folder.mkdir()
+    return Path(shutil.copy(SEED_PAGE, folder / "recurrent-osteosarcoma-2014.txt"))
+
+
+def test_seed_page_structure_is_kept(tmp_path: Path, seed_copy: Path) -> None:
+    engine = Engine(tmp_path / "kb.sqlite")
+    report = engine.ingest([seed_copy])
+    assert report.documents_added == 1 and not report.failed
+    document = engine.document("recurrent-osteosarcoma-2014")
+    assert document.updated is not None and document.updated.isoformat() == "2014-12-04"
+    assert len(document.references) == 45
+    assert any(p.section_path and p.section_path[-1] == "Lung Only Recurrence" for p in document.passages)
+    levels = {c.level_of_evidence for p in document.passages for c in p.citations} - {None}
+    assert {"3iiDiii", "3iiiA"} <= levels
+
+
+def test_unchanged_reingest_does_nothing(tmp_path: Path, seed_copy: Path) -> None:
+    engine = Engine(tmp_path / "kb.sqlite")
+    engine.ingest([seed_copy])
+    generation = engine.store.generation()
+    again = engine.ingest([seed_copy])
+    assert again.documents_unchanged == 1 and again.documents_added == again.documents_updated == 0
+    assert engine.store.generation() == generation
+    assert len(engine.changes()) == 1
+
+
+def test_changed_document_is_replaced_and_the_change_recorded(tmp_path: Path, seed_copy: Path) -> None:
+    engine = Engine(tmp_path / "kb.sqlite")
+    engine.ingest([seed_copy])
+    before = engine.document("recurrent-osteosarcoma-2014")
+    text = seed_copy.read_text()
+    seed_copy.write_text(text.replace("Abdominal metastases are rare", "Abdominal metastases are very rare"))
+    report = engine.ingest([seed_copy])
+    assert report.documents_updated == 1
+    after = engine.document("recurrent-osteosarcoma-2014")
+    assert after.content_hash != before.content_hash
+    change = engine.changes("recurrent-osteosarcoma-2014")[-1]
+    assert change.kind is ChangeKind.UPDATED and change.old_hash == before.content_hash
+    assert len(change.passages_added) == len(change.passages_removed) == 1
+    changed = engine.store.passages(change.passages_added)
+    assert "very rare" in next(iter(changed.values())).text
+    # Every other passage kept its id, so answers citing them stay valid.
+    assert {p.id for p in before.passages} - set(change.passages_removed) <= {p.id for p in after.passages}
+    answer = engine.ask("How late can abdominal metastases occur in osteosarcoma?")
+    assert any("very rare" in s.text for s in answer.sentences())
+
+
+def test_a_failed_write_leaves_the_old_version_whole(tmp_path: Path, seed_copy: Path) -> None:
+    engine = Engine(tmp_path / "kb.sqlite")
+    engine.ingest([seed_copy])
+    before = engine.document("recurrent-osteosarcoma-2014")
+    broken = parse_file(seed_copy)
+    # Two passages with one id violate the primary key half-way through the write.
+    passages = (*broken.passages, broken.passages[0])
+    with pytest.raises(sqlite3.IntegrityError):
+        engine.store.put_document(broken.model_copy(update={"passages": passages, "content_hash": "x"}), {}, "m")
+    assert engine.document("recurrent-osteosarcoma-2014") == before
+    assert len(engine.changes()) == 1
+
+
+def test_one_bad_file_does_not_stop_the_others(tmp_path: Path, seed_copy: Path) -> None:
+    (seed_copy.parent / "broken.md").write_text("---\ntitle: [oops\n---\n\nBody text long enough for a passage.\n")
+    (seed_copy.parent / "huge.txt").write_bytes(b"a" * (21 * 2**20))
+    engine = Engine(tmp_path / "kb.sqlite")
+    report = engine.ingest([seed_copy.parent])
+    assert report.documents_added == 1
+    failed = {Path(f.path).name: f.reason for f in report.failed}
+    assert set(failed) == {"broken.md", "huge.txt"}
+    assert "20 MB" in failed["huge.txt"]
+
+
+def test_the_same_document_at_two_paths_is_skipped_not_failed(tmp_path: Path, seed_copy: Path) -> None:
+    shutil.copy(seed_copy, tmp_path / "recurrent-osteosarcoma-2014.txt")
+    engine = Engine(tmp_path / "kb.sqlite")
+    report = engine.ingest([seed_copy, tmp_path / "recurrent-osteosarcoma-2014.txt"])
+    assert report.documents_added == 1 and not report.failed and len(report.skipped) == 1
+
+
+def test_a_file_that_is_not_a_knowledge_base_is_refused(tmp_path: Path) -> None:
+    bogus = tmp_path / "not.sqlite"
+    bogus.write_text("this is not a database " * 100)
+    from clinqa.errors import StoreError
+
+    with pytest.raises(StoreError, match=r"not\.sqlite"):
+        Engine(bogus)
