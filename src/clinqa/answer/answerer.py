@@ -83,7 +83,7 @@ class Answerer:
             return self._abstain(question, AnswerStatus.INSUFFICIENT_EVIDENCE, note)
         details = [t for t in own if t not in focus]
         expansion_terms = analyze([" ".join(e.adds for e in result.expansions)])[0]
-        q = weigh_terms(focus or own, [*expansion_terms, *details], self._idf, 0.5)
+        q = weigh_terms(focus or own, expansion_terms, details, self._idf, 0.5)
         titles = {d: s.title for d, s in self.documents.items()}
         candidates = rank_candidates(self._evidence(result.hits), titles, q, kinds, self._authority)
         if not candidates or candidates[0].coverage < self.limits.min_coverage:

@@ -13,6 +13,10 @@ _TREATMENT = re.compile(
     r"\b(?:treat|therap|chemotherap|surg|resect|radiat|regimen|dose|trial|option|administ|given|receiv)",
     re.IGNORECASE,
 )
+_GUIDANCE = re.compile(
+    r"\b(?:should|recommend\w*|consider\w*|standard|preferred|enrol\w*|option|mainstay|cornerstone)\b",
+    re.IGNORECASE,
+)
 _META = re.compile(
     r"(?:for more information|see the .* section|this summary|this section|the following is|"
     r"information about (?:ongoing )?clinical trials is available|check for u\.s\. clinical trials|"
@@ -22,6 +26,7 @@ _META = re.compile(
 
 
 COVERED_TERMS = 6
+DETAIL_WEIGHT = 0.15
 
 
 @dataclass(frozen=True)
@@ -36,9 +41,14 @@ class QueryTerms:
         return sum(sorted(self.weights.values(), reverse=True)[:COVERED_TERMS]) or 1.0
 
 
-def weigh_terms(own: list[str], expansion: list[str], idf: Mapping[str, float], expansion_weight: float) -> QueryTerms:
+def weigh_terms(
+    own: list[str], expansion: list[str], details: list[str], idf: Mapping[str, float], expansion_weight: float
+) -> QueryTerms:
+    """Own terms weigh their IDF; expansions a share of it; parenthetical details (the patient's history, such
+    as drugs already given) barely count: they describe the case, they are not what is asked."""
     weights = {t: idf.get(t, 0.0) for t in dict.fromkeys(own)}
     extra = {t: expansion_weight * idf.get(t, 0.0) for t in dict.fromkeys(expansion) if t not in weights}
+    extra.update({t: DETAIL_WEIGHT * idf.get(t, 0.0) for t in dict.fromkeys(details) if t not in weights})
     return QueryTerms(weights, extra)
 
 
@@ -60,6 +70,8 @@ def kind_bonus(text: str, kinds: list[QuestionKind]) -> float:
         bonus += 0.12
     if QuestionKind.TREATMENT in kinds[:2] and _TREATMENT.search(text):
         bonus += 0.08
+        if _GUIDANCE.search(text):  # "what next" is answered by what the source advises, first
+            bonus += 0.1
     return bonus
 
 
