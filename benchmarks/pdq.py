@@ -88,16 +88,17 @@ def _share(ranks: list[int | None], k: int) -> float:
 
 def ask_rows(engine: Engine, questions: list[Question]) -> tuple[list[list[object]], dict[str, float]]:
     engine.ask("warm-up question about osteosarcoma survival")
-    latencies, outcomes = [], {"answered": 0, "abstained correctly": 0, "abstained wrongly": 0, "answered wrongly": 0}
+    latencies: list[float] = []
+    outcomes = {"answered (as expected)": 0, "abstained (as expected)": 0, "abstained wrongly": 0, "wrong status": 0}
     for q in questions:
         started = time.perf_counter()
         answer = engine.ask(q.question)
         latencies.append(1000 * (time.perf_counter() - started))
         expected = {"unanswerable": AnswerStatus.INSUFFICIENT_EVIDENCE, "out_of_scope": AnswerStatus.OUT_OF_SCOPE}
         if q.kind in expected:
-            key = "abstained correctly" if answer.status is expected[q.kind] else "answered wrongly"
+            key = "abstained (as expected)" if answer.status is expected[q.kind] else "wrong status"
         else:
-            key = "answered" if answer.status is AnswerStatus.ANSWERED else "abstained wrongly"
+            key = "answered (as expected)" if answer.status is AnswerStatus.ANSWERED else "abstained wrongly"
         outcomes[key] += 1
     latencies.sort()
     stats = {
@@ -129,6 +130,8 @@ def main() -> None:
         f"ingest: {report.documents} documents ({report.documents_added} added, {report.documents_unchanged} "
         f"unchanged), {report.passages} passages, {len(report.failed)} failed, {report.seconds:.1f} s"
     )
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak memory while ingesting: {peak:.0f} MB")
     again = engine.ingest([args.corpus])
     print(f"unchanged re-ingest: {again.seconds:.1f} s")
     engine.close()

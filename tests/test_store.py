@@ -104,3 +104,15 @@ def test_a_file_that_is_not_a_knowledge_base_is_refused(tmp_path: Path) -> None:
 
     with pytest.raises(StoreError, match=r"not\.sqlite"):
         Engine(bogus)
+
+
+def test_a_ten_megabyte_file_without_paragraphs_is_refused_by_name(tmp_path: Path, seed_copy: Path) -> None:
+    words = ("tumor survival patients with the osteosarcoma of and relapse chemotherapy " * 150_000).strip()
+    big = seed_copy.parent / "ten-megabytes.txt"
+    big.write_text(words + ".\n")
+    assert big.stat().st_size > 10 * 2**20
+    engine = Engine(tmp_path / "kb.sqlite")
+    report = engine.ingest([seed_copy.parent])
+    assert report.documents_added == 1
+    (failure,) = report.failed
+    assert failure.path.endswith("ten-megabytes.txt") and "paragraph" in failure.reason

@@ -142,6 +142,9 @@ class _Walk:
             self.lists.append(block)
 
 
+MAX_PASSAGE_CHARS = 50_000  # PDQ's longest paragraph is a few thousand characters
+
+
 def assemble(source: SourceInfo, blocks: Iterable[Block]) -> Document:
     """The Document made of `blocks`; raises IngestError when no passage is found."""
     walk = _Walk(markdown=source.markdown)
@@ -149,6 +152,13 @@ def assemble(source: SourceInfo, blocks: Iterable[Block]) -> Document:
         walk.add(block)
     if not walk.passages:
         raise IngestError(source.path, "no passages found")
+    longest = max(len(p.text) for p in walk.passages)
+    if longest > MAX_PASSAGE_CHARS:
+        raise IngestError(
+            source.path,
+            f"a single paragraph of {longest:,} characters (limit {MAX_PASSAGE_CHARS:,}): "
+            "the file has no paragraph structure to cite from",
+        )
     document_id = document_slug(source.url, source.path)
     references, numbering = _references(walk.lists, markdown=source.markdown)
     scopes = _list_scopes(walk.passages, len(walk.lists))
