@@ -43,3 +43,12 @@ def table(headers: list[str], rows: list[list[object]]) -> str:
     lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
     lines += ["| " + " | ".join(row) + " |" for row in cells]
     return "\n".join(lines)
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory (VmHWM). Unlike getrusage's ru_maxrss, which Linux carries over a
+    fork and exec from the parent, VmHWM belongs to this process alone."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmHWM in /proc/self/status")

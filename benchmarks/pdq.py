@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import shutil
 import statistics
 import subprocess
@@ -20,7 +19,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from benchmarks.common import DATA, ROOT, WORK, machine, require, table
+from benchmarks.common import DATA, ROOT, WORK, machine, peak_rss_mb, require, table
 from clinqa.engine import Engine
 from clinqa.retrieve.retriever import HybridRetriever, RetrievalConfig
 from clinqa.types import AnswerStatus
@@ -130,8 +129,7 @@ def main() -> None:
         f"ingest: {report.documents} documents ({report.documents_added} added, {report.documents_unchanged} "
         f"unchanged), {report.passages} passages, {len(report.failed)} failed, {report.seconds:.1f} s"
     )
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"peak memory while ingesting: {peak:.0f} MB")
+    print(f"peak memory while ingesting: {peak_rss_mb():.0f} MB")
     again = engine.ingest([args.corpus])
     print(f"unchanged re-ingest: {again.seconds:.1f} s")
     engine.close()
@@ -154,8 +152,7 @@ def serve(engine: Engine) -> None:
         f"\nask latency over {len(questions)} questions (warm): p50 {stats['p50']:.0f} ms, "
         f"p95 {stats['p95']:.0f} ms, max {stats['max']:.0f} ms"
     )
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"peak memory while serving (max RSS of the question process): {peak:.0f} MB")
+    print(f"peak memory while serving (VmHWM of the question process): {peak_rss_mb():.0f} MB")
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ from ir_measures import R, nDCG
 
 from benchmarks.common import DATA, WORK, machine, require, table
 from clinqa.engine import Engine
+from clinqa.retrieve.dense import model_name
 from clinqa.retrieve.retriever import HybridRetriever, RetrievalConfig
 from clinqa.types import Document, Passage
 
@@ -111,7 +112,7 @@ def main() -> None:
     parser.add_argument("--weights", default="", help="comma-separated dense weights to sweep (convex fusion)")
     args = parser.parse_args()
     WORK.mkdir(exist_ok=True)
-    engine = Engine(WORK / "scifact.sqlite")
+    engine = Engine(WORK / f"scifact-{model_name()}.sqlite")
     started = time.perf_counter()
     report = engine.ingest_documents(documents())
     print(
@@ -122,7 +123,7 @@ def main() -> None:
     for w in filter(None, args.weights.split(",")):
         variants[f"convex, dense weight {w}"] = replace(RetrievalConfig(), dense_weight=float(w))
     rows = evaluate(engine, args.split, variants)
-    print(f"\nSciFact {args.split} split — {machine()}\n")
+    print(f"\nSciFact {args.split} split, encoder {engine.model} — {machine()}\n")
     print(table(["retriever", "nDCG@10", "R@100", "ms/query"], rows))
 
 
