@@ -43,6 +43,16 @@ class ClinqaGroup(click.Group):
             raise click.ClickException(str(ex)) from ex
 
 
+format_option = click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["terminal", "markdown", "json"]),
+    default="terminal",
+    show_default=True,
+    help="How to print the answer.",
+)
+
+
 @click.group(cls=ClinqaGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--db",
@@ -110,13 +120,7 @@ def _print_report(report: IngestReport) -> None:
 @cli.command()
 @click.argument("question")
 @click.option("--json", "as_json", is_flag=True, help="Print the answer as JSON (same as --format json).")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["terminal", "markdown", "json"]),
-    default="terminal",
-    show_default=True,
-)
+@format_option
 @click.pass_obj
 def ask(obj: Context, question: str, as_json: bool, fmt: str) -> None:
     """Answer a clinical question from the ingested sources."""
@@ -136,13 +140,7 @@ def _show(answer: Answer, fmt: str) -> None:
 
 @cli.command()
 @click.option("--question", default=DEMO_QUESTION, show_default=True)
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["terminal", "markdown", "json"]),
-    default="terminal",
-    show_default=True,
-)
+@format_option
 @click.pass_obj
 def demo(obj: Context, question: str, fmt: str) -> None:
     """Ingest the bundled starter corpus (recurrent osteosarcoma) and answer a question from it."""

@@ -85,12 +85,13 @@ def _quantised(fp32: Path) -> Path:
     target = Path(platformdirs.user_cache_dir("clinqa")) / "models" / f"{fp32.stem}.int8.{digest}.onnx"
     if target.is_file():
         return target
+    root = logging.getLogger()
+    level, handlers = root.level, list(root.handlers)
+    # The quantiser configures the root logger when imported and logs advice on it; keep the user's logging.
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     target.parent.mkdir(parents=True, exist_ok=True)
-    root = logging.getLogger()
-    level = root.level
-    root.setLevel(logging.ERROR)  # the quantiser logs advice about pre-processing on the root logger
+    root.setLevel(logging.ERROR)
     try:
         with tempfile.TemporaryDirectory(dir=target.parent) as staging:
             tmp = Path(staging) / target.name
@@ -98,6 +99,7 @@ def _quantised(fp32: Path) -> Path:
             os.replace(tmp, target)  # atomic: a crash never leaves a half-written model
     finally:
         root.setLevel(level)
+        root.handlers[:] = handlers
     return target
 
 
