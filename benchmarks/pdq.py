@@ -44,7 +44,7 @@ def _norm(text: str) -> str:
     return " ".join(text.lower().split())
 
 
-def retrieval_rows(engine: Engine, questions: list[Question]) -> list[list[object]]:
+def retrieval_rows(engine: Engine, questions: list[Question], weights: list[float]) -> list[list[object]]:
     """Success@k and MRR@10 of the passage that holds every answer phrase."""
     index = engine.index()
     variants = {
@@ -53,6 +53,7 @@ def retrieval_rows(engine: Engine, questions: list[Question]) -> list[list[objec
         "hybrid convex (clinqa)": RetrievalConfig(),
         "hybrid RRF": RetrievalConfig(fusion="rrf"),
     }
+    variants.update({f"convex, dense weight {w}": RetrievalConfig(dense_weight=w) for w in weights})
     rows: list[list[object]] = []
     for name, config in variants.items():
         retriever = HybridRetriever(index, engine.query_encoder(), config)
@@ -113,12 +114,13 @@ def main() -> None:
     parser.add_argument("--fresh", action="store_true", help="ingest into a new knowledge base (full timing)")
     parser.add_argument("--corpus", type=Path, default=DATA / "pdq")
     parser.add_argument("--serve-only", action="store_true", help="(internal) the question phase, in its own process")
+    parser.add_argument("--weights", default="", help="comma-separated dense weights to compare as well")
     args = parser.parse_args()
     require(args.corpus)
     WORK.mkdir(exist_ok=True)
     db = WORK / "pdq.sqlite"
     if args.serve_only:
-        serve(Engine(db))
+        serve(Engine(db), [float(w) for w in args.weights.split(",") if w])
         return
     if args.fresh:
         for p in WORK.glob("pdq.sqlite*"):
@@ -134,17 +136,18 @@ def main() -> None:
     print(f"unchanged re-ingest: {again.seconds:.1f} s")
     engine.close()
     # Questions run in a fresh process, so its peak memory is that of serving the corpus, not of ingesting it.
-    subprocess.run([sys.executable, "-m", "benchmarks.pdq", "--serve-only", "--corpus", str(args.corpus)], check=True)
+    command = [sys.executable, "-m", "benchmarks.pdq", "--serve-only", "--corpus", str(args.corpus)]
+    subprocess.run([*command, "--weights", args.weights], check=True)
 
 
-def serve(engine: Engine) -> None:
+def serve(engine: Engine, weights: list[float]) -> None:
     started = time.perf_counter()
     engine.index()
     print(f"index load: {time.perf_counter() - started:.2f} s")
     questions = load_questions()
     answerable = [q for q in questions if q.document]
     print(f"\nPDQ questions — {machine()}\n")
-    print(table(["retriever", "S@1", "S@5", "S@20", "MRR@10", "ms/query"], retrieval_rows(engine, answerable)))
+    print(table(["retriever", "S@1", "S@5", "S@20", "MRR@10", "ms/query"], retrieval_rows(engine, answerable, weights)))
     outcome_rows, stats = ask_rows(engine, questions)
     print()
     print(table(["ask outcome", "questions"], outcome_rows))

@@ -84,6 +84,7 @@ VARIANTS: dict[str, RetrievalConfig] = {
     "dense only": RetrievalConfig(dense_weight=1.0),
     "hybrid RRF": RetrievalConfig(fusion="rrf"),
     "hybrid convex (clinqa default)": RetrievalConfig(),
+    "hybrid convex, min-max normalisation": RetrievalConfig(normalisation="minmax"),
 }
 
 

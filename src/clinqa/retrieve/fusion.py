@@ -17,9 +17,13 @@ def reciprocal_rank(runs: Sequence[Mapping[int, float]], k: int = 60) -> dict[in
 
 
 def convex(
-    scores: list[np.ndarray], weights: list[float], depth: int, candidates_from: Sequence[int] | None = None
+    scores: list[np.ndarray],
+    weights: list[float],
+    depth: int,
+    candidates_from: Sequence[int] | None = None,
+    normalisation: str = "zscore",
 ) -> dict[int, float]:
-    """Weighted sum of z-normalised scores over the union of each run's top `depth`.
+    """Weighted sum of normalised scores (z-scores, or min-max) over the union of each run's top `depth`.
 
     Each run scores every document (BM25 and brute-force cosine both do), so a candidate found by one run gets
     its exact score from the other rather than a floor ("fill"). Mean and spread come from each run's own top
@@ -35,8 +39,11 @@ def convex(
     for s, best, weight in zip(scores, tops, weights, strict=True):
         if best.size == 0:
             continue
-        mean, spread = float(s[best].mean()), float(s[best].std())
-        fused += weight * (s[candidates] - mean) / (spread or 1.0)
+        if normalisation == "minmax":
+            centre, spread = float(s[best].min()), float(s[best].max() - s[best].min())
+        else:
+            centre, spread = float(s[best].mean()), float(s[best].std())
+        fused += weight * (s[candidates] - centre) / (spread or 1.0)
     return {int(d): float(v) for d, v in zip(candidates, fused, strict=True)}
 
 

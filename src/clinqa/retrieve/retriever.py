@@ -20,11 +20,14 @@ class RetrievalConfig:
     fusion: str = "convex"  # "convex" or "rrf"
     dense_weight: float = 0.3  # convex blend: dense share; SciFact wants more, PDQ questions less (BENCHMARKS.md)
     use_dense: bool = True
+    normalisation: str = "zscore"  # convex blend: "zscore" or "minmax" (BENCHMARKS.md compares them)
     dense_candidates: bool = True  # False: dense only re-scores BM25's candidates, adds none of its own
 
     def __post_init__(self) -> None:
         if self.fusion not in ("convex", "rrf"):
             raise ValueError(f"fusion must be 'convex' or 'rrf', not {self.fusion!r}")
+        if self.normalisation not in ("zscore", "minmax"):
+            raise ValueError(f"normalisation must be 'zscore' or 'minmax', not {self.normalisation!r}")
 
 
 @dataclass(frozen=True)
@@ -64,7 +67,11 @@ class HybridRetriever:
         elif self.config.fusion == "convex":
             weights = [1 - self.config.dense_weight, self.config.dense_weight]
             fused = fusion.convex(
-                runs, weights, self.config.depth, None if self.config.dense_candidates else [0]
+                runs,
+                weights,
+                self.config.depth,
+                None if self.config.dense_candidates else [0],
+                self.config.normalisation,
             )
         else:
             tops = [{int(i): float(r[i]) for i in fusion.top_indices(r, self.config.depth)} for r in runs]
