@@ -28,7 +28,10 @@ lint: $(STAMP)
 	$(BIN)/mypy
 
 bench: $(STAMP)
-	$(BIN)/python -m benchmarks.run_all
+	$(BIN)/python -m benchmarks.encoders
+	$(BIN)/python -m benchmarks.scifact
+	$(BIN)/python -m benchmarks.pdq --fresh
+	$(BIN)/python -m benchmarks.cold_start
 
 clean:
 	rm -rf $(VENV) demo.sqlite demo.sqlite-* demo.sqlite.index
