@@ -133,6 +133,105 @@ class IngestReport(BaseModel):
         return self.documents_added + self.documents_updated + self.documents_unchanged
 
 
+# --- patients and trials ----------------------------------------------------------------------------------
+
+
+class PriorTherapy(Frozen):
+    """One line of therapy the patient has had, as described and as normalised."""
+
+    described: str = Field(description="As the user wrote it, e.g. 'gem/doc'")
+    agents: list[str] = Field(description="Normalised lower-case generic names, e.g. ['gemcitabine', 'docetaxel']")
+    regimen: str | None = Field(default=None, description="Regimen name when one was recognised, e.g. 'MAP'")
+    line: int | None = Field(default=None, description="Line of therapy (1 = first), when given")
+
+
+class PatientContext(BaseModel):
+    """What clinqa understood about the patient; shown back so the user can correct it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    age: float | None = Field(default=None, ge=0, le=120, description="Age in years")
+    age_group: Literal["child", "adolescent", "adult"] | None = None
+    diagnosis: str | None = None
+    recurrent: bool | None = Field(default=None, description="Disease has recurred or progressed")
+    recurrence_number: int | None = Field(default=None, ge=1, description="1 = first recurrence")
+    sites: list[str] = Field(default_factory=list, description="Sites of disease, e.g. ['lung']")
+    bilateral: bool | None = Field(default=None, description="Disease in both lungs (or both sides)")
+    lesion_count: int | None = Field(default=None, ge=0, description="Number of nodules or lesions, when given")
+    months_since_therapy: float | None = Field(default=None, ge=0, description="Time from end of therapy to relapse")
+    resectable: bool | None = None
+    ecog: int | None = Field(default=None, ge=0, le=5, description="ECOG performance status")
+    karnofsky: int | None = Field(default=None, ge=0, le=100, description="Karnofsky performance status")
+    lines_of_therapy: int | None = Field(default=None, ge=0, description="Number of prior lines, when given")
+    prior_therapies: list[PriorTherapy] = Field(default_factory=list, description="In the order given")
+    prior_agents: list[str] = Field(
+        default_factory=list, description="Every agent received, normalised lower-case generic names"
+    )
+    not_received: list[str] = Field(
+        default_factory=list, description="Agents the user said the patient has NOT had ('no prior ifosfamide')"
+    )
+    conflicts: list[str] = Field(
+        default_factory=list, description="Contradictions found (e.g. age 12 and 'adult'); reported, not resolved"
+    )
+
+    def is_empty(self) -> bool:
+        return self == PatientContext()
+
+
+class FlagKind(StrEnum):
+    PREVIOUSLY_RECEIVED = "previously_received"
+    POPULATION_MISMATCH = "population_mismatch"
+    UNKNOWN_ELIGIBILITY = "unknown_eligibility"
+
+
+class Flag(Frozen):
+    """A warning attached to an answer sentence about whether its evidence applies to this patient."""
+
+    kind: FlagKind
+    agent: str | None
+    sentence: str
+    reason: str
+
+
+class Trial(Frozen):
+    """A clinical trial record, from a registry file or named in guideline text."""
+
+    id: str = Field(description="NCT identifier")
+    title: str
+    status: str | None = Field(default=None, description="Overall status as the record gives it")
+    recruiting: bool | None = None
+    phase: str | None = None
+    conditions: tuple[str, ...] = ()
+    interventions: tuple[str, ...] = ()
+    min_age_years: float | None = None
+    max_age_years: float | None = None
+    inclusion: tuple[str, ...] = Field(default=(), description="Inclusion criteria, one per item")
+    exclusion: tuple[str, ...] = Field(default=(), description="Exclusion criteria, one per item")
+    source: str = Field(description="Where the record came from: a registry format or 'guideline:<document id>'")
+    url: str | None = None
+
+
+Verdict = Literal["met", "not_met", "unknown"]
+
+
+class CriterionVerdict(Frozen):
+    criterion: str
+    verdict: Verdict
+    reason: str
+
+
+class TrialMatch(Frozen):
+    id: str
+    title: str
+    status: str | None
+    criteria: list[CriterionVerdict]
+    source: str | None = None
+
+    @property
+    def eligible(self) -> bool:
+        return all(c.verdict != "not_met" for c in self.criteria)
+
+
 # --- answers -----------------------------------------------------------------------------------------------
 
 
