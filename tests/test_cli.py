@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from clinqa.cli import cli
 from clinqa.config import starter_corpus
-from clinqa.types import Answer, AnswerStatus, answer_json_schema
+from clinqa.types import Answer, AnswerStatus, answer_json_schema, patient_json_schema
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -85,6 +85,8 @@ def test_every_command_is_documented_in_the_readme() -> None:
         assert f"`clinqa {name}" in readme, f"clinqa {name} is not in the README"
 
 
-def test_committed_schema_matches_the_types() -> None:
+def test_committed_schemas_match_the_types() -> None:
     committed = json.loads((ROOT / "docs" / "answer.schema.json").read_text())
     assert committed == answer_json_schema(), "run: clinqa schema > docs/answer.schema.json"
+    committed = json.loads((ROOT / "docs" / "patient.schema.json").read_text())
+    assert committed == patient_json_schema(), "run: clinqa schema --of patient > docs/patient.schema.json"

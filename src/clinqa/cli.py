@@ -11,10 +11,10 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from clinqa.answer.render import print_answer, to_markdown
+from clinqa.answer.render import print_answer, to_markdown, trials_table
 from clinqa.config import DEMO_QUESTION, default_db_path, starter_corpus
 from clinqa.errors import ClinqaError
-from clinqa.types import Answer, IngestReport, answer_json_schema
+from clinqa.types import Answer, IngestReport, PatientContext, answer_json_schema, patient_json_schema
 
 console = Console()
 errors = Console(stderr=True)
@@ -80,9 +80,10 @@ def ingest(obj: Context, paths: tuple[Path, ...]) -> None:
 
 
 def _ingest(obj: Context, paths: list[Path]) -> IngestReport:
-    from clinqa.ingest import discover
+    from clinqa.engine import sources
 
-    total = len(list(discover(p for p in paths if p.exists())))
+    guidelines, trial_files = sources(p for p in paths if p.exists())
+    total = len(guidelines) + len(trial_files)
     columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
     with Progress(*columns, console=errors, transient=True) as bar:
         task = bar.add_task("Ingesting", total=total)
@@ -105,6 +106,7 @@ def _print_report(report: IngestReport) -> None:
         ),
         ("passages", report.passages),
         ("references", report.references),
+        ("trials", report.trials),
         (
             "skipped",
             f"{report.documents_unchanged + len(report.skipped)} ({report.documents_unchanged} unchanged, "
@@ -117,16 +119,43 @@ def _print_report(report: IngestReport) -> None:
     errors.print(table)
 
 
+patient_option = click.option(
+    "--patient",
+    "patient_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Patient details as JSON (schema: docs/patient.md); merged with what the question says.",
+)
+
+
 @cli.command()
 @click.argument("question")
 @click.option("--json", "as_json", is_flag=True, help="Print the answer as JSON (same as --format json).")
 @format_option
+@patient_option
+@click.option("--thread", "thread_id", help="Continue this conversation (ids: clinqa threads).")
+@click.option(
+    "--audience",
+    type=click.Choice(["clinician", "patient"]),
+    default="clinician",
+    show_default=True,
+    help="Who reads the answer (a thread keeps the audience it started with).",
+)
 @click.pass_obj
-def ask(obj: Context, question: str, as_json: bool, fmt: str) -> None:
+def ask(
+    obj: Context,
+    question: str,
+    as_json: bool,
+    fmt: str,
+    patient_file: Path | None,
+    thread_id: str | None,
+    audience: str,
+) -> None:
     """Answer a clinical question from the ingested sources."""
     if not question.strip():
         raise click.BadParameter("the question is empty", param_hint="QUESTION")
-    _show(obj.engine().ask(question), "json" if as_json else fmt)
+    engine = obj.engine()
+    patient = engine.load_patient(patient_file) if patient_file else None
+    _show(engine.ask(question, patient=patient, thread_id=thread_id, audience=audience), "json" if as_json else fmt)
 
 
 def _show(answer: Answer, fmt: str) -> None:
@@ -179,9 +208,37 @@ def changes(obj: Context, document_id: str | None) -> None:
 
 
 @cli.command()
-def schema() -> None:
-    """Print the JSON Schema of `ask --json` output."""
-    click.echo(json.dumps(answer_json_schema(), indent=2))
+@click.pass_obj
+def threads(obj: Context) -> None:
+    """List the stored conversations."""
+    table = Table("started", "audience", "turns", "first question")
+    table.add_column("id", no_wrap=True)
+    for t in obj.engine().threads():
+        first = t.turns[0].question if t.turns else ""
+        table.add_row(t.created_at.isoformat(), t.audience, str(len(t.turns)), first, t.id)
+    console.print(table)
+
+
+@cli.command()
+@patient_option
+@click.option("--json", "as_json", is_flag=True, help="Print the matches as JSON.")
+@click.pass_obj
+def trials(obj: Context, patient_file: Path | None, as_json: bool) -> None:
+    """List the ingested clinical trials for a patient, eligible first, with a verdict per criterion."""
+    engine = obj.engine()
+    patient = engine.load_patient(patient_file) if patient_file else PatientContext()
+    matches = engine.match_trials(patient)
+    if as_json:
+        click.echo(json.dumps([m.model_dump(mode="json") for m in matches], indent=2))
+    else:
+        console.print(trials_table(matches))
+
+
+@cli.command()
+@click.option("--of", "what", type=click.Choice(["answer", "patient"]), default="answer", show_default=True)
+def schema(what: str) -> None:
+    """Print a JSON Schema: of `ask --json` output, or of the `--patient` file."""
+    click.echo(json.dumps(answer_json_schema() if what == "answer" else patient_json_schema(), indent=2))
 
 
 def main() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import time
 from collections.abc import Callable, Iterable
@@ -11,6 +12,9 @@ from pathlib import Path
 import numpy as np
 
 from clinqa.answer.answerer import Answerer
+from clinqa.answer.threads import standalone_question
+from clinqa.clinical.patient import load_patient_file, merge
+from clinqa.clinical.regimens import Normaliser
 from clinqa.errors import IngestError
 from clinqa.ingest import discover, parse_file
 from clinqa.retrieve.dense import Encoder, encoder, model_name
@@ -20,14 +24,29 @@ from clinqa.retrieve.index import (
     build_index,
     embedding_key,
     embedding_text,
+    load_drug_names,
     load_index,
     save_index,
 )
 from clinqa.retrieve.retriever import HybridRetriever, RetrievalConfig
 from clinqa.store import SQLiteStore, Store
-from clinqa.types import Answer, Document, DocumentChange, DocumentSummary, IngestFailure, IngestReport
+from clinqa.trials import discover_trial_files, parse_trial_records, rank_trials, trials_in_guideline
+from clinqa.types import (
+    Answer,
+    Audience,
+    Document,
+    DocumentChange,
+    DocumentSummary,
+    IngestFailure,
+    IngestReport,
+    PatientContext,
+    Thread,
+    TrialMatch,
+    Turn,
+)
 
 Progress = Callable[[Path], None]
+ANSWER_TRIALS = 5  # trials listed in an answer; `clinqa trials` lists them all
 
 
 @dataclass
@@ -42,7 +61,9 @@ class Engine:
         self.db_path = Path(self.db_path)
         self.store: Store = SQLiteStore(self.db_path)
         self._index: SearchIndex | None = None
-        self._answerer: Answerer | None = None
+        self._answerers: dict[str, Answerer] = {}
+        self._normaliser: Normaliser | None = None
+        self._normaliser_generation = -1
 
     @property
     def index_dir(self) -> Path:
@@ -63,7 +84,7 @@ class Engine:
                 existing.append(path)
             else:  # reported, and the other paths still go in
                 report.failed.append(IngestFailure(path=str(path), reason="no such file or directory"))
-        files = list(discover(existing))
+        files, trial_files = sources(existing)
         known = self.store.source_hashes()
         seen: dict[str, str] = {}
         for path in files:
@@ -73,10 +94,24 @@ class Engine:
                 report.failed.append(IngestFailure(path=ex.path, reason=ex.reason))
             if progress:
                 progress(path)
+        for path in trial_files:
+            self._ingest_trials(path, report)
+            if progress:
+                progress(path)
         if report.documents_added or report.documents_updated or self._stale():
             self.refresh_index()
         report.seconds = time.perf_counter() - started
         return report
+
+    def _ingest_trials(self, path: Path, report: IngestReport) -> None:
+        """A registry file's trials; a bad record is reported and the file's other records still go in."""
+        try:
+            trials, errors = parse_trial_records(path)
+        except IngestError as ex:
+            report.failed.append(IngestFailure(path=ex.path, reason=ex.reason))
+            return
+        report.failed.extend(IngestFailure(path=e.path, reason=e.reason) for e in errors)
+        report.trials += self.store.put_trials(trials)
 
     def ingest_documents(self, documents: Iterable[Document]) -> IngestReport:
         """Ingest already-parsed documents (library use, benchmarks)."""
@@ -107,6 +142,7 @@ class Engine:
             report.documents_unchanged += 1
             return
         change = self.store.put_document(document, self._new_vectors(document), self.model)
+        report.trials += self.store.put_trials(trials_in_guideline(document))
         if change.old_hash is None:
             report.documents_added += 1
         else:
@@ -144,32 +180,86 @@ class Engine:
             generation,
         )
         save_index(index, self.index_dir)
-        self._index, self._answerer = index, None
+        self._index, self._answerers = index, {}
         return index
 
     def index(self) -> SearchIndex:
         generation = self.store.generation()
         if self._index is None or self._index.generation != generation:
             self._index = load_index(self.index_dir, generation, self.model) or self.refresh_index()
-            self._answerer = None
+            self._answerers = {}
         return self._index
 
     # --- questions ----------------------------------------------------------------------------------------
 
-    def answerer(self) -> Answerer:
+    def answerer(self, audience: Audience = "clinician") -> Answerer:
         index = self.index()
-        if self._answerer is None:
+        if audience not in self._answerers:
             retriever = HybridRetriever(index, self.query_encoder(), self.retrieval)
-            self._answerer = Answerer(
+            self._answerers[audience] = Answerer(
                 index=index,
                 retriever=retriever,
                 store=self.store,
                 documents={d.id: d for d in self.store.documents()},
+                normaliser=self.normaliser(),
+                trials=self.trials_for_answer,
+                audience=audience,
             )
-        return self._answerer
+        return self._answerers[audience]
 
-    def ask(self, question: str) -> Answer:
-        return self.answerer().ask(question.strip())
+    def normaliser(self) -> Normaliser:
+        """Drug and regimen names, with the drug variants the corpus uses (built with the index)."""
+        index = self.index()
+        if self._normaliser is None or self._normaliser_generation != index.generation:
+            self._normaliser = Normaliser(load_drug_names(self.index_dir))
+            self._normaliser_generation = index.generation
+        return self._normaliser
+
+    def match_trials(self, patient: PatientContext) -> list[TrialMatch]:
+        """Stored trials with a verdict per criterion for this patient, eligible ones first."""
+        return rank_trials(self.store.trials(), patient)
+
+    def trials_for_answer(self, patient: PatientContext) -> list[TrialMatch]:
+        """The few trials an answer lists: for the patient's condition, eligible first."""
+        if not patient.diagnosis:
+            return []
+        on_condition = [
+            m
+            for m in self.match_trials(patient)
+            if any(c.criterion == "condition" and c.verdict == "met" for c in m.criteria)
+        ]
+        return on_condition[:ANSWER_TRIALS]
+
+    def load_patient(self, path: Path) -> PatientContext:
+        return load_patient_file(path, self.normaliser())
+
+    def ask(
+        self,
+        question: str,
+        patient: PatientContext | None = None,
+        thread_id: str | None = None,
+        audience: Audience = "clinician",
+        remember: bool = True,
+    ) -> Answer:
+        """Answer a question. With `thread_id` it continues that conversation: the patient context and the
+        earlier question carry over. With `remember`, the turn is stored (a new thread when none is given)."""
+        thread = self.store.get_thread(thread_id) if thread_id else None
+        previous = thread.turns[-1].standalone if thread and thread.turns else None
+        standalone = standalone_question(question, previous)
+        context = merge(thread.patient, patient) if thread and patient else (thread.patient if thread else patient)
+        chosen = thread.audience if thread else audience
+        answer = self.answerer(chosen).ask(standalone, context)
+        answer = answer.model_copy(update={"question": question.strip(), "audience": chosen})
+        if not remember:
+            return answer
+        if thread is None:
+            thread = self.store.create_thread(chosen, PatientContext())
+        turn = Turn(question=question.strip(), standalone=standalone, status=answer.status.value, at=_now())
+        self.store.add_turn(thread.id, turn, answer.patient or context or PatientContext())
+        return answer.model_copy(update={"thread_id": thread.id})
+
+    def threads(self) -> list[Thread]:
+        return self.store.threads()
 
     # --- browsing -----------------------------------------------------------------------------------------
 
@@ -181,6 +271,17 @@ class Engine:
 
     def changes(self, document_id: str | None = None) -> list[DocumentChange]:
         return self.store.changes(document_id)
+
+
+def sources(paths: Iterable[Path]) -> tuple[list[Path], list[Path]]:
+    """Guideline files and trial registry files under `paths` (which must exist)."""
+    existing = list(paths)
+    trial_files = discover_trial_files(existing)
+    return list(discover(p for p in existing if p not in trial_files)), trial_files
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(microsecond=0)
 
 
 def _file_hash(path: Path) -> str:

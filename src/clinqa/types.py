@@ -12,7 +12,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-Audience = Literal["health_professional", "patient"]
+DocumentAudience = Literal["health_professional", "patient"]
+Audience = Literal["clinician", "patient"]  # who reads an answer
 
 
 class Frozen(BaseModel):
@@ -73,7 +74,7 @@ class Document(Frozen):
     id: str
     title: str
     url: str | None = None
-    audience: Audience | None = None
+    audience: DocumentAudience | None = None
     updated: dt.date | None = None
     source_path: str
     format: Literal["pdq-markdown", "plain-text", "html"]
@@ -90,7 +91,7 @@ class DocumentSummary(Frozen):
     id: str
     title: str
     url: str | None
-    audience: Audience | None
+    audience: DocumentAudience | None
     updated: dt.date | None
     passages: int
     references: int
@@ -124,6 +125,7 @@ class IngestReport(BaseModel):
     documents_unchanged: int = 0
     passages: int = 0
     references: int = 0
+    trials: int = 0
     skipped: list[IngestFailure] = []  # not failures: e.g. the same document found at a second path
     failed: list[IngestFailure] = []
     seconds: float = 0.0
@@ -232,6 +234,23 @@ class TrialMatch(Frozen):
         return all(c.verdict != "not_met" for c in self.criteria)
 
 
+class Turn(Frozen):
+    question: str
+    standalone: str = Field(description="The question rewritten to stand alone; what retrieval used")
+    status: str
+    at: dt.datetime
+
+
+class Thread(Frozen):
+    """A conversation: follow-up questions inherit the patient context and the earlier questions."""
+
+    id: str
+    created_at: dt.datetime
+    audience: Audience
+    patient: PatientContext
+    turns: list[Turn]
+
+
 # --- answers -----------------------------------------------------------------------------------------------
 
 
@@ -289,6 +308,11 @@ class Answer(Frozen):
     sources: list[SourceDocument]
     disclaimer: str
     note: str | None = Field(default=None, description="Why the answer abstained, when it did")
+    patient: PatientContext | None = Field(default=None, description="The patient context clinqa understood")
+    flags: list[Flag] = Field(default_factory=list, description="Applicability warnings on answer sentences")
+    trials: list[TrialMatch] = Field(default_factory=list, description="Candidate trials, eligible first")
+    audience: Audience = "clinician"
+    thread_id: str | None = Field(default=None, description="The conversation this answer belongs to")
 
     def sentences(self) -> list[Sentence]:
         return [*self.bottom_line, *(s for sec in self.sections for s in sec.sentences)]
@@ -297,3 +321,8 @@ class Answer(Frozen):
 def answer_json_schema() -> dict[str, Any]:
     """The JSON Schema of `clinqa ask --json` output, generated from the types."""
     return Answer.model_json_schema(mode="serialization")
+
+
+def patient_json_schema() -> dict[str, Any]:
+    """The JSON Schema of a `--patient` file, generated from the types."""
+    return PatientContext.model_json_schema(mode="validation")

@@ -4,25 +4,42 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from clinqa.answer.algorithm import AlgorithmStep, TreatmentAlgorithm
 from clinqa.answer.compose import (
+    Candidate,
     Citer,
     ComposeLimits,
     build_sections,
     rank_candidates,
     select,
     source_documents,
+    to_sentence,
 )
-from clinqa.answer.scoring import QueryTerms, weigh_terms
-from clinqa.answer.triage import is_clinical, question_kinds
+from clinqa.answer.scoring import weigh_terms
+from clinqa.answer.triage import QuestionKind, is_clinical, question_kinds
+from clinqa.clinical.applicability import assess
+from clinqa.clinical.patient import extract_patient, merge
+from clinqa.clinical.regimens import Normaliser
 from clinqa.retrieve.analysis import QUESTION_WORDS, analyze, query_terms
 from clinqa.retrieve.index import SearchIndex
-from clinqa.retrieve.retriever import Hit, HybridRetriever
+from clinqa.retrieve.retriever import Hit, HybridRetriever, RetrievalConfig
 from clinqa.store import Store
-from clinqa.types import Answer, AnswerStatus, DocumentSummary, Passage
+from clinqa.types import (
+    Answer,
+    AnswerSection,
+    AnswerStatus,
+    Audience,
+    DocumentSummary,
+    Flag,
+    Passage,
+    PatientContext,
+    Sentence,
+    TrialMatch,
+)
 
 DISCLAIMER = (
     "clinqa composes this answer only from sentences of the sources listed, each with its citations; it adds "
@@ -38,6 +55,10 @@ _DRUG_SHAPE = re.compile(
 )
 # Parenthetical details ("after 4 lines (doxorubicin, ...)") describe the patient, not the topic asked about.
 _PARENTHETICAL = re.compile(r"\([^)]*\)")
+# A question about what to do next, or about the options, gets the treatment algorithm.
+_NEXT_STEP = re.compile(
+    r"\b(?:next|options?|what (?:else|now)|how (?:to|should we) (?:treat|manage)|after \d+ lines?)\b", re.I
+)
 
 
 @dataclass
@@ -46,6 +67,9 @@ class Answerer:
     retriever: HybridRetriever
     store: Store
     documents: Mapping[str, DocumentSummary]
+    normaliser: Normaliser
+    trials: Callable[[PatientContext], list[TrialMatch]] = lambda _patient: []
+    audience: Audience = "clinician"
     limits: ComposeLimits = field(default_factory=ComposeLimits)
 
     @cached_property
@@ -68,7 +92,16 @@ class Answerer:
         specific = {t for t in analyze([titles])[0] if self._idf.get(t, 0.0) >= SPECIFIC_IDF}
         return (specific | set(analyze([names])[0])) - QUESTION_WORDS
 
-    def ask(self, question: str) -> Answer:
+    def ask(self, question: str, patient: PatientContext | None = None) -> Answer:
+        """Answer `question`; `patient` (e.g. from a file or an earlier turn) is merged with what the question
+        itself says about the patient."""
+        context = merge(patient or PatientContext(), extract_patient(question, self.normaliser))
+        answer = self._answer(question, context)
+        if answer.status is not AnswerStatus.ANSWERED:
+            return answer.model_copy(update={"patient": None if context.is_empty() else context})
+        return self._apply_to_patient(answer, context)
+
+    def _answer(self, question: str, context: PatientContext) -> Answer:
         if self.index.size == 0:
             return self._abstain(question, AnswerStatus.INSUFFICIENT_EVIDENCE, "The knowledge base is empty.")
         if not is_clinical(question, self._known_terms):
@@ -92,12 +125,40 @@ class Answerer:
                 AnswerStatus.INSUFFICIENT_EVIDENCE,
                 "No passage of the knowledge base answers this question closely enough.",
             )
-        return self._compose(question, q, kinds, candidates)
+        if QuestionKind.TREATMENT in kinds[:1] and (_NEXT_STEP.search(question) or not context.is_empty()):
+            topic = self._topic(question, context)
+            return self._compose_algorithm(question, self._algorithm().steps(topic, context), kinds, candidates)
+        return self._compose(question, kinds, candidates)
 
-    def _compose(self, question: str, q: QueryTerms, kinds: list, candidates: list) -> Answer:  # type: ignore[type-arg]
+    def _compose(self, question: str, kinds: list[QuestionKind], candidates: list[Candidate]) -> Answer:
         bottom, body = select(candidates, self.limits)
         citer = Citer(self.store.references)
         bottom_line, sections = build_sections(bottom, body, kinds, citer)
+        return self._answered(question, bottom_line, sections, citer)
+
+    def _compose_algorithm(
+        self, question: str, steps: list[AlgorithmStep], kinds: list[QuestionKind], candidates: list[Candidate]
+    ) -> Answer:
+        """Bottom line from the first steps (trial, surgery, a new systemic option); then the steps in order;
+        then what else the question's own retrieval found, as usual."""
+        if not steps:
+            return self._compose(question, kinds, candidates)
+        citer = Citer(self.store.references)
+        firsts = [s.candidates[0] for s in steps if not s.title.endswith("already received")][:3]
+        bottom_line = [to_sentence(c, citer) for c in firsts]
+        sections = [
+            AnswerSection(title=s.title, sentences=[to_sentence(c, citer) for c in s.candidates if c not in firsts])
+            for s in steps
+        ]
+        used = {c.sentence for s in steps for c in s.candidates}
+        rest = [c for c in candidates if c.sentence not in used]
+        _, body = select(rest, self.limits)
+        extra = [sec for sec in build_sections([], body[:6], kinds, citer)[1] if sec.title != "Treatment options"]
+        return self._answered(question, bottom_line, [s for s in sections if s.sentences] + extra, citer)
+
+    def _answered(
+        self, question: str, bottom_line: list[Sentence], sections: list[AnswerSection], citer: Citer
+    ) -> Answer:
         used = list(
             dict.fromkeys(s.source.document_id for s in [*bottom_line, *(x for sec in sections for x in sec.sentences)])
         )
@@ -110,6 +171,33 @@ class Answerer:
             sources=source_documents(used, self.documents),
             disclaimer=DISCLAIMER,
         )
+
+    def _topic(self, question: str, context: PatientContext) -> str:
+        """What the algorithm's searches are about: the diagnosis and the setting (recurrent, site)."""
+        words = [context.diagnosis or " ".join(query_terms(_PARENTHETICAL.sub(" ", question))[:3])]
+        if context.recurrent or re.search(r"\b(?:recurr|relaps|refractory|progress|lines?)\w*", question, re.I):
+            words.append("recurrent")
+        return " ".join([*words, *context.sites])
+
+    def _algorithm(self) -> TreatmentAlgorithm:
+        lexical = HybridRetriever(self.index, None, RetrievalConfig(use_dense=False))
+        return TreatmentAlgorithm(
+            search=lambda text: self._evidence(lexical.search(text, k=20).hits),
+            titles={d: s.title for d, s in self.documents.items()},
+            idf=self._idf,
+            agents_of=self.normaliser.agents,
+            authority=self._authority,
+        )
+
+    def _apply_to_patient(self, answer: Answer, context: PatientContext) -> Answer:
+        """Flag what does not apply to this patient, and list candidate trials."""
+        if context.is_empty():
+            return answer
+        flags: list[Flag] = []
+        for sentence in answer.sentences():
+            text = f"{sentence.label or ''} {sentence.text}"
+            flags.extend(assess(sentence.text, self.normaliser.agents(text), context))
+        return answer.model_copy(update={"patient": context, "flags": flags, "trials": self.trials(context)})
 
     def _evidence(self, hits: list[Hit]) -> list[tuple[float, Passage]]:
         """Retrieved passages with their prior (fused score relative to the best); a list lead-in
@@ -150,9 +238,12 @@ class Answerer:
         return unknown if share >= UNKNOWN_SHARE or any(_DRUG_SHAPE.search(t) for t in unknown) else []
 
     def _authority(self, document_id: str) -> float:
-        """Health-professional summaries first for a clinician reader."""
-        audience = self.documents[document_id].audience if document_id in self.documents else None
-        return {"health_professional": 1.0, "patient": 0.85}.get(audience or "", 0.95)
+        """Health-professional summaries first for a clinician reader, patient versions first for a patient."""
+        written_for = self.documents[document_id].audience if document_id in self.documents else None
+        preferred = "patient" if self.audience == "patient" else "health_professional"
+        if written_for is None:
+            return 0.95
+        return 1.0 if written_for == preferred else 0.85
 
     def _abstain(self, question: str, status: AnswerStatus, note: str) -> Answer:
         return Answer(

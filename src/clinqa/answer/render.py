@@ -5,9 +5,10 @@ from __future__ import annotations
 from rich.console import Console, Group, RenderableType
 from rich.markdown import Markdown
 from rich.panel import Panel
+from rich.table import Table
 from rich.text import Text
 
-from clinqa.types import Answer, AnswerStatus, Sentence
+from clinqa.types import Answer, AnswerStatus, Flag, FlagKind, PatientContext, Sentence, TrialMatch
 
 STATUS_LINE = {
     AnswerStatus.ANSWERED: "Answered from the sources below",
@@ -16,23 +17,80 @@ STATUS_LINE = {
 }
 
 
-def sentence_markdown(s: Sentence) -> str:
+FLAG_MARK = {
+    FlagKind.PREVIOUSLY_RECEIVED: "already received",
+    FlagKind.POPULATION_MISMATCH: "does not apply",
+    FlagKind.UNKNOWN_ELIGIBILITY: "may not apply",
+}
+
+
+def sentence_markdown(s: Sentence, flags: list[Flag] = ()) -> str:  # type: ignore[assignment]
     cites = f" [{', '.join(str(n) for n in s.citations)}]" if s.citations else ""
     level = f" *(level of evidence {s.level_of_evidence})*" if s.level_of_evidence else ""
     lead = f"**{s.label}:** " if s.label else ""
-    return f"{lead}{s.text}{cites}{level}"
+    warnings = "".join(f" ⚠ *{FLAG_MARK[f.kind]}: {f.reason}*" for f in flags if f.sentence == s.text)
+    return f"{lead}{s.text}{cites}{level}{warnings}"
+
+
+def patient_markdown(p: PatientContext) -> list[str]:
+    """What clinqa understood about the patient, so the user can correct it."""
+    facts = [
+        f"age {p.age:g}" if p.age is not None else None,
+        p.age_group,
+        p.diagnosis,
+        (f"recurrence {p.recurrence_number}" if p.recurrence_number else "recurrent") if p.recurrent else None,
+        f"sites: {', '.join(p.sites)}" + (" (bilateral)" if p.bilateral else "") if p.sites else None,
+        f"{p.lesion_count} lesion(s)" if p.lesion_count is not None else None,
+        f"{p.months_since_therapy:g} months after therapy" if p.months_since_therapy is not None else None,
+        {True: "resectable", False: "unresectable"}.get(p.resectable) if p.resectable is not None else None,
+        f"ECOG {p.ecog}" if p.ecog is not None else None,
+        f"Karnofsky {p.karnofsky}" if p.karnofsky is not None else None,
+        f"{p.lines_of_therapy} prior lines" if p.lines_of_therapy is not None else None,
+    ]
+    lines = ["## Patient as understood", "", "- " + "; ".join(f for f in facts if f)] if any(facts) else []
+    if not lines:
+        lines = ["## Patient as understood", ""]
+    for t in p.prior_therapies:
+        line = f"line {t.line}: " if t.line else ""
+        lines.append(f"- prior therapy: {line}{t.described} → {', '.join(t.agents) or 'not recognised'}")
+    if p.not_received:
+        lines.append(f"- not received: {', '.join(p.not_received)}")
+    lines += [f"- ⚠ conflicting details: {c}" for c in p.conflicts]
+    return [*lines, ""]
+
+
+def trials_markdown(matches: list[TrialMatch]) -> list[str]:
+    lines = ["## Clinical trials to consider", ""]
+    for m in matches:
+        status = f" — {m.status}" if m.status else ""
+        verdict = "eligible so far" if m.eligible else "not eligible"
+        lines.append(f"- **{m.id}** {m.title}{status} ({verdict})")
+        lines += [f"  - {c.criterion}: {c.verdict.replace('_', ' ')} — {c.reason}" for c in m.criteria]
+    return [*lines, ""]
+
+
+def trials_table(matches: list[TrialMatch]) -> Table:
+    table = Table("trial", "title", "status", "criteria", show_lines=True)
+    for m in matches:
+        criteria = "\n".join(f"{c.criterion}: {c.verdict.replace('_', ' ')} ({c.reason})" for c in m.criteria)
+        table.add_row(m.id, m.title, m.status or "unknown", criteria)
+    return table
 
 
 def to_markdown(answer: Answer) -> str:
     lines = [f"# {answer.question}", "", f"_{STATUS_LINE[answer.status]}_", ""]
     if answer.note:
         lines += [f"> {answer.note}", ""]
+    if answer.patient:
+        lines += patient_markdown(answer.patient)
     if answer.bottom_line:
-        lines += ["## Bottom line", "", " ".join(sentence_markdown(s) for s in answer.bottom_line), ""]
+        lines += ["## Bottom line", "", " ".join(sentence_markdown(s, answer.flags) for s in answer.bottom_line), ""]
     for section in answer.sections:
         lines += [f"## {section.title}", ""]
-        lines += [f"- {sentence_markdown(s)}" for s in section.sentences]
+        lines += [f"- {sentence_markdown(s, answer.flags)}" for s in section.sentences]
         lines.append("")
+    if answer.trials:
+        lines += trials_markdown(answer.trials)
     if answer.references:
         lines += ["## References", ""]
         for r in answer.references:
@@ -47,6 +105,8 @@ def to_markdown(answer: Answer) -> str:
             lines.append(f"- {title} (`{d.id}`{updated})")
         lines.append("")
     lines += ["## Disclaimer", "", answer.disclaimer, ""]
+    if answer.thread_id:
+        lines += [f'_Follow up with_ `clinqa ask --thread {answer.thread_id} "..."`', ""]
     return "\n".join(lines)
 
 

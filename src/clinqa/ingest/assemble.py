@@ -17,7 +17,7 @@ from typing import Literal
 
 from clinqa.errors import IngestError
 from clinqa.ingest.citations import Marker, is_links_only, plain_text, scan
-from clinqa.types import Audience, Citation, Document, Passage, Reference, Section
+from clinqa.types import Citation, Document, DocumentAudience, Passage, Reference, Section
 
 MIN_PASSAGE_CHARS = 20
 MAX_HEADING_CHARS = 200  # an empty heading takes the next paragraph as its title only when it is this short
@@ -67,7 +67,7 @@ class SourceInfo:
     markdown: bool  # whether block text is inline Markdown (Markdown and HTML) or plain text
     title: str | None = None
     url: str | None = None
-    audience: Audience | None = None
+    audience: DocumentAudience | None = None
     updated: dt.date | None = None
 
 
@@ -226,7 +226,7 @@ def clean_title(title: object) -> str | None:
     return _SITE_SUFFIX.sub("", text) or None
 
 
-def audience_of(url: str | None, declared: object = None) -> Audience | None:
+def audience_of(url: str | None, declared: object = None) -> DocumentAudience | None:
     """From the url (".../hp/...", ".../patient"), else the declared audience; PDQ's audienceLevel is unreliable."""
     if url and _URL_HP.search(url):
         return "health_professional"

@@ -19,12 +19,13 @@ import bm25s
 import numpy as np
 
 from clinqa.retrieve.analysis import analyze
-from clinqa.retrieve.vocabulary import Vocabulary, build_vocabulary
+from clinqa.retrieve.vocabulary import Vocabulary, build_vocabulary, drug_dictionary
 from clinqa.store import Store
 from clinqa.types import Passage
 
 EncodeFn = Callable[[list[str]], np.ndarray]
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+DRUG_NAMES = "drug_names.json"
 BM25_K1, BM25_B = 0.9, 0.4
 
 
@@ -72,7 +73,7 @@ def build_index(
     bm25 = bm25s.BM25(k1=BM25_K1, b=BM25_B)
     if passages:
         bm25.index(terms, show_progress=False)
-    vocabulary = build_vocabulary((p.text for p in passages), corpus_terms=_plain_terms(passages))
+    vocabulary = build_vocabulary((p.text for p in passages), _plain_terms(passages), drug_dictionary())
     return SearchIndex(
         generation=generation,
         model=model,
@@ -122,6 +123,8 @@ def save_index(index: SearchIndex, directory: Path) -> None:
         np.save(staging / "passage_document.npy", index.passage_document, allow_pickle=False)
         _write_json(staging / "passages.json", {"passage_ids": index.passage_ids, "documents": index.document_ids})
         _write_json(staging / "vocabulary.json", index.vocabulary.to_json())
+        # Every drug name variant, for normalising what a patient received (which the corpus may never name).
+        _write_json(staging / DRUG_NAMES, drug_dictionary())
         _write_json(
             staging / "meta.json",
             {"format": FORMAT_VERSION, "generation": index.generation, "model": index.model},
@@ -163,3 +166,12 @@ def load_index(directory: Path, generation: int, model: str) -> SearchIndex | No
 
 def _write_json(path: Path, data: object) -> None:
     path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+
+
+def load_drug_names(directory: Path) -> dict[str, str] | None:
+    """The full drug-name dictionary saved with the index (variant -> generic), if there is one."""
+    try:
+        data = json.loads((directory / DRUG_NAMES).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return {str(k): str(v) for k, v in data.items()}

@@ -15,7 +15,7 @@ import importlib.util
 import pickle
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -45,10 +45,10 @@ class Vocabulary:
         )
 
 
-def build_vocabulary(texts: Iterable[str], corpus_terms: set[str]) -> Vocabulary:
+def build_vocabulary(texts: Iterable[str], corpus_terms: set[str], dictionary: Mapping[str, str]) -> Vocabulary:
     """Mine abbreviations from the passages and keep the drug names whose generic name the corpus uses."""
     abbreviations = mine_abbreviations(texts)
-    drugs = {v: g for v, g in drug_dictionary().items() if g in corpus_terms and v != g}
+    drugs = {v: g for v, g in dictionary.items() if g in corpus_terms}
     return Vocabulary(
         abbreviations=abbreviations,
         drugs=drugs,
@@ -116,6 +116,7 @@ def _package_dir(package: str) -> Path | None:
     return Path(next(iter(spec.submodule_search_locations)))
 
 
+@cache
 def drug_dictionary() -> dict[str, str]:
     """Lower-case drug name variant -> lower-case generic name, from drug-named-entity-recognition's data."""
     folder = _package_dir("drug_named_entity_recognition")

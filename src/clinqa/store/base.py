@@ -5,7 +5,17 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Protocol
 
-from clinqa.types import Document, DocumentChange, DocumentSummary, Passage, Reference
+from clinqa.types import (
+    Document,
+    DocumentChange,
+    DocumentSummary,
+    Passage,
+    PatientContext,
+    Reference,
+    Thread,
+    Trial,
+    Turn,
+)
 
 
 class Store(Protocol):
@@ -45,6 +55,18 @@ class Store(Protocol):
 
     def changes(self, document_id: str | None = None) -> list[DocumentChange]: ...
 
-    def get_artifact(self, name: str) -> tuple[int, bytes] | None: ...
+    def put_trials(self, trials: Iterable[Trial]) -> int:
+        """Insert or replace trial records (one transaction); returns how many were written."""
+        ...
 
-    def put_artifact(self, name: str, generation: int, data: bytes) -> None: ...
+    def trials(self) -> list[Trial]: ...
+
+    def create_thread(self, audience: str, patient: PatientContext) -> Thread: ...
+
+    def get_thread(self, thread_id: str) -> Thread: ...
+
+    def add_turn(self, thread_id: str, turn: Turn, patient: PatientContext) -> None:
+        """Append a turn and store the patient context as of it."""
+        ...
+
+    def threads(self) -> list[Thread]: ...

@@ -59,9 +59,29 @@ CREATE TABLE IF NOT EXISTS document_changes (
 );
 CREATE INDEX IF NOT EXISTS changes_by_document ON document_changes(document_id, id);
 
--- Derived search indexes, rebuilt from the tables above; `generation` says which corpus state they reflect.
-CREATE TABLE IF NOT EXISTS index_artifacts (
-    name       TEXT PRIMARY KEY,
-    generation INTEGER NOT NULL,
-    data       BLOB NOT NULL
+
+-- Clinical trial records (registry files, or trials named in guideline text).
+CREATE TABLE IF NOT EXISTS trials (
+    id          TEXT PRIMARY KEY,
+    source      TEXT NOT NULL,
+    record      TEXT NOT NULL,       -- JSON of clinqa.types.Trial
+    ingested_at TEXT NOT NULL
+);
+
+-- Conversations: the patient context and the questions carry over to follow-ups.
+CREATE TABLE IF NOT EXISTS threads (
+    id         TEXT PRIMARY KEY,
+    created_at TEXT NOT NULL,
+    audience   TEXT NOT NULL,
+    patient    TEXT NOT NULL         -- JSON of clinqa.types.PatientContext, as of the latest turn
+);
+
+CREATE TABLE IF NOT EXISTS thread_turns (
+    thread_id  TEXT NOT NULL REFERENCES threads(id) ON DELETE CASCADE,
+    n          INTEGER NOT NULL,
+    question   TEXT NOT NULL,        -- as asked
+    standalone TEXT NOT NULL,        -- rewritten to stand alone, used for retrieval
+    status     TEXT NOT NULL,
+    at         TEXT NOT NULL,
+    PRIMARY KEY (thread_id, n)
 );

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sqlite3
+import uuid
 from collections.abc import Iterable, Iterator, Mapping
 from importlib import resources
 from pathlib import Path
@@ -17,8 +18,12 @@ from clinqa.types import (
     DocumentChange,
     DocumentSummary,
     Passage,
+    PatientContext,
     Reference,
     Section,
+    Thread,
+    Trial,
+    Turn,
 )
 
 SCHEMA_VERSION = "1"
@@ -65,7 +70,7 @@ class SQLiteStore:
         return dict(self.db.execute("SELECT source_path, content_hash FROM documents"))
 
     def put_document(self, document: Document, vectors: Mapping[str, bytes], model: str) -> DocumentChange:
-        now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+        now = _now()
         with _transaction(self.db):
             old = self.db.execute("SELECT content_hash FROM documents WHERE id=?", (document.id,)).fetchone()
             old_ids = {r[0] for r in self.db.execute("SELECT id FROM passages WHERE document_id=?", (document.id,))}
@@ -244,12 +249,56 @@ class SQLiteStore:
             for r in self.db.execute(sql + " ORDER BY id", args)
         ]
 
-    def get_artifact(self, name: str) -> tuple[int, bytes] | None:
-        row = self.db.execute("SELECT generation, data FROM index_artifacts WHERE name=?", (name,)).fetchone()
-        return (row[0], row[1]) if row else None
+    def put_trials(self, trials: Iterable[Trial]) -> int:
+        now = _now().isoformat()
+        rows = [(t.id, t.source, t.model_dump_json(), now) for t in trials]
+        with _transaction(self.db):
+            self.db.executemany("INSERT OR REPLACE INTO trials VALUES (?, ?, ?, ?)", rows)
+        return len(rows)
 
-    def put_artifact(self, name: str, generation: int, data: bytes) -> None:
-        self.db.execute("INSERT OR REPLACE INTO index_artifacts VALUES (?, ?, ?)", (name, generation, data))
+    def trials(self) -> list[Trial]:
+        return [Trial.model_validate_json(r[0]) for r in self.db.execute("SELECT record FROM trials ORDER BY id")]
+
+    def create_thread(self, audience: str, patient: PatientContext) -> Thread:
+        thread_id = uuid.uuid4().hex[:12]
+        now = _now()
+        self.db.execute(
+            "INSERT INTO threads VALUES (?, ?, ?, ?)", (thread_id, now.isoformat(), audience, patient.model_dump_json())
+        )
+        return self.get_thread(thread_id)
+
+    def get_thread(self, thread_id: str) -> Thread:
+        row = self.db.execute(
+            "SELECT id, created_at, audience, patient FROM threads WHERE id=?", (thread_id,)
+        ).fetchone()
+        if row is None:
+            raise NotFound(f"no thread with id {thread_id!r}")
+        turns = [
+            Turn(question=r[0], standalone=r[1], status=r[2], at=dt.datetime.fromisoformat(r[3]))
+            for r in self.db.execute(
+                "SELECT question, standalone, status, at FROM thread_turns WHERE thread_id=? ORDER BY n", (thread_id,)
+            )
+        ]
+        return Thread(
+            id=row[0],
+            created_at=dt.datetime.fromisoformat(row[1]),
+            audience=row[2],
+            patient=PatientContext.model_validate_json(row[3]),
+            turns=turns,
+        )
+
+    def add_turn(self, thread_id: str, turn: Turn, patient: PatientContext) -> None:
+        with _transaction(self.db):
+            n = self.db.execute("SELECT COUNT(*) FROM thread_turns WHERE thread_id=?", (thread_id,)).fetchone()[0]
+            self.db.execute(
+                "INSERT INTO thread_turns VALUES (?, ?, ?, ?, ?, ?)",
+                (thread_id, n + 1, turn.question, turn.standalone, turn.status, turn.at.isoformat()),
+            )
+            self.db.execute("UPDATE threads SET patient=? WHERE id=?", (patient.model_dump_json(), thread_id))
+
+    def threads(self) -> list[Thread]:
+        ids = [r[0] for r in self.db.execute("SELECT id FROM threads ORDER BY created_at, id")]
+        return [self.get_thread(i) for i in ids]
 
 
 _PASSAGE_SELECT = "SELECT id, document_id, ordinal, section_path, kind, text, citations FROM passages"
@@ -265,6 +314,10 @@ def _passage(r: tuple) -> Passage:  # type: ignore[type-arg]
         text=r[5],
         citations=tuple(Citation(**c) for c in json.loads(r[6])),
     )
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(microsecond=0)
 
 
 def _date(value: str | None) -> dt.date | None:

@@ -1,0 +1,1 @@
+"""Applying evidence to the patient described: patient context, regimen and drug names, applicability."""

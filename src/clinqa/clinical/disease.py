@@ -1,0 +1,292 @@
+"""The patient's disease as a question describes it: diagnosis, recurrence, sites, lesions, timing, resectability.
+
+Diagnoses come from clinqa's own list (`clinqa/data/diagnoses.tsv`); a word ending in -oma, or a leukaemia, that
+the list lacks is still read as the diagnosis. Every reader is a pure function of the (cleaned) question text.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+from clinqa.clinical.numbers import COUNT, NUMBER, ORDINAL, number_value, ordinal_value
+
+_I = re.IGNORECASE
+
+
+# --- diagnosis ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _DiagnosisPatterns:
+    exact: re.Pattern[str]
+    folded: re.Pattern[str]
+    names: dict[str, str]  # alias as matched (exact) or lower-cased (folded) -> diagnosis name
+
+
+@cache
+def _diagnosis_patterns() -> _DiagnosisPatterns:
+    text = resources.files("clinqa.data").joinpath("diagnoses.tsv").read_text(encoding="utf-8")
+    names: dict[str, str] = {}
+    exact: list[str] = []
+    folded: list[str] = []
+    for line in text.splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        name, _, aliases = line.partition("\t")
+        for alias in [name, *aliases.split("|")]:
+            alias = alias.strip()
+            if not alias:
+                continue
+            is_exact = alias.isupper() and sum(c.isalpha() for c in alias) <= 4
+            (exact if is_exact else folded).append(alias)
+            names.setdefault(alias if is_exact else alias.lower(), name.strip())
+
+    def compile_(aliases: list[str], flags: int) -> re.Pattern[str]:
+        ordered = sorted(set(aliases), key=len, reverse=True)
+        return re.compile(r"(?<![A-Za-z0-9])(" + "|".join(map(re.escape, ordered)) + r")(?![A-Za-z0-9])", flags)
+
+    return _DiagnosisPatterns(compile_(exact, 0), compile_(folded, _I), names)
+
+
+_OTHER_OMA = re.compile(
+    r"\b((?:(?:[a-z]+(?:al|ar|ic|ous|ary|ive|oid|ular)|cell|[bt]-cell|small|large|clear|germ)[ -]){0,2}"
+    r"(?:[a-z]{3,}oma|[a-z]*leu[ck]a?emia|macroglobulinemia|polycythemia(?: vera)?))s?\b",
+    _I,
+)
+_NOT_CANCER = re.compile(
+    r"\b(?:coma|stoma|diploma|aroma|glaucoma|ha?ematoma|granuloma|trachoma|scotoma|atheroma|stroma|chroma|"
+    r"symptoma|oklahoma)\b",
+    _I,
+)
+_STATUS_WORDS = {"metastatic", "recurrent", "relapsed", "refractory", "advanced", "primary", "localized", "local"}
+
+
+def read_diagnosis(text: str) -> str | None:
+    """The first diagnosis the question names: a listed one first, else an -oma or leukaemia word."""
+    patterns = _diagnosis_patterns()
+    hits = [m for m in (patterns.exact.search(text), patterns.folded.search(text)) if m]
+    if hits:
+        first = min(hits, key=lambda m: (m.start(), -len(m.group(1))))
+        alias = first.group(1)
+        return patterns.names.get(alias) or patterns.names[alias.lower()]
+    for match in _OTHER_OMA.finditer(text):
+        words = [w for w in match.group(1).lower().split() if w not in _STATUS_WORDS]
+        if words and not _NOT_CANCER.fullmatch(words[-1]):
+            return " ".join(words)
+    return None
+
+
+# --- recurrence ----------------------------------------------------------------------------------------------
+
+_RECURRED = re.compile(
+    r"\b(?:relaps(?:e|ed|es|ing)|recurr(?:ent|ence|ences|ed|ing)|recurs|progress(?:ed|ion|ing)|"
+    r"progressive disease|refractory)\b(?![- ](?:free|rates?|risks?)\b)",
+    _I,
+)
+_NOT_ABOUT_PATIENT = re.compile(
+    r"(?:\b(?:risk|rates?|time|odds|chance|likelihood|incidence|pattern|patterns|sites?) (?:of|to) |"
+    r"\b(?:prevent\w*|reduc\w*|lower\w*|avoid\w*|predict\w*|before|free|until|will|would|may|might|could|"
+    r"to) )$",
+    _I,
+)
+_NEGATED = re.compile(r"\b(?:no|not|never|without|no evidence of|free of)\s+(?:\w+\s+)?$", _I)
+_NEW = re.compile(r"\b(?:newly[- ]diagnosed|new diagnosis|de novo|previously untreated|treatment[- ]na[iï]ve)\b", _I)
+_RECURRENCE_NUMBER = re.compile(
+    rf"\b({ORDINAL})\s+(?:local\s+|distant\s+|pulmonary\s+|lung\s+)?(?:relapse|recurrence|progression)s?\b"
+    rf"(?!\s+or\s+(?:{ORDINAL}|later|subsequent))",
+    _I,
+)
+_RECURRED_TIMES = re.compile(r"\b(?:relapsed|recurred|progressed)\s+(twice|(\w+)\s+times)\b", _I)
+_TIMES = {"twice": 2, "two": 2, "three": 3, "four": 4, "2": 2, "3": 3, "4": 4}
+
+
+def read_recurrence(text: str) -> tuple[bool | None, int | None, list[str]]:
+    """Whether the disease recurred, which recurrence it is, and a conflict when the text says both."""
+    said_recurred = said_not = False
+    for match in _RECURRED.finditer(text):
+        before = text[max(0, match.start() - 40) : match.start()]
+        if _NOT_ABOUT_PATIENT.search(before):
+            continue
+        if _NEGATED.search(before):
+            said_not = True
+        else:
+            said_recurred = True
+    said_not = said_not or bool(_NEW.search(text))
+    number = _recurrence_number(text)
+    said_recurred = said_recurred or number is not None
+    conflicts = []
+    if said_recurred and said_not:
+        conflicts.append("described both as recurrent and as newly diagnosed or not recurrent")
+    recurrent = True if said_recurred else (False if said_not else None)
+    return recurrent, number, conflicts
+
+
+def _recurrence_number(text: str) -> int | None:
+    numbers = [ordinal_value(m.group(1)) for m in _RECURRENCE_NUMBER.finditer(text)]
+    numbers.extend(_TIMES.get((m.group(2) or m.group(1)).lower()) for m in _RECURRED_TIMES.finditer(text))
+    valid = [n for n in numbers if n is not None and n >= 1]
+    return max(valid) if valid else None
+
+
+# --- sites, laterality, lesions ------------------------------------------------------------------------------
+
+SITE_WORDS: dict[str, str] = {
+    "lung": r"lungs?|pulmonary|lung-only",
+    "bone": r"bones?(?! marrow)|osseous|skeletal|bony",
+    "liver": r"liver|hepatic",
+    "brain": r"brain|cerebral|intracranial|CNS",
+    "lymph node": r"lymph nodes?|nodal|lymphatic",
+    "pleura": r"pleura|pleural",
+    "local": r"local|primary site|original site|tumou?r bed|surgical bed",
+}
+_SITE = "|".join(f"(?:{words})" for words in SITE_WORDS.values())
+_SITE_LIST = rf"(?:{_SITE})(?:\s*(?:,|and|/|or|, and)\s*(?:{_SITE}))*"
+_LESION_NOUN = (
+    r"metastas[ie]s|metastatic (?:disease|lesions?|nodules?)|mets|nodules?|lesions?|deposits?|relapses?|"
+    r"recurrences?|involvement|spread|effusions?"
+)
+_SITE_BEFORE = re.compile(rf"\b({_SITE_LIST})\s+(?:only\s+)?(?:{_LESION_NOUN})\b", _I)
+_SITE_AFTER = re.compile(
+    r"\b(?:relaps\w*|recurr\w*|metasta\w*|spread|progress\w*|mets|disease|nodules?|lesions?)\s+"
+    r"(?:(?:only|solely|isolated|confined|limited|now)\s+)?(?:in|to|within|involving)\s+"
+    rf"(?:the\s+|both\s+|his\s+|her\s+|their\s+|one\s+)?({_SITE_LIST})\b",
+    _I,
+)
+_BOTH_LUNGS = re.compile(r"\b(?:both|bilateral) lungs?\b", _I)
+_LOCAL = re.compile(r"\b(?:recurred|relapsed|progressed) locally\b|\blocally recurrent\b", _I)
+_BILATERAL = re.compile(r"\bbilateral(?:ly)?\b|\bboth lungs\b|\bboth sides\b", _I)
+_UNILATERAL = re.compile(r"\bunilateral(?:ly)?\b|\b(?:in|to|confined to) (?:one|a single) (?:lung|side)\b", _I)
+_LESION_COUNT = re.compile(
+    rf"\b({COUNT})\s+(?:(?:small|tiny|large|new|resectable|unresectable|operable|inoperable|pulmonary|lung|liver|"
+    r"hepatic|bone|brain|metastatic|peripheral|subpleural|bilateral|isolated|separate|discrete|residual|solid|"
+    r"calcified|enlarging|growing|suspicious|remaining)[\s,]+){0,3}"
+    r"(?:nodules?|lesions?|metastas[ie]s|mets|masses|mass|deposits?|foci|focus|tumou?rs)\b",
+    _I,
+)
+
+
+def site_name(word: str) -> str | None:
+    """The normalised site for a word ("pulmonary" -> "lung"), or None."""
+    for site, words in SITE_WORDS.items():
+        if re.fullmatch(words, word.strip(), _I):
+            return site
+    return None
+
+
+def read_sites(text: str) -> list[str]:
+    """Sites of disease in order of mention: lung, bone, liver, brain, lymph node, pleura, local."""
+    found: list[tuple[int, str]] = []
+    for pattern in (_SITE_BEFORE, _SITE_AFTER):
+        for match in pattern.finditer(text):
+            for word in re.finditer(_SITE, match.group(1), _I):
+                site = site_name(word.group(0))
+                if site:
+                    found.append((match.start(1) + word.start(), site))
+    found.extend((m.start(), "local") for m in _LOCAL.finditer(text))
+    found.extend((m.start(), "lung") for m in _BOTH_LUNGS.finditer(text))
+    return list(dict.fromkeys(site for _, site in sorted(found)))
+
+
+def read_bilateral(text: str) -> tuple[bool | None, list[str]]:
+    both, one = bool(_BILATERAL.search(text)), bool(_UNILATERAL.search(text))
+    if both and one:
+        return None, ["described as both bilateral and unilateral"]
+    return (True if both else (False if one else None)), []
+
+
+def read_lesion_count(text: str) -> int | None:
+    match = _LESION_COUNT.search(text)
+    value = number_value(match.group(1)) if match else None
+    return int(value) if value is not None else None
+
+
+# --- time since therapy --------------------------------------------------------------------------------------
+
+_AFTER_THERAPY = re.compile(
+    rf"\b({NUMBER}|a|an|one and a half)[- ]?(years?|yrs?|months?|mos?|weeks?|wks?)\s+"
+    r"(?:after|off|post|following|from|since|out from|beyond)[- ]"
+    r"(?:(?:the|completing|completion of|completed|finishing|finished|ending|end of|stopping|stopped|cessation of|"
+    r"discontinuing|his|her|their|initial|primary|first-line|frontline|front-line|adjuvant|last|prior|previous|all|"
+    r"systemic|standard)\s+){0,3}"
+    r"(?:(therapy|treatment|chemo(?:therapy)?|therapies|treatments|regimen)\b|(?P<agent>[A-Za-z0-9]))",
+    _I,
+)
+_OFF_THERAPY_FOR = re.compile(
+    rf"\boff[- ](?:therapy|treatment|chemo(?:therapy)?)\s+(?:for\s+)?({NUMBER}|a|an)\s+(years?|months?|weeks?)\b", _I
+)
+_PER_MONTH = {"y": 12.0, "m": 1.0, "w": 12 / 52}
+
+
+def read_months_since_therapy(text: str, agent_starts: Collection[int] = ()) -> float | None:
+    """Months from the end of therapy to relapse: "3 years after therapy" -> 36; `agent_starts` are offsets of
+    drug or regimen names, so that "2 years after MAP" counts too."""
+    for match in _AFTER_THERAPY.finditer(text):
+        if match.group("agent") and match.start("agent") not in agent_starts:
+            continue
+        return _months(match.group(1), match.group(2))
+    off = _OFF_THERAPY_FOR.search(text)
+    return _months(off.group(1), off.group(2)) if off else None
+
+
+def _months(amount: str, unit: str) -> float | None:
+    value = 1.5 if amount.lower() == "one and a half" else number_value(amount)
+    if amount.lower() in ("a", "an"):
+        value = 1.0
+    if value is None:
+        return None
+    return round(value * _PER_MONTH[unit[0].lower()], 1)
+
+
+# --- resectability and performance status --------------------------------------------------------------------
+
+_UNRESECTABLE = re.compile(
+    r"\b(?:unresectable|un-resectable|irresectable|non-?resectable|not (?:surgically |completely )?resectable|"
+    r"not (?:be )?amenable to (?:surgery|resection|surgical resection|metastasectomy)|inoperable|not operable|"
+    r"non-?operable|(?:cannot|can ?not|could not|can't) be (?:completely |surgically )?(?:resected|removed)|"
+    r"not (?:a )?(?:surgical )?candidates? for (?:surgery|resection|metastasectomy)|not a surgical candidate)\b",
+    _I,
+)
+_RESECTABLE = re.compile(
+    r"\b(?:(?:completely |surgically |fully |potentially )?resectable|"
+    r"can be (?:completely |surgically )?(?:resected|removed)|"
+    r"amenable to (?:surgery|resection|surgical resection|metastasectomy)|operable|(?:a )?surgical candidate|"
+    r"candidate for (?:surgery|resection|metastasectomy))\b",
+    _I,
+)
+_ECOG = re.compile(
+    r"\b(?:(?:ECOG|Zubrod)(?:[ -]?(?:PS|performance status|performance score|score))?|WHO (?:PS|performance status))"
+    r"\s*(?:of|is|=|:|was)?"
+    r"\s*([0-5])\b(?!\s*(?:-|to|or)\s*\d)(?!\.\d)|\b(?:PS|performance status)\s*(?:of|=|:|is)?\s*([0-5])\b"
+    r"(?!\s*(?:-|to|or)\s*\d)",
+    _I,
+)
+_KARNOFSKY = re.compile(
+    r"\b(?:KPS|LPS|Karnofsky|Lansky)(?:\s+(?:play\s+)?(?:performance\s+)?(?:status|score|scale))?\s*"
+    r"(?:of|is|=|:|was)?\s*(100|[1-9]0|0)\s*%?(?![\d-])",
+    _I,
+)
+
+
+def read_resectable(text: str) -> tuple[bool | None, list[str]]:
+    unresectable = bool(_UNRESECTABLE.search(text))
+    masked = _UNRESECTABLE.sub(lambda m: " " * len(m.group(0)), text)
+    resectable = bool(_RESECTABLE.search(masked))
+    if resectable and unresectable:
+        return None, ["described as both resectable and unresectable"]
+    return (True if resectable else (False if unresectable else None)), []
+
+
+def read_performance(text: str) -> tuple[int | None, int | None, list[str]]:
+    """ECOG (0-5) and Karnofsky or Lansky (0-100) performance status; differing values are a conflict."""
+    ecogs = [int(m.group(1) or m.group(2)) for m in _ECOG.finditer(text)]
+    scores = [int(m.group(1)) for m in _KARNOFSKY.finditer(text)]
+    conflicts = [
+        f"two {label} values given: " + " and ".join(map(str, dict.fromkeys(values)))
+        for label, values in (("ECOG", ecogs), ("Karnofsky", scores))
+        if len(set(values)) > 1
+    ]
+    return (ecogs[0] if ecogs else None), (scores[0] if scores else None), conflicts

@@ -1,0 +1,204 @@
+"""Drug and regimen names as clinicians write them, normalised to lower-case generic agent names.
+
+Where each vocabulary comes from:
+- regimen abbreviations ("MAP", "IE", "gem/doc", "R-CHOP"), single-agent shorthand ("ifos", "dox", "MTX") and a
+  few words to ignore: clinqa's own list, `clinqa/data/regimens.tsv`, written for clinqa;
+- brand, generic and variant drug names ("Adriamycin", "Taxotere", "doxorubicin hydrochloride"): the dictionary
+  bundled with the `drug-named-entity-recognition` package (MeSH, DrugBank, MedlinePlus), read through
+  `clinqa.retrieve.vocabulary.drug_dictionary()`. Salt and formulation words ("hydrochloride", "lipid complex")
+  and MedlinePlus qualifiers in parentheses are stripped from its generic names, so every variant of a drug
+  normalises to one base generic name.
+
+Text is scanned left to right; at each word the longest phrase (up to six words) found in either vocabulary wins.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+from clinqa.types import PriorTherapy
+
+_MAX_WORDS = 6
+_TOKEN = re.compile(r"[A-Za-z0-9]+")
+# Salt, hydrate and formulation words that name the same agent; stripped only when what remains is a known generic.
+_FORM_SUFFIXES = (
+    "hydrochloride", "hcl", "sulfate", "sulphate", "sodium", "disodium", "calcium", "potassium", "phosphate",
+    "mesylate", "citrate", "acetate", "tartrate", "maleate", "besylate", "tosylate", "malate", "succinate",
+    "bromide", "chloride", "anhydrous", "monohydrate", "dihydrate", "trihydrate", "lipid complex", "liposomal",
+    "liposome", "liposome injection", "injection", "for injection", "conventional", "pegylated liposomal",
+)  # fmt: skip
+_FORM_PREFIXES = ("liposomal", "pegylated liposomal", "pegylated", "nab", "nab-", "conventional")
+
+
+@dataclass(frozen=True)
+class Regimen:
+    """One row of clinqa's regimen list."""
+
+    kind: str  # "regimen", "agent" or "ignore"
+    name: str
+    agents: tuple[str, ...]
+    aliases: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Mention:
+    """A drug or regimen named in a text: where (offsets into `clean_text(text)`) and what it stands for."""
+
+    start: int
+    end: int
+    text: str
+    agents: tuple[str, ...]
+    regimen: str | None = None
+
+
+def clean_text(text: str) -> str:
+    """One space between words, none around '/' and '+', straight apostrophes; idempotent."""
+    text = text.replace("\u2019", "'").replace("\u2018", "'").replace("\u2013", "-").replace("\u2014", " - ")
+    text = re.sub(r"\s+", " ", text)
+    return re.sub(r"\s*([/+])\s*", r"\1", text).strip()
+
+
+@cache
+def regimen_table() -> tuple[Regimen, ...]:
+    """clinqa's regimen list, `clinqa/data/regimens.tsv`."""
+    text = resources.files("clinqa.data").joinpath("regimens.tsv").read_text(encoding="utf-8")
+    return tuple(_parse_row(line) for line in text.splitlines() if line.strip() and not line.startswith("#"))
+
+
+def _parse_row(line: str) -> Regimen:
+    cells = [*line.split("\t"), "", "", ""][:4]
+    kind, name, agents, aliases = (c.strip() for c in cells)
+    if kind not in ("regimen", "agent", "ignore"):
+        raise ValueError(f"regimens.tsv: unknown kind {kind!r} in row {line!r}")
+    return Regimen(
+        kind=kind,
+        name=name,
+        agents=tuple(a.strip() for a in agents.split(",") if a.strip()),
+        aliases=tuple(dict.fromkeys(a.strip() for a in [name, *aliases.split("|")] if a.strip())),
+    )
+
+
+@cache
+def _bundled_drugs() -> Mapping[str, str]:
+    from clinqa.retrieve.vocabulary import drug_dictionary  # loaded once, on first use (about a second)
+
+    return drug_dictionary()
+
+
+def _exact_only(alias: str) -> bool:
+    """Short all-capital aliases ("MAP", "IE") match only as written, so "map" or "ie" are not regimens."""
+    letters = [c for c in alias if c.isalpha()]
+    return bool(letters) and len(letters) <= 4 and not any(c.islower() for c in alias)
+
+
+class Normaliser:
+    """Turns drug and regimen names in free text into lower-case generic agent names."""
+
+    def __init__(self, drugs: Mapping[str, str] | None = None, table: Iterable[Regimen] | None = None) -> None:
+        self._drugs = _bundled_drugs() if drugs is None else drugs
+        self._table = tuple(regimen_table() if table is None else table)
+        self._exact: dict[str, Regimen] = {}
+        self._folded: dict[str, Regimen] = {}
+        for row in self._table:
+            for alias in row.aliases:
+                target = self._exact if _exact_only(alias) else self._folded
+                key = clean_text(alias) if _exact_only(alias) else clean_text(alias).lower()
+                target.setdefault(key, row)
+        self._generics = set(self._drugs.values()) | {a for row in self._table for a in row.agents}
+        self._by_agents: dict[frozenset[str], str] = {}
+        for row in self._table:
+            if row.kind == "regimen":
+                self._by_agents.setdefault(frozenset(row.agents), row.name)
+        self._base_cache: dict[str, str] = {}
+
+    def agents(self, text: str) -> list[str]:
+        """Normalised agents named in `text`, in order of first mention, each once."""
+        return _unique(a for m in self.mentions(text) for a in m.agents)
+
+    def therapy(self, text: str) -> PriorTherapy:
+        """One line of therapy as written ("gem/doc", "MAP", "ifosfamide with etoposide")."""
+        return self.combine(self.mentions(text), text.strip())
+
+    def combine(self, mentions: Sequence[Mention], described: str, line: int | None = None) -> PriorTherapy:
+        """The therapy made of `mentions`; its regimen is named when one was written or the agents match one."""
+        agents = _unique(a for m in mentions for a in m.agents)
+        named = [m.regimen for m in mentions if m.regimen]
+        regimen = named[0] if len(mentions) == 1 and named else None
+        if not named and len(agents) >= 2:
+            regimen = self._by_agents.get(frozenset(agents))
+        return PriorTherapy(described=described, agents=agents, regimen=regimen, line=line)
+
+    def regimen(self, name: str) -> Regimen | None:
+        """The regimen row written as `name` (any alias), or None."""
+        name = clean_text(name)
+        row = self._exact.get(name) or self._folded.get(name.lower())
+        return row if row is not None and row.kind == "regimen" else None
+
+    def mentions(self, text: str) -> list[Mention]:
+        """Every drug or regimen named in `text`; offsets index `clean_text(text)`."""
+        text = clean_text(text)
+        tokens = [(m.start(), m.end()) for m in _TOKEN.finditer(text)]
+        found: list[Mention] = []
+        i = 0
+        while i < len(tokens):
+            hit = self._longest_at(text, tokens, i)
+            if hit is None:
+                i += 1
+                continue
+            mention, used = hit
+            if mention.agents:
+                found.append(mention)
+            i += used
+        return found
+
+    def _longest_at(self, text: str, tokens: list[tuple[int, int]], i: int) -> tuple[Mention, int] | None:
+        for n in range(min(_MAX_WORDS, len(tokens) - i), 0, -1):
+            start, end = tokens[i][0], tokens[i + n - 1][1]
+            phrase = text[start:end]
+            mention = self._lookup(phrase, start, end)
+            if mention is not None:
+                return mention, n
+        return None
+
+    def _lookup(self, phrase: str, start: int, end: int) -> Mention | None:
+        row = self._exact.get(phrase) or self._folded.get(phrase.lower())
+        if row is not None:
+            regimen = row.name if row.kind == "regimen" else None
+            return Mention(start, end, phrase, row.agents, regimen)
+        generic = self._drugs.get(phrase.lower())
+        if generic is None or len(phrase) <= 3:
+            return None
+        return Mention(start, end, phrase, (self.base_generic(generic),))
+
+    def base_generic(self, generic: str) -> str:
+        """'doxorubicin lipid complex' -> 'doxorubicin'; 'paclitaxel (with albumin)' -> 'paclitaxel'."""
+        cached = self._base_cache.get(generic)
+        if cached is None:
+            cached = self._base_cache[generic] = _strip_forms(generic.lower(), self._generics)
+        return cached
+
+
+def _strip_forms(generic: str, known: set[str]) -> str:
+    name = re.sub(r"\s*\([^)]*\)", "", generic).strip() or generic
+    if name != generic and name not in known:
+        name = generic
+    changed = True
+    while changed:
+        changed = False
+        for suffix in _FORM_SUFFIXES:
+            base = name[: -len(suffix)].strip()
+            if name.endswith(" " + suffix) and base in known:
+                name, changed = base, True
+        for prefix in _FORM_PREFIXES:
+            base = name[len(prefix) :].strip(" -")
+            if name.startswith(prefix) and base != name and base in known:
+                name, changed = base, True
+    return name
+
+
+def _unique(items: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(items))

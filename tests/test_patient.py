@@ -1,0 +1,395 @@
+"""Patient context from questions and files, regimen and drug-name normalisation, merging and conflicts.
+
+Uses the real drug dictionary bundled with `drug-named-entity-recognition` and clinqa's own regimen list.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from clinqa.clinical.patient import PatientFileError, extract_patient, load_patient_file, merge
+from clinqa.clinical.regimens import Normaliser, regimen_table
+from clinqa.errors import ClinqaError
+from clinqa.retrieve.vocabulary import drug_dictionary
+from clinqa.types import PatientContext, PriorTherapy
+
+SEED = (
+    "What's next for an osteosarcoma patient after 4 lines of chemo "
+    "(doxorubicin, ifosfamide, dacarbazine, gemcitabine with docetaxel)?"
+)
+
+
+@pytest.fixture(scope="module")
+def drugs() -> dict[str, str]:
+    return drug_dictionary()
+
+
+@pytest.fixture(scope="module")
+def normaliser(drugs: dict[str, str]) -> Normaliser:
+    return Normaliser(drugs)
+
+
+def fields(patient: PatientContext, *names: str) -> dict[str, Any]:
+    dumped = patient.model_dump()
+    return {name: dumped[name] for name in names}
+
+
+# --- reading the question ------------------------------------------------------------------------------------
+
+
+def test_seed_question(normaliser: Normaliser) -> None:
+    patient = extract_patient(SEED, normaliser)
+    assert patient.prior_agents == ["doxorubicin", "ifosfamide", "dacarbazine", "gemcitabine", "docetaxel"]
+    assert patient.lines_of_therapy == 4
+    assert patient.diagnosis == "osteosarcoma"
+    assert [t.agents for t in patient.prior_therapies] == [
+        ["doxorubicin"],
+        ["ifosfamide"],
+        ["dacarbazine"],
+        ["gemcitabine", "docetaxel"],
+    ]
+    assert patient.prior_therapies[-1].described == "gemcitabine with docetaxel"
+    assert patient.not_received == [] and patient.conflicts == []
+
+
+PHRASINGS: list[tuple[str, dict[str, Any]]] = [
+    ("a 16-year-old with osteosarcoma", {"age": 16, "age_group": "adolescent", "diagnosis": "osteosarcoma"}),
+    ("16 yo with Ewing sarcoma", {"age": 16, "diagnosis": "Ewing sarcoma"}),
+    ("age 16, Ewing's sarcoma", {"age": 16, "diagnosis": "Ewing sarcoma"}),
+    ("a 16-year-old boy", {"age": 16, "age_group": "adolescent"}),
+    ("a woman aged 34 with breast cancer", {"age": 34, "age_group": "adult", "diagnosis": "breast cancer"}),
+    ("a woman in her 40s with AML", {"age": None, "age_group": "adult", "diagnosis": "acute myeloid leukemia"}),
+    ("an 8-year-old", {"age": 8, "age_group": "child"}),
+    ("a pediatric patient with neuroblastoma", {"age_group": "child", "diagnosis": "neuroblastoma"}),
+    ("a teenager with osteosarcoma", {"age_group": "adolescent"}),
+    ("an adult with synovial sarcoma", {"age_group": "adult", "diagnosis": "synovial sarcoma"}),
+    ("relapsed in the lung 3 years after therapy", {"recurrent": True, "sites": ["lung"], "months_since_therapy": 36}),
+    ("18 months off treatment, lung metastases", {"months_since_therapy": 18, "sites": ["lung"]}),
+    ("relapse 6 months after completing chemo", {"recurrent": True, "months_since_therapy": 6}),
+    ("two resectable nodules", {"lesion_count": 2, "resectable": True}),
+    ("3 nodules in both lungs", {"lesion_count": 3, "bilateral": True, "sites": ["lung"]}),
+    ("a single nodule, bilateral disease", {"lesion_count": 1, "bilateral": True}),
+    ("pulmonary nodules and bone metastases", {"sites": ["lung", "bone"]}),
+    ("local recurrence and liver mets", {"sites": ["local", "liver"], "recurrent": True}),
+    ("brain metastases and pleural effusion", {"sites": ["brain", "pleura"]}),
+    ("second recurrence of osteosarcoma", {"recurrent": True, "recurrence_number": 2}),
+    ("at first relapse", {"recurrent": True, "recurrence_number": 1}),
+    ("third relapse", {"recurrence_number": 3}),
+    ("2nd recurrence", {"recurrence_number": 2}),
+    ("recurrent osteosarcoma", {"recurrent": True, "recurrence_number": None}),
+    ("unresectable disease", {"resectable": False}),
+    ("the nodules are not resectable", {"resectable": False}),
+    ("inoperable lung metastases", {"resectable": False, "sites": ["lung"]}),
+    ("the nodule can be resected", {"resectable": True}),
+    ("ECOG 1", {"ecog": 1}),
+    ("ECOG PS 2", {"ecog": 2}),
+    ("PS 0", {"ecog": 0}),
+    ("KPS 70", {"karnofsky": 70}),
+    ("Karnofsky 80", {"karnofsky": 80}),
+    ("after 4 lines of chemo", {"lines_of_therapy": 4}),
+    ("what are third-line options?", {"lines_of_therapy": 2}),
+    ("after third-line therapy", {"lines_of_therapy": 3}),
+    ("heavily pretreated", {"lines_of_therapy": None}),
+    ("progressed on regorafenib", {"recurrent": True, "prior_agents": ["regorafenib"]}),
+    ("received gem/doc", {"prior_agents": ["gemcitabine", "docetaxel"]}),
+    ("previously treated with Adriamycin and Ifex", {"prior_agents": ["doxorubicin", "ifosfamide"]}),
+]
+
+
+@pytest.mark.parametrize(("question", "expected"), PHRASINGS)
+def test_phrasings(normaliser: Normaliser, question: str, expected: dict[str, Any]) -> None:
+    assert fields(extract_patient(question, normaliser), *expected) == expected
+
+
+def test_the_full_story(normaliser: Normaliser) -> None:
+    question = (
+        "A 16-year-old with osteosarcoma relapsed in the lung 3 years after therapy, two resectable nodules, "
+        "ECOG 1. No prior ifosfamide. What are the options?"
+    )
+    patient = extract_patient(question, normaliser)
+    assert fields(patient, "age", "age_group", "recurrent", "sites", "months_since_therapy") == {
+        "age": 16,
+        "age_group": "adolescent",
+        "recurrent": True,
+        "sites": ["lung"],
+        "months_since_therapy": 36,
+    }
+    assert (patient.lesion_count, patient.resectable, patient.ecog) == (2, True, 1)
+    assert patient.not_received == ["ifosfamide"] and patient.prior_agents == []
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "no prior ifosfamide",
+        "ifosfamide-naive",
+        "ifosfamide naive patient",
+        "never received ifosfamide",
+        "has not had ifosfamide",
+        "has not previously been treated with ifosfamide",
+        "received MAP but no ifosfamide",
+    ],
+)
+def test_negations(normaliser: Normaliser, question: str) -> None:
+    patient = extract_patient(question, normaliser)
+    assert patient.not_received == ["ifosfamide"]
+    assert "ifosfamide" not in patient.prior_agents
+
+
+def test_negation_covers_a_list(normaliser: Normaliser) -> None:
+    patient = extract_patient("never received ifosfamide or cyclophosphamide", normaliser)
+    assert patient.not_received == ["ifosfamide", "cyclophosphamide"]
+
+
+def test_therapies_keep_order_and_lines(normaliser: Normaliser) -> None:
+    patient = extract_patient("first line MAP, second line ifosfamide/etoposide", normaliser)
+    assert [(t.regimen, t.line, t.agents) for t in patient.prior_therapies] == [
+        ("MAP", 1, ["methotrexate", "doxorubicin", "cisplatin"]),
+        ("IE", 2, ["ifosfamide", "etoposide"]),
+    ]
+    assert patient.lines_of_therapy == 2
+
+
+def test_then_makes_successive_therapies(normaliser: Normaliser) -> None:
+    patient = extract_patient("previously treated with MAP and then IE; what next?", normaliser)
+    assert [t.regimen for t in patient.prior_therapies] == ["MAP", "IE"]
+    assert [t.line for t in patient.prior_therapies] == [None, None]
+    assert patient.prior_agents == ["methotrexate", "doxorubicin", "cisplatin", "ifosfamide", "etoposide"]
+
+
+def test_a_given_mapping_is_used_as_is() -> None:
+    normaliser = Normaliser({"adriamycin": "doxorubicin hydrochloride", "doxorubicin hydrochloride": "doxorubicin"})
+    assert normaliser.agents("Adriamycin, then ifos, then MAP") == [
+        "doxorubicin",
+        "ifosfamide",
+        "methotrexate",
+        "cisplatin",
+    ]
+    assert normaliser.agents("regorafenib") == []  # not in the mapping given
+
+
+def test_the_drug_asked_about_is_not_history(normaliser: Normaliser) -> None:
+    patient = extract_patient("Is pazopanib an option for osteosarcoma after MAP?", normaliser)
+    assert patient.prior_agents == ["methotrexate", "doxorubicin", "cisplatin"]
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What is the role of surgery in limb salvage?",
+        "What is the best treatment?",
+        "How is pazopanib dosed?",
+        "Which trials are recruiting?",
+        "Summarise the evidence on gem/doc.",
+        "How is tacrolimus adjusted in a kidney transplant recipient?",
+        "Long-term survival with first-line nivolumab plus ipilimumab?",
+    ],
+)
+def test_no_patient_details_give_an_empty_context(normaliser: Normaliser, question: str) -> None:
+    patient = extract_patient(question, normaliser)
+    assert patient.is_empty(), patient.model_dump(exclude_defaults=True)
+
+
+# --- conflicts -----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("question", "conflict"),
+    [
+        ("a 12-year-old adult", "age 12 does not fit 'adult'"),
+        ("a pediatric patient aged 40", "age 40 does not fit 'pediatric'"),
+        ("resectable or unresectable lung nodules", "described as both resectable and unresectable"),
+        (
+            "received ifosfamide; later notes say never received ifosfamide",
+            "ifosfamide is described both as received and as not received",
+        ),
+    ],
+)
+def test_contradictions_are_reported(normaliser: Normaliser, question: str, conflict: str) -> None:
+    assert conflict in extract_patient(question, normaliser).conflicts
+
+
+def test_contradictions_are_not_resolved(normaliser: Normaliser) -> None:
+    patient = extract_patient("a 12-year-old adult", normaliser)
+    assert (patient.age, patient.age_group) == (12, "adult")
+    assert extract_patient("resectable or unresectable?", normaliser).resectable is None
+
+
+# --- regimens and drug names ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "agents", "regimen"),
+    [
+        ("MAP", ["methotrexate", "doxorubicin", "cisplatin"], "MAP"),
+        ("IE", ["ifosfamide", "etoposide"], "IE"),
+        ("ICE", ["ifosfamide", "carboplatin", "etoposide"], "ICE"),
+        ("gem/doc", ["gemcitabine", "docetaxel"], "gem/doc"),
+        ("gem-doc", ["gemcitabine", "docetaxel"], "gem/doc"),
+        ("GemDoc", ["gemcitabine", "docetaxel"], "gem/doc"),
+        ("gemcitabine with docetaxel", ["gemcitabine", "docetaxel"], "gem/doc"),
+        ("VDC/IE", ["vincristine", "doxorubicin", "cyclophosphamide", "ifosfamide", "etoposide"], "VDC/IE"),
+        ("R-CHOP", ["rituximab", "cyclophosphamide", "doxorubicin", "vincristine", "prednisone"], "R-CHOP"),
+        ("FOLFOX", ["fluorouracil", "leucovorin", "oxaliplatin"], "FOLFOX"),
+        ("ifosfamide/etoposide", ["ifosfamide", "etoposide"], "IE"),
+        ("HD-MTX", ["methotrexate"], None),
+        ("high-dose MTX", ["methotrexate"], None),
+        ("ifos", ["ifosfamide"], None),
+        ("dox", ["doxorubicin"], None),
+        ("cyclo", ["cyclophosphamide"], None),
+        ("carbo", ["carboplatin"], None),
+        ("DTIC", ["dacarbazine"], None),
+        ("topo", ["topotecan"], None),
+    ],
+)
+def test_regimens_and_shorthand(normaliser: Normaliser, text: str, agents: list[str], regimen: str | None) -> None:
+    therapy = normaliser.therapy(text)
+    assert (therapy.agents, therapy.regimen, therapy.described) == (agents, regimen, text)
+
+
+@pytest.mark.parametrize(
+    ("name", "generic"),
+    [
+        ("doxorubicin hydrochloride", "doxorubicin"),
+        ("Adriamycin", "doxorubicin"),
+        ("Doxil", "doxorubicin"),
+        ("Taxotere", "docetaxel"),
+        ("Taxol", "paclitaxel"),
+        ("Gemzar", "gemcitabine"),
+        ("Ifex", "ifosfamide"),
+        ("Stivarga", "regorafenib"),
+        ("leucovorin calcium", "leucovorin"),
+    ],
+)
+def test_brand_and_salt_names_normalise_to_the_base_generic(normaliser: Normaliser, name: str, generic: str) -> None:
+    assert normaliser.agents(name) == [generic]
+
+
+def test_agents_in_order_of_mention_each_once(normaliser: Normaliser) -> None:
+    text = "Adriamycin, then MAP, then ifos and doxorubicin"
+    assert normaliser.agents(text) == ["doxorubicin", "methotrexate", "cisplatin", "ifosfamide"]
+
+
+def test_short_capital_regimens_match_only_as_written(normaliser: Normaliser) -> None:
+    assert normaliser.agents("a map of the ward, i.e. an ice pack") == []
+
+
+def test_regimen_list_names_known_generics(drugs: dict[str, str]) -> None:
+    generics = set(drugs.values())
+    unknown = {a for row in regimen_table() for a in row.agents if a not in generics}
+    assert not unknown
+
+
+# --- patient files -------------------------------------------------------------------------------------------
+
+
+def write(tmp_path: Path, content: str) -> Path:
+    path = tmp_path / "patient.json"
+    path.write_text(content, encoding="utf-8")
+    return path
+
+
+def test_a_valid_file(tmp_path: Path, normaliser: Normaliser) -> None:
+    data = {
+        "age": 16,
+        "diagnosis": "Osteosarcoma",
+        "sites": ["pulmonary"],
+        "prior_therapies": [
+            {"described": "MAP", "agents": ["methotrexate", "Adriamycin", "cisplatin"], "regimen": "MAP", "line": 1},
+            "gem/doc",
+            {"described": "ifosfamide/etoposide", "line": 2},
+        ],
+        "not_received": ["Stivarga"],
+    }
+    patient = load_patient_file(write(tmp_path, json.dumps(data)), normaliser)
+    assert (patient.age, patient.age_group, patient.diagnosis, patient.sites) == (
+        16,
+        "adolescent",
+        "osteosarcoma",
+        ["lung"],
+    )
+    assert patient.prior_therapies[0].agents == ["methotrexate", "doxorubicin", "cisplatin"]
+    assert patient.prior_therapies[1] == PriorTherapy(
+        described="gem/doc", agents=["gemcitabine", "docetaxel"], regimen="gem/doc"
+    )
+    assert patient.prior_therapies[2].agents == ["ifosfamide", "etoposide"]
+    assert patient.prior_agents == [
+        "methotrexate", "doxorubicin", "cisplatin", "gemcitabine", "docetaxel", "ifosfamide", "etoposide",
+    ]  # fmt: skip
+    assert patient.not_received == ["regorafenib"]
+
+
+def test_an_unreadable_file(tmp_path: Path, normaliser: Normaliser) -> None:
+    missing = tmp_path / "missing.json"
+    with pytest.raises(PatientFileError, match=r"missing\.json: cannot be read"):
+        load_patient_file(missing, normaliser)
+
+
+def test_invalid_json(tmp_path: Path, normaliser: Normaliser) -> None:
+    with pytest.raises(PatientFileError, match=r"patient.json: not valid JSON: .* line 1 column"):
+        load_patient_file(write(tmp_path, '{"age": 16,'), normaliser)
+
+
+def test_not_an_object(tmp_path: Path, normaliser: Normaliser) -> None:
+    with pytest.raises(PatientFileError, match="must hold a JSON object"):
+        load_patient_file(write(tmp_path, "[16]"), normaliser)
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"age": 130}, "patient.json: field 'age': Input should be less than or equal to 120"),
+        ({"age": "sixteen"}, "patient.json: field 'age': Input should be a valid number"),
+        ({"ecog": 7}, "patient.json: field 'ecog': Input should be less than or equal to 5"),
+        ({"sites": "lung"}, "patient.json: field 'sites': Input should be a valid list"),
+        ({"prior_therapies": [{"described": "MAP", "agents": "MAP"}]}, "field 'prior_therapies.0.agents'"),
+        ({"weight": 50}, "patient.json: field 'weight': Extra inputs are not permitted"),
+    ],
+)
+def test_a_bad_field_is_named(tmp_path: Path, normaliser: Normaliser, data: dict[str, Any], message: str) -> None:
+    with pytest.raises(PatientFileError) as caught:
+        load_patient_file(write(tmp_path, json.dumps(data)), normaliser)
+    assert message in str(caught.value)
+    assert isinstance(caught.value, ClinqaError)
+
+
+# --- merging -------------------------------------------------------------------------------------------------
+
+
+def test_merge_update_wins_and_lists_combine() -> None:
+    base = PatientContext(diagnosis="osteosarcoma", sites=["lung"], prior_agents=["ifosfamide"], ecog=1)
+    update = PatientContext(sites=["lung", "bone"], prior_agents=["etoposide", "ifosfamide"], resectable=True)
+    merged = merge(base, update)
+    assert merged.diagnosis == "osteosarcoma" and merged.ecog == 1 and merged.resectable is True
+    assert merged.sites == ["lung", "bone"]
+    assert merged.prior_agents == ["ifosfamide", "etoposide"]
+    assert merged.conflicts == []
+
+
+def test_merge_reports_age_against_age_group() -> None:
+    merged = merge(PatientContext(age=12), PatientContext(age_group="adult"))
+    assert (merged.age, merged.age_group) == (12, "adult")
+    assert merged.conflicts == ["age 12 does not fit 'adult'"]
+
+
+def test_merge_reports_disagreements_and_the_update_wins() -> None:
+    merged = merge(PatientContext(age=40, resectable=False), PatientContext(age=41, resectable=True))
+    assert (merged.age, merged.resectable) == (41, True)
+    assert merged.conflicts == ["age given as 40 and as 41", "resectable given as no and as yes"]
+
+
+def test_merge_reports_an_agent_received_and_not_received() -> None:
+    merged = merge(PatientContext(prior_agents=["ifosfamide"]), PatientContext(not_received=["ifosfamide"]))
+    assert merged.conflicts == ["ifosfamide is described both as received and as not received"]
+
+
+def test_question_over_file(tmp_path: Path, normaliser: Normaliser) -> None:
+    from_file = load_patient_file(write(tmp_path, json.dumps({"age": 12, "prior_therapies": ["MAP"]})), normaliser)
+    from_question = extract_patient("an adult patient, progressed on regorafenib", normaliser)
+    merged = merge(from_file, from_question)
+    assert merged.prior_agents == ["methotrexate", "doxorubicin", "cisplatin", "regorafenib"]
+    assert "age 12 does not fit 'adult'" in merged.conflicts
