@@ -1,6 +1,6 @@
 """CLI cold start: wall time of fresh `clinqa` processes (`--help`, and `ask` on an existing knowledge base).
 
-    python -m benchmarks.cold_start [--db .bench/pdq.sqlite]
+python -m benchmarks.cold_start [--db .bench/pdq.sqlite]
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Dense encoders: throughput on real PDQ paragraphs, query latency and load time, per packaged model.
 
-    python -m benchmarks.encoders [--passages 2000]
+python -m benchmarks.encoders [--passages 2000]
 """
 
 from __future__ import annotations

@@ -15,6 +15,7 @@ SHARED = ROOT.parent / "shared"
 SEED_PAGE = SHARED / "seeds" / "000_e9b37f1732a04d97.txt"
 PDQ = SHARED / "data" / "pdq"
 OSTEOSARCOMA_HP = PDQ / "pdq" / "types-bone-hp-osteosarcoma-treatment-pdq.md"
+TRIALS_SAMPLE = SHARED / "data" / "trials" / "nci-cts" / "sarcoma_subset.jsonl"
 CORPUS_SAMPLE = [
     OSTEOSARCOMA_HP,
     PDQ / "pdq" / "types-bone-hp-ewing-treatment-pdq.md",
@@ -34,7 +35,7 @@ def kb_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     need_shared()
     path = tmp_path_factory.mktemp("kb") / "kb.sqlite"
     engine = Engine(path)
-    report = engine.ingest([SEED_PAGE, *[p for p in CORPUS_SAMPLE if p.is_file()], starter_corpus()])
+    report = engine.ingest([SEED_PAGE, *[p for p in CORPUS_SAMPLE if p.is_file()], starter_corpus(), TRIALS_SAMPLE])
     assert not report.failed, report.failed
     engine.close()
     return path

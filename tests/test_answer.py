@@ -8,9 +8,7 @@ from clinqa.answer.compose import numbers_missing
 from clinqa.engine import Engine
 from clinqa.types import Answer, AnswerStatus
 
-SURVIVAL_Q = (
-    "What is the 5-year survival after complete resection of pulmonary metastases in recurrent osteosarcoma?"
-)
+SURVIVAL_Q = "What is the 5-year survival after complete resection of pulmonary metastases in recurrent osteosarcoma?"
 
 
 def all_text(answer: Answer) -> str:

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from clinqa.answer.compose import Candidate, rank_candidates
-from clinqa.answer.scoring import QueryTerms, jaccard, weigh_terms
+from clinqa.answer.scoring import jaccard, weigh_terms
 from clinqa.answer.triage import QuestionKind
 from clinqa.retrieve.analysis import analyze
 from clinqa.types import Passage, PatientContext
@@ -34,7 +34,12 @@ STEPS = (
         "trial",
         "Treatment algorithm: 1. Clinical trial first",
         "clinical trial enrollment eligible patients",
-        re.compile(r"\b(?:clinical trials?|NCT\d{8}|enrol\w*|investigational|under clinical evaluation)", re.I),
+        # Advice to enter a trial, or a named trial; not the report of a finished study ("enrolled 37 patients").
+        re.compile(
+            r"\bNCT\d{8}|\b(?:enrol\w*|participat\w*|take part) in (?:a |an )?(?:clinical )?trials?|"
+            r"\bclinical trials? (?:is|are|should|may|can|for|that)\b|under clinical evaluation",
+            re.I,
+        ),
         3,
     ),
     Step(
@@ -44,7 +49,7 @@ STEPS = (
         re.compile(r"\b(?:resect\w*|surg\w*|thoracotomy|thoracoscop\w*|metastasectom\w*|amputation)", re.I),
         4,
     ),
-    Step("systemic", "", "chemotherapy targeted therapy agents response", None, 10),
+    Step("systemic", "", "chemotherapy targeted therapy agents response", None, 12),
     Step(
         "local",
         "Treatment algorithm: 4. Local and palliative options",
@@ -79,9 +84,13 @@ class TreatmentAlgorithm:
     idf: Mapping[str, float]
     agents_of: Callable[[str], list[str]]  # normalised agents a text names
     authority: Callable[[str], float]
+    _anchor: set[str] = field(default_factory=set)
 
-    def steps(self, topic: str, patient: PatientContext) -> list[AlgorithmStep]:
-        topic_terms = [t for t in analyze([topic])[0]]
+    def steps(self, topic: str, patient: PatientContext, anchor: str) -> list[AlgorithmStep]:
+        """The algorithm's steps for `topic`; every sentence must name `anchor` (the diagnosis) in itself, its
+        section or its document title, so that another disease's evidence never fills a step."""
+        topic_terms = analyze([topic])[0]
+        self._anchor = set(analyze([anchor])[0])
         taken: list[Candidate] = []
         out: list[AlgorithmStep] = []
         for step in STEPS:
@@ -103,7 +112,7 @@ class TreatmentAlgorithm:
         chosen: list[Candidate] = []
         for c in ranked:
             text = f"{c.sentence.label or ''} {c.sentence.text}"
-            if not _on_topic(c, q) or (step.cue and not step.cue.search(text)):
+            if not self._on_topic(c) or (step.cue and not step.cue.search(text)):
                 continue
             if step.key == "systemic" and not self.agents_of(text):
                 continue
@@ -111,6 +120,13 @@ class TreatmentAlgorithm:
                 continue
             chosen.append(c)
         return chosen
+
+    def _on_topic(self, c: Candidate) -> bool:
+        if not self._anchor:
+            return True
+        passage = c.sentence.passage
+        context = analyze([" ".join([self.titles.get(passage.document_id, ""), *passage.section_path])])[0]
+        return self._anchor <= (set(c.terms) | set(context))
 
     def _split_systemic(self, found: list[Candidate], patient: PatientContext) -> list[AlgorithmStep]:
         new, received = [], []
@@ -120,13 +136,4 @@ class TreatmentAlgorithm:
                 received.append(c)
             else:
                 new.append(c)
-        return [AlgorithmStep(NOT_YET_RECEIVED, new[:8]), AlgorithmStep(ALREADY_RECEIVED, received[:4])]
-
-
-def _on_topic(c: Candidate, q: QueryTerms) -> bool:
-    """The sentence, its section or its document names the question's topic (its rarest term)."""
-    if not q.weights:
-        return True
-    anchor = max(q.weights, key=lambda t: (q.weights[t], t))
-    context = analyze([" ".join([*c.sentence.passage.section_path, c.sentence.passage.document_id])])[0]
-    return anchor in c.terms or anchor in context
+        return [AlgorithmStep(NOT_YET_RECEIVED, new[:10]), AlgorithmStep(ALREADY_RECEIVED, received[:4])]

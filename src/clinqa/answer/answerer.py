@@ -119,15 +119,18 @@ class Answerer:
         q = weigh_terms(focus or own, expansion_terms, details, self._idf, 0.5)
         titles = {d: s.title for d, s in self.documents.items()}
         candidates = rank_candidates(self._evidence(result.hits), titles, q, kinds, self._authority)
+        if QuestionKind.TREATMENT in kinds[:1] and (_NEXT_STEP.search(question) or not context.is_empty()):
+            # A "what next" question is answered by the algorithm's steps, each found by its own search.
+            topic = self._topic(question, context)
+            steps = self._algorithm().steps(topic, context, anchor=context.diagnosis or topic.split()[0])
+            if steps:
+                return self._compose_algorithm(question, steps, kinds, candidates)
         if not candidates or candidates[0].coverage < self.limits.min_coverage:
             return self._abstain(
                 question,
                 AnswerStatus.INSUFFICIENT_EVIDENCE,
                 "No passage of the knowledge base answers this question closely enough.",
             )
-        if QuestionKind.TREATMENT in kinds[:1] and (_NEXT_STEP.search(question) or not context.is_empty()):
-            topic = self._topic(question, context)
-            return self._compose_algorithm(question, self._algorithm().steps(topic, context), kinds, candidates)
         return self._compose(question, kinds, candidates)
 
     def _compose(self, question: str, kinds: list[QuestionKind], candidates: list[Candidate]) -> Answer:
@@ -139,16 +142,15 @@ class Answerer:
     def _compose_algorithm(
         self, question: str, steps: list[AlgorithmStep], kinds: list[QuestionKind], candidates: list[Candidate]
     ) -> Answer:
-        """Bottom line from the first steps (trial, surgery, a new systemic option); then the steps in order;
-        then what else the question's own retrieval found, as usual."""
+        """Bottom line from the first steps (trial, surgery, a new systemic option); then the steps in order,
+        whole (the bottom line repeats their first sentences); then what else the question's own retrieval found."""
         if not steps:
             return self._compose(question, kinds, candidates)
         citer = Citer(self.store.references)
         firsts = [s.candidates[0] for s in steps if not s.title.endswith("already received")][:3]
         bottom_line = [to_sentence(c, citer) for c in firsts]
         sections = [
-            AnswerSection(title=s.title, sentences=[to_sentence(c, citer) for c in s.candidates if c not in firsts])
-            for s in steps
+            AnswerSection(title=s.title, sentences=[to_sentence(c, citer) for c in s.candidates]) for s in steps
         ]
         used = {c.sentence for s in steps for c in s.candidates}
         rest = [c for c in candidates if c.sentence not in used]

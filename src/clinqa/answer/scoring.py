@@ -20,6 +20,7 @@ _GUIDANCE = re.compile(
 _META = re.compile(
     r"(?:for more information|see the .* section|this summary|this section|the following is|"
     r"information about (?:ongoing )?clinical trials is available|check for u\.s\. clinical trials|"
+    r"^use our (?:advanced )?clinical trial search|^general information about clinical trials|"
     r"^(?:refer to|see) )",
     re.IGNORECASE,
 )
