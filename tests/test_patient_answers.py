@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from clinqa.engine import Engine
 from clinqa.types import Answer, AnswerStatus, FlagKind, PatientContext
 
@@ -102,3 +104,18 @@ def test_patient_audience_prefers_patient_versions(engine: Engine) -> None:
 def test_contradictions_are_reported_not_chosen(engine: Engine) -> None:
     answer = engine.ask("Options for a 12-year-old adult with recurrent osteosarcoma?", remember=False)
     assert answer.patient is not None and answer.patient.conflicts
+
+
+def test_patient_mode_explains_terms_from_patient_pages_and_keeps_safety(engine: Engine) -> None:
+    question = "How is osteosarcoma treated and what are the side effects of treatment?"
+    clinician = engine.ask(question, remember=False)
+    patient = engine.ask(question, audience="patient", remember=False)
+    assert patient.status is AnswerStatus.ANSWERED
+    explained = [s for sec in patient.sections if sec.title == "What the terms mean" for s in sec.sentences]
+    assert explained, [sec.title for sec in patient.sections]
+    assert all("-patient-" in s.source.document_id for s in explained)
+    safety = re.compile(r"toxicit|side effect|risk of|serious|fatal|death", re.IGNORECASE)
+    patient_texts = {s.text for s in patient.sentences()}
+    for sentence in clinician.sentences():
+        if safety.search(sentence.text):
+            assert sentence.text in patient_texts, f"safety sentence dropped for the patient: {sentence.text}"

@@ -248,7 +248,9 @@ class Engine:
         standalone = standalone_question(question, previous)
         context = merge(thread.patient, patient) if thread and patient else (thread.patient if thread else patient)
         chosen = thread.audience if thread else audience
-        answer = self.answerer(chosen).ask(standalone, context)
+        # A patient reader's answer keeps every safety sentence the clinician's answer gives.
+        keep = self.answerer("clinician").ask(standalone, context).sentences() if chosen == "patient" else None
+        answer = self.answerer(chosen).ask(standalone, context, keep)
         answer = answer.model_copy(update={"question": question.strip(), "audience": chosen})
         if not remember:
             return answer

@@ -19,12 +19,14 @@ from clinqa.answer.compose import (
     source_documents,
     to_sentence,
 )
+from clinqa.answer.reader import explanations, safety_kept
 from clinqa.answer.scoring import weigh_terms
 from clinqa.answer.triage import QuestionKind, is_clinical, question_kinds
 from clinqa.clinical.applicability import assess
 from clinqa.clinical.patient import extract_patient, merge
 from clinqa.clinical.regimens import Normaliser
 from clinqa.retrieve.analysis import QUESTION_WORDS, analyze, query_terms
+from clinqa.retrieve.glossary import terms_in
 from clinqa.retrieve.index import SearchIndex
 from clinqa.retrieve.retriever import Hit, HybridRetriever, RetrievalConfig
 from clinqa.store import Store
@@ -92,16 +94,17 @@ class Answerer:
         specific = {t for t in analyze([titles])[0] if self._idf.get(t, 0.0) >= SPECIFIC_IDF}
         return (specific | set(analyze([names])[0])) - QUESTION_WORDS
 
-    def ask(self, question: str, patient: PatientContext | None = None) -> Answer:
+    def ask(self, question: str, patient: PatientContext | None = None, keep: list[Sentence] | None = None) -> Answer:
         """Answer `question`; `patient` (e.g. from a file or an earlier turn) is merged with what the question
-        itself says about the patient."""
+        itself says about the patient. `keep`: sentences a patient reader's answer must not lose (the safety
+        sentences of the clinician's answer to the same question)."""
         context = merge(patient or PatientContext(), extract_patient(question, self.normaliser))
-        answer = self._answer(question, context)
+        answer = self._answer(question, context, keep or [])
         if answer.status is not AnswerStatus.ANSWERED:
             return answer.model_copy(update={"patient": None if context.is_empty() else context})
         return self._apply_to_patient(answer, context)
 
-    def _answer(self, question: str, context: PatientContext) -> Answer:
+    def _answer(self, question: str, context: PatientContext, keep: list[Sentence]) -> Answer:
         if self.index.size == 0:
             return self._abstain(question, AnswerStatus.INSUFFICIENT_EVIDENCE, "The knowledge base is empty.")
         if not is_clinical(question, self._known_terms):
@@ -124,28 +127,35 @@ class Answerer:
             topic = self._topic(question, context)
             steps = self._algorithm().steps(topic, context, anchor=context.diagnosis or topic.split()[0])
             if steps:
-                return self._compose_algorithm(question, steps, kinds, candidates)
+                return self._compose_algorithm(question, steps, kinds, candidates, keep)
         if not candidates or candidates[0].coverage < self.limits.min_coverage:
             return self._abstain(
                 question,
                 AnswerStatus.INSUFFICIENT_EVIDENCE,
                 "No passage of the knowledge base answers this question closely enough.",
             )
-        return self._compose(question, kinds, candidates)
+        return self._compose(question, kinds, candidates, keep)
 
-    def _compose(self, question: str, kinds: list[QuestionKind], candidates: list[Candidate]) -> Answer:
+    def _compose(
+        self, question: str, kinds: list[QuestionKind], candidates: list[Candidate], keep: list[Sentence]
+    ) -> Answer:
         bottom, body = select(candidates, self.limits)
         citer = Citer(self.store.references)
         bottom_line, sections = build_sections(bottom, body, kinds, citer)
-        return self._answered(question, bottom_line, sections, citer)
+        return self._answered(question, bottom_line, sections, citer, keep)
 
     def _compose_algorithm(
-        self, question: str, steps: list[AlgorithmStep], kinds: list[QuestionKind], candidates: list[Candidate]
+        self,
+        question: str,
+        steps: list[AlgorithmStep],
+        kinds: list[QuestionKind],
+        candidates: list[Candidate],
+        keep: list[Sentence],
     ) -> Answer:
         """Bottom line from the first steps (trial, surgery, a new systemic option); then the steps in order,
         whole (the bottom line repeats their first sentences); then what else the question's own retrieval found."""
         if not steps:
-            return self._compose(question, kinds, candidates)
+            return self._compose(question, kinds, candidates, keep)
         citer = Citer(self.store.references)
         firsts = [s.candidates[0] for s in steps if not s.title.endswith("already received")][:3]
         bottom_line = [to_sentence(c, citer) for c in firsts]
@@ -156,11 +166,19 @@ class Answerer:
         rest = [c for c in candidates if c.sentence not in used]
         _, body = select(rest, self.limits)
         extra = [sec for sec in build_sections([], body[:6], kinds, citer)[1] if sec.title != "Treatment options"]
-        return self._answered(question, bottom_line, [s for s in sections if s.sentences] + extra, citer)
+        return self._answered(question, bottom_line, [s for s in sections if s.sentences] + extra, citer, keep)
 
     def _answered(
-        self, question: str, bottom_line: list[Sentence], sections: list[AnswerSection], citer: Citer
+        self,
+        question: str,
+        bottom_line: list[Sentence],
+        sections: list[AnswerSection],
+        citer: Citer,
+        keep: list[Sentence],
     ) -> Answer:
+        if self.audience == "patient":
+            shown = [*bottom_line, *(x for s in sections for x in s.sentences)]
+            sections = sections + self._for_patient_reader(shown, keep, citer)
         used = list(
             dict.fromkeys(s.source.document_id for s in [*bottom_line, *(x for sec in sections for x in sec.sentences)])
         )
@@ -173,6 +191,14 @@ class Answerer:
             sources=source_documents(used, self.documents),
             disclaimer=DISCLAIMER,
         )
+
+    def _for_patient_reader(self, sentences: list[Sentence], keep: list[Sentence], citer: Citer) -> list[AnswerSection]:
+        """Terms explained from patient pages; and the clinician answer's safety sentences, kept."""
+        glossary = self.index.vocabulary.definitions
+        terms = terms_in(" ".join(s.text for s in sentences), glossary)
+        passages = self.store.passages([*(glossary[t] for t in terms), *(s.source.passage_id for s in keep)])
+        added = [explanations(sentences, glossary, passages, citer), safety_kept(sentences, keep, passages, citer)]
+        return [s for s in added if s is not None]
 
     def _topic(self, question: str, context: PatientContext) -> str:
         """What the algorithm's searches are about: the diagnosis and the setting (recurrent, site)."""
@@ -241,11 +267,7 @@ class Answerer:
 
     def _authority(self, document_id: str) -> float:
         """Health-professional summaries first for a clinician reader, patient versions first for a patient."""
-        written_for = self.documents[document_id].audience if document_id in self.documents else None
-        preferred = "patient" if self.audience == "patient" else "health_professional"
-        if written_for is None:
-            return 0.95
-        return 1.0 if written_for == preferred else 0.85
+        return authority(self.documents.get(document_id), self.audience)
 
     def _abstain(self, question: str, status: AnswerStatus, note: str) -> Answer:
         return Answer(
@@ -258,6 +280,14 @@ class Answerer:
             disclaimer=DISCLAIMER,
             note=note,
         )
+
+
+def authority(document: DocumentSummary | None, reader: Audience) -> float:
+    """How much a document's sentences count for this reader: the version written for them comes first."""
+    if document is None or document.audience is None:
+        return 0.95
+    preferred = "patient" if reader == "patient" else "health_professional"
+    return 1.0 if document.audience == preferred else 0.85
 
 
 def _words_for(terms: list[str], question: str) -> list[str]:

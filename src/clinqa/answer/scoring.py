@@ -21,6 +21,7 @@ _META = re.compile(
     r"(?:for more information|see the .* section|this summary|this section|the following is|"
     r"information about (?:ongoing )?clinical trials is available|check for u\.s\. clinical trials|"
     r"^use our (?:advanced )?clinical trial search|^general information about clinical trials|"
+    r"^(?:to )?learn more\b|\bvisit [A-Z]|"
     r"^(?:refer to|see) )",
     re.IGNORECASE,
 )

@@ -19,12 +19,13 @@ import bm25s
 import numpy as np
 
 from clinqa.retrieve.analysis import analyze
+from clinqa.retrieve.glossary import build_glossary
 from clinqa.retrieve.vocabulary import Vocabulary, build_vocabulary, drug_dictionary
 from clinqa.store import Store
 from clinqa.types import Passage
 
 EncodeFn = Callable[[list[str]], np.ndarray]
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 DRUG_NAMES = "drug_names.json"
 BM25_K1, BM25_B = 0.9, 0.4
 
@@ -65,7 +66,8 @@ class SearchIndex:
 def build_index(
     store: Store, model: str, vectors_for: Callable[[list[str]], np.ndarray], generation: int
 ) -> SearchIndex:
-    titles = {d.id: d.title for d in store.documents()}
+    summaries = store.documents()
+    titles = {d.id: d.title for d in summaries}
     passages = list(store.iter_passages())
     document_ids = sorted(titles)
     position = {d: i for i, d in enumerate(document_ids)}
@@ -74,6 +76,7 @@ def build_index(
     if passages:
         bm25.index(terms, show_progress=False)
     vocabulary = build_vocabulary((p.text for p in passages), _plain_terms(passages), drug_dictionary())
+    vocabulary.definitions = build_glossary(passages, {d.id for d in summaries if d.audience == "patient"})
     return SearchIndex(
         generation=generation,
         model=model,

@@ -31,9 +31,15 @@ class Vocabulary:
     drugs: dict[str, str] = field(default_factory=dict)  # lower-case variant -> generic name
     shorthand: dict[str, list[str]] = field(default_factory=dict)  # lower-case shorthand -> expansions
     sources: list[str] = field(default_factory=list)
+    definitions: dict[str, str] = field(default_factory=dict)  # term -> passage defining it (patient pages)
 
     def to_json(self) -> dict[str, object]:
-        return {"abbreviations": self.abbreviations, "drugs": self.drugs, "sources": self.sources}
+        return {
+            "abbreviations": self.abbreviations,
+            "drugs": self.drugs,
+            "sources": self.sources,
+            "definitions": self.definitions,
+        }
 
     @classmethod
     def from_json(cls, data: dict[str, object]) -> Vocabulary:
@@ -42,6 +48,7 @@ class Vocabulary:
             drugs=dict(data["drugs"]),  # type: ignore[call-overload]
             shorthand=clinical_shorthand(),
             sources=list(data["sources"]),  # type: ignore[call-overload]
+            definitions=dict(data.get("definitions", {})),  # type: ignore[call-overload]
         )
 
 
