@@ -47,9 +47,7 @@ def test_agents_already_received_are_flagged_and_never_offered_as_new(engine: En
 
 def test_ifosfamide_response_rate_is_marked_as_not_applying(engine: Engine) -> None:
     answer = engine.ask(SEED_QUESTION, remember=False)
-    naive = [
-        f for f in answer.flags if f.kind is FlagKind.POPULATION_MISMATCH and f.agent == "ifosfamide"
-    ]
+    naive = [f for f in answer.flags if f.kind is FlagKind.POPULATION_MISMATCH and f.agent == "ifosfamide"]
     assert naive, [f.model_dump() for f in answer.flags]
     assert "not received ifosfamide" in naive[0].reason
 

@@ -30,7 +30,7 @@ from clinqa.retrieve.index import (
 )
 from clinqa.retrieve.retriever import HybridRetriever, RetrievalConfig
 from clinqa.store import SQLiteStore, Store
-from clinqa.trials import discover_trial_files, parse_trial_records, rank_trials, trials_in_guideline
+from clinqa.trials import condition_names, discover_trial_files, parse_trial_records, rank_trials, trials_in_guideline
 from clinqa.types import (
     Answer,
     Audience,
@@ -41,6 +41,7 @@ from clinqa.types import (
     IngestReport,
     PatientContext,
     Thread,
+    Trial,
     TrialMatch,
     Turn,
 )
@@ -64,6 +65,8 @@ class Engine:
         self._answerers: dict[str, Answerer] = {}
         self._normaliser: Normaliser | None = None
         self._normaliser_generation = -1
+        self._trials: list[Trial] | None = None  # parsed once; dropped by every ingest
+        self._trial_text: dict[str, str] = {}
 
     @property
     def index_dir(self) -> Path:
@@ -77,6 +80,7 @@ class Engine:
     def ingest(self, paths: Iterable[Path], progress: Progress | None = None) -> IngestReport:
         """Ingest files and folders. A file that fails is reported and the rest still go in."""
         started = time.perf_counter()
+        self._trials = None
         report = IngestReport()
         existing = []
         for path in map(Path, paths):
@@ -217,18 +221,31 @@ class Engine:
 
     def match_trials(self, patient: PatientContext) -> list[TrialMatch]:
         """Stored trials with a verdict per criterion for this patient, eligible ones first."""
-        return rank_trials(self.store.trials(), patient)
+        return rank_trials(self._stored_trials(), patient)
 
     def trials_for_answer(self, patient: PatientContext) -> list[TrialMatch]:
         """The few trials an answer lists: for the patient's condition, eligible first."""
         if not patient.diagnosis:
             return []
+        names = condition_names(patient.diagnosis)
+        texts = self._trial_texts()
+        candidates = [t for t in self._stored_trials() if any(n in texts[t.id] for n in names)]
         on_condition = [
             m
-            for m in self.match_trials(patient)
+            for m in rank_trials(candidates, patient)
             if any(c.criterion == "condition" and c.verdict == "met" for c in m.criteria)
         ]
         return on_condition[:ANSWER_TRIALS]
+
+    def _stored_trials(self) -> list[Trial]:
+        if self._trials is None:
+            self._trials = self.store.trials()
+            self._trial_text = {t.id: " ".join([t.title, *t.conditions]).lower() for t in self._trials}
+        return self._trials
+
+    def _trial_texts(self) -> dict[str, str]:
+        self._stored_trials()
+        return self._trial_text
 
     def load_patient(self, path: Path) -> PatientContext:
         return load_patient_file(path, self.normaliser())

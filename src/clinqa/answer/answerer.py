@@ -72,6 +72,7 @@ class Answerer:
     normaliser: Normaliser
     trials: Callable[[PatientContext], list[TrialMatch]] = lambda _patient: []
     audience: Audience = "clinician"
+    patient_aware: bool = True  # False: the core engine alone (no patient context, algorithm, flags or trials)
     limits: ComposeLimits = field(default_factory=ComposeLimits)
 
     @cached_property
@@ -98,13 +99,15 @@ class Answerer:
         """Answer `question`; `patient` (e.g. from a file or an earlier turn) is merged with what the question
         itself says about the patient. `keep`: sentences a patient reader's answer must not lose (the safety
         sentences of the clinician's answer to the same question)."""
+        if not self.patient_aware:
+            return self._answer(question, PatientContext(), [], algorithm=False)
         context = merge(patient or PatientContext(), extract_patient(question, self.normaliser))
         answer = self._answer(question, context, keep or [])
         if answer.status is not AnswerStatus.ANSWERED:
             return answer.model_copy(update={"patient": None if context.is_empty() else context})
         return self._apply_to_patient(answer, context)
 
-    def _answer(self, question: str, context: PatientContext, keep: list[Sentence]) -> Answer:
+    def _answer(self, question: str, context: PatientContext, keep: list[Sentence], algorithm: bool = True) -> Answer:
         if self.index.size == 0:
             return self._abstain(question, AnswerStatus.INSUFFICIENT_EVIDENCE, "The knowledge base is empty.")
         if not is_clinical(question, self._known_terms):
@@ -122,7 +125,8 @@ class Answerer:
         q = weigh_terms(focus or own, expansion_terms, details, self._idf, 0.5)
         titles = {d: s.title for d, s in self.documents.items()}
         candidates = rank_candidates(self._evidence(result.hits), titles, q, kinds, self._authority)
-        if QuestionKind.TREATMENT in kinds[:1] and (_NEXT_STEP.search(question) or not context.is_empty()):
+        next_step = _NEXT_STEP.search(question) or not context.is_empty()
+        if algorithm and QuestionKind.TREATMENT in kinds[:1] and next_step:
             # A "what next" question is answered by the algorithm's steps, each found by its own search.
             topic = self._topic(question, context)
             steps = self._algorithm().steps(topic, context, anchor=context.diagnosis or topic.split()[0])

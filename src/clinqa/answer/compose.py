@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from clinqa.answer.scoring import QueryTerms, coverage, is_meta, jaccard, kind_bonus
 from clinqa.answer.sentences import SourceSentence, split_passage
 from clinqa.answer.triage import QuestionKind
-from clinqa.retrieve.analysis import analyze
+from clinqa.retrieve.analysis import analyze_cached
 from clinqa.types import (
     AnswerReference,
     AnswerSection,
@@ -82,7 +82,7 @@ def rank_candidates(
     texts = [f"{s.label or ''} {s.text}" for _, s in sentences]
     contexts = [" ".join([titles.get(s.passage.document_id, ""), *s.passage.section_path]) for _, s in sentences]
     out = []
-    for (prior, s), terms, context in zip(sentences, analyze(texts), analyze(contexts), strict=True):
+    for (prior, s), terms, context in zip(sentences, analyze_cached(texts), analyze_cached(contexts), strict=True):
         cov = coverage(q, set(terms), set(context))
         score = (0.6 * cov + 0.3 * prior + kind_bonus(s.text, kinds)) * authority(s.passage.document_id)
         out.append(Candidate(s, frozenset(terms), cov, score))
@@ -147,9 +147,14 @@ class Citer:
     def __init__(self, references_of: Callable[[str], Mapping[int, Reference]]) -> None:
         self.references_of = references_of
         self.numbered: dict[tuple[str, int], AnswerReference] = {}
+        self.lists: dict[str, Mapping[int, Reference]] = {}  # each document's list, read once per answer
 
     def cite(self, document_id: str, numbers: tuple[int, ...]) -> list[int]:
-        refs = self.references_of(document_id)
+        if not numbers:
+            return []
+        if document_id not in self.lists:
+            self.lists[document_id] = self.references_of(document_id)
+        refs = self.lists[document_id]
         out = []
         for number in numbers:
             key = (document_id, number)

@@ -68,9 +68,15 @@ def previously_received(sentence: str, agents: list[str], patient: PatientContex
 
 
 def drug_naive(sentence: str, agents: list[str], patient: PatientContext) -> Iterator[Finding]:
-    if not _NAIVE.search(sentence):
+    """"who have not previously received this drug" limits the evidence to patients naive to the drug the
+    sentence is about: the agent named in an "X-naive" compound, else the sentence's first agent (its subject;
+    "ifosfamide with mesna ..." is about ifosfamide)."""
+    m = _NAIVE.search(sentence)
+    if not m or not agents:
         return
-    for agent in agents:
+    compound = m.group().lower().split("-")[0] if "-" in m.group() else None
+    subject = [a for a in agents if a == compound] or agents[:1]
+    for agent in subject:
         if agent in patient.prior_agents:
             yield Finding(
                 FlagKind.POPULATION_MISMATCH,

@@ -44,5 +44,19 @@ def query_terms(question: str) -> list[str]:
     return [t for t in analyze([question])[0] if t not in QUESTION_WORDS]
 
 
+_CACHE: dict[str, list[str]] = {}
+CACHE_LIMIT = 200_000
+
+
+def analyze_cached(texts: list[str]) -> list[list[str]]:
+    """`analyze`, remembering each text's terms: answer sentences recur across questions and steps."""
+    missing = list(dict.fromkeys(t for t in texts if t not in _CACHE))
+    if missing:
+        if len(_CACHE) + len(missing) > CACHE_LIMIT:
+            _CACHE.clear()
+        _CACHE.update(zip(missing, analyze(missing), strict=True))
+    return [_CACHE[t] for t in texts]
+
+
 def stem(word: str) -> str:
     return str(_stemmer().stemWord(word.lower()))

@@ -151,6 +151,13 @@ def condition_verdict(trial: Trial, patient: PatientContext) -> CriterionVerdict
     return _condition("unknown", f"record names no conditions and its title does not name {diagnosis}; {has}")
 
 
+def condition_names(diagnosis: str) -> tuple[str, ...]:
+    """Every lower-case name under which a record's condition counts as this diagnosis (same or broader):
+    a cheap prefilter before matching a trial criterion by criterion."""
+    canonical, synonyms = _diagnosis_names(diagnosis)
+    return tuple(n.lower() for n in (*synonyms, *BROADER_DIAGNOSES.get(canonical, ())))
+
+
 def _diagnosis_names(diagnosis: str) -> tuple[str, tuple[str, ...]]:
     """(the diagnosis as reasons name it, every name that counts as the same diagnosis)."""
     cleaned = DIAGNOSIS_QUALIFIERS.sub("", diagnosis.strip().lower())

@@ -1,0 +1,59 @@
+"""Applicability rules on source-like sentences: each flag says why."""
+
+from __future__ import annotations
+
+from clinqa.clinical.applicability import assess
+from clinqa.types import FlagKind, PatientContext, PriorTherapy
+
+IFOSFAMIDE = (
+    "Ifosfamide alone with mesna uroprotection, or in combination with etoposide, has been active in as many as "
+    "one-third of patients with recurrent osteosarcoma who have not previously received this drug."
+)
+
+
+def kinds(sentence: str, agents: list[str], patient: PatientContext) -> dict[FlagKind, list[str]]:
+    out: dict[FlagKind, list[str]] = {}
+    for flag in assess(sentence, agents, patient):
+        out.setdefault(flag.kind, []).append(flag.reason)
+    return out
+
+
+def test_drug_naive_figure_does_not_apply_after_the_drug() -> None:
+    patient = PatientContext(
+        prior_agents=["ifosfamide"], prior_therapies=[PriorTherapy(described="ifos", agents=["ifosfamide"], line=2)]
+    )
+    flags = kinds(IFOSFAMIDE, ["ifosfamide", "mesna", "etoposide"], patient)
+    assert "already received ifosfamide (line 2)" in flags[FlagKind.PREVIOUSLY_RECEIVED][0]
+    (mismatch,) = flags[FlagKind.POPULATION_MISMATCH]
+    assert "not received ifosfamide" in mismatch
+    assert FlagKind.UNKNOWN_ELIGIBILITY not in flags, "mesna and etoposide are not what the sentence is about"
+
+
+def test_drug_naive_figure_applies_when_the_patient_is_naive() -> None:
+    assert kinds(IFOSFAMIDE, ["ifosfamide"], PatientContext(not_received=["ifosfamide"])) == {}
+    unknown = kinds(IFOSFAMIDE, ["ifosfamide"], PatientContext(age=15))
+    assert "whether this patient has is not stated" in unknown[FlagKind.UNKNOWN_ELIGIBILITY][0]
+
+
+def test_age_limits() -> None:
+    sentence = "This is a phase II study for patients aged 13 years and older with a first or second recurrence."
+    too_young = kinds(sentence, [], PatientContext(age=10, recurrence_number=1))
+    assert "aged 13 years or older; this patient is 10" in too_young[FlagKind.POPULATION_MISMATCH][0]
+    assert kinds(sentence, [], PatientContext(age=16, recurrence_number=2)) == {}
+    assert FlagKind.UNKNOWN_ELIGIBILITY in kinds(sentence, [], PatientContext(recurrence_number=1))
+    adults = "The SARC group randomly assigned adult patients to regorafenib or placebo."
+    assert FlagKind.POPULATION_MISMATCH in kinds(adults, ["regorafenib"], PatientContext(age_group="child"))
+
+
+def test_recurrence_number() -> None:
+    sentence = "Patients with a first or second recurrence whose disease can be resected were eligible."
+    third = kinds(sentence, [], PatientContext(recurrence_number=3, resectable=True))
+    assert "recurrence number 3" in third[FlagKind.POPULATION_MISMATCH][0]
+
+
+def test_resectability() -> None:
+    sentence = "The 5-year EFS rate ranges from 20% to 45% for patients who have complete surgical resection."
+    unresectable = kinds(sentence, [], PatientContext(resectable=False))
+    assert "unresectable" in unresectable[FlagKind.POPULATION_MISMATCH][0]
+    assert FlagKind.UNKNOWN_ELIGIBILITY in kinds(sentence, [], PatientContext(age=16))
+    assert kinds(sentence, [], PatientContext(resectable=True)) == {}
