@@ -31,6 +31,7 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks.encoders
 	$(BIN)/python -m benchmarks.scifact
 	$(BIN)/python -m benchmarks.pdq --fresh
+	$(BIN)/python -m benchmarks.patient
 	$(BIN)/python -m benchmarks.cold_start
 
 clean:

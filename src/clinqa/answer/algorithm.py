@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from clinqa.answer.compose import Candidate, rank_candidates
 from clinqa.answer.scoring import jaccard, weigh_terms
 from clinqa.answer.triage import QuestionKind
-from clinqa.retrieve.analysis import analyze
+from clinqa.retrieve.analysis import analyze, analyze_cached
 from clinqa.types import Passage, PatientContext
 
 
@@ -112,9 +112,11 @@ class TreatmentAlgorithm:
         chosen: list[Candidate] = []
         for c in ranked:
             text = f"{c.sentence.label or ''} {c.sentence.text}"
-            if not self._on_topic(c) or (step.cue and not step.cue.search(text)):
+            if step.cue and not step.cue.search(text):
                 continue
             if step.key == "systemic" and not self.agents_of(text):
+                continue
+            if not self._on_topic(c):
                 continue
             if any(jaccard(set(c.terms), set(k.terms)) >= 0.6 for k in [*taken, *chosen]):
                 continue
@@ -125,7 +127,7 @@ class TreatmentAlgorithm:
         if not self._anchor:
             return True
         passage = c.sentence.passage
-        context = analyze([" ".join([self.titles.get(passage.document_id, ""), *passage.section_path])])[0]
+        context = analyze_cached([" ".join([self.titles.get(passage.document_id, ""), *passage.section_path])])[0]
         return self._anchor <= (set(c.terms) | set(context))
 
     def _split_systemic(self, found: list[Candidate], patient: PatientContext) -> list[AlgorithmStep]:

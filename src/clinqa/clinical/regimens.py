@@ -95,6 +95,9 @@ def _exact_only(alias: str) -> bool:
     return bool(letters) and len(letters) <= 4 and not any(c.islower() for c in alias)
 
 
+AGENT_CACHE_LIMIT = 100_000
+
+
 class Normaliser:
     """Turns drug and regimen names in free text into lower-case generic agent names."""
 
@@ -114,10 +117,17 @@ class Normaliser:
             if row.kind == "regimen":
                 self._by_agents.setdefault(frozenset(row.agents), row.name)
         self._base_cache: dict[str, str] = {}
+        self._agents_of: dict[str, list[str]] = {}
 
     def agents(self, text: str) -> list[str]:
-        """Normalised agents named in `text`, in order of first mention, each once."""
-        return _unique(a for m in self.mentions(text) for a in m.agents)
+        """Normalised agents named in `text`, in order of first mention, each once (remembered per text:
+        answer sentences recur across questions)."""
+        found = self._agents_of.get(text)
+        if found is None:
+            if len(self._agents_of) > AGENT_CACHE_LIMIT:
+                self._agents_of.clear()
+            found = self._agents_of[text] = _unique(a for m in self.mentions(text) for a in m.agents)
+        return list(found)
 
     def therapy(self, text: str) -> PriorTherapy:
         """One line of therapy as written ("gem/doc", "MAP", "ifosfamide with etoposide")."""
