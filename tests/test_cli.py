@@ -90,3 +90,54 @@ def test_committed_schemas_match_the_types() -> None:
     assert committed == answer_json_schema(), "run: clinqa schema > docs/answer.schema.json"
     committed = json.loads((ROOT / "docs" / "patient.schema.json").read_text())
     assert committed == patient_json_schema(), "run: clinqa schema --of patient > docs/patient.schema.json"
+
+
+def test_patient_file_errors_name_the_file_and_field(starter_db: Path, tmp_path: Path) -> None:
+    bad = tmp_path / "patient.json"
+    bad.write_text('{"age": "sixteen"}')
+    code, out = run(starter_db, "ask", "--patient", str(bad), "What next for recurrent osteosarcoma?")
+    assert code == 1 and "patient.json" in out and "age" in out
+    bad.write_text("{not json")
+    code, out = run(starter_db, "ask", "--patient", str(bad), "What next for recurrent osteosarcoma?")
+    assert code == 1 and "patient.json" in out
+    code, out = run(starter_db, "ask", "--patient", str(tmp_path / "missing.json"), "What next?")
+    assert code == 1 and "missing.json" in out
+
+
+def test_ask_with_patient_file_and_follow_up(starter_db: Path, tmp_path: Path) -> None:
+    patient = tmp_path / "patient.json"
+    patient.write_text(
+        json.dumps(
+            {
+                "age": 16,
+                "diagnosis": "osteosarcoma",
+                "recurrence_number": 2,
+                "prior_therapies": [{"described": "MAP", "agents": [], "line": 1}],
+            }
+        )
+    )
+    code, out = run(starter_db, "ask", "--json", "--patient", str(patient), "What are the next options?")
+    assert code == 0, out
+    data = json.loads(out)
+    assert data["patient"]["age"] == 16
+    assert data["patient"]["prior_agents"] == ["methotrexate", "doxorubicin", "cisplatin"]
+    assert any(s["title"].startswith("Treatment algorithm") for s in data["sections"])
+    thread = data["thread_id"]
+    code, out = run(starter_db, "ask", "--json", "--thread", thread, "and if the nodules are in both lungs?")
+    assert code == 0, out
+    follow = json.loads(out)
+    assert follow["thread_id"] == thread and follow["patient"]["bilateral"] is True
+    assert follow["patient"]["age"] == 16, "the patient context carries over"
+    code, out = run(starter_db, "threads")
+    assert code == 0 and thread in out
+
+
+def test_trials_command_lists_verdicts(starter_db: Path, tmp_path: Path) -> None:
+    patient = tmp_path / "patient.json"
+    patient.write_text(json.dumps({"age": 10, "diagnosis": "osteosarcoma"}))
+    code, out = run(starter_db, "trials", "--json", "--patient", str(patient))
+    assert code == 0, out
+    matches = json.loads(out)
+    ilc = next(m for m in matches if m["id"] == "NCT01650090")
+    age = next(c for c in ilc["criteria"] if c["criterion"] == "age")
+    assert age["verdict"] == "not_met" and "13" in age["reason"]

@@ -102,7 +102,10 @@ class Answerer:
         if not self.patient_aware:
             return self._answer(question, PatientContext(), [], algorithm=False)
         context = merge(patient or PatientContext(), extract_patient(question, self.normaliser))
-        answer = self._answer(question, context, keep or [])
+        searched = question
+        if context.diagnosis and context.diagnosis.lower() not in question.lower():
+            searched = f"{question} {context.diagnosis}"  # "what are the options?" is about the patient's disease
+        answer = self._answer(searched, context, keep or []).model_copy(update={"question": question})
         if answer.status is not AnswerStatus.ANSWERED:
             return answer.model_copy(update={"patient": None if context.is_empty() else context})
         return self._apply_to_patient(answer, context)

@@ -68,7 +68,7 @@ def previously_received(sentence: str, agents: list[str], patient: PatientContex
 
 
 def drug_naive(sentence: str, agents: list[str], patient: PatientContext) -> Iterator[Finding]:
-    """"who have not previously received this drug" limits the evidence to patients naive to the drug the
+    """ "who have not previously received this drug" limits the evidence to patients naive to the drug the
     sentence is about: the agent named in an "X-naive" compound, else the sentence's first agent (its subject;
     "ifosfamide with mesna ..." is about ifosfamide)."""
     m = _NAIVE.search(sentence)

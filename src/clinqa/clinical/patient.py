@@ -114,8 +114,9 @@ def _expand_therapies(data: dict[str, Any], normaliser: Normaliser) -> dict[str,
     for item in therapies:
         if isinstance(item, str):
             expanded.append(normaliser.therapy(item).model_dump())
-        elif isinstance(item, dict) and "agents" not in item and isinstance(item.get("described"), str):
-            expanded.append({**normaliser.therapy(item["described"]).model_dump(), **item})
+        elif isinstance(item, dict) and not item.get("agents") and isinstance(item.get("described"), str):
+            found = normaliser.therapy(item["described"]).model_dump()
+            expanded.append({**found, **{k: v for k, v in item.items() if v not in (None, [])}})
         else:
             expanded.append(item)
     return {**data, "prior_therapies": expanded}

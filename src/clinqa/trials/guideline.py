@@ -93,8 +93,8 @@ def _listing(text: str) -> _Naming | None:
 def _mention(text: str, trial_id: str) -> _Naming:
     at = text.index(trial_id)
     label = LABEL_BEFORE_ID.search(text[max(0, at - LISTING_LABEL_MAX) : at])
-    sentence = next((s for s in SENTENCE_END.split(text) if trial_id in s), "")
-    return _Naming(trial_id, None, label["label"] if label else None, _eligibility_sentences(sentence), None)
+    naming = " ".join(s for s in SENTENCE_END.split(text) if trial_id in s)  # every sentence naming the trial
+    return _Naming(trial_id, None, label["label"] if label else None, _eligibility_sentences(naming), _phase(naming))
 
 
 def _parenthesised(text: str) -> tuple[str | None, str]:
