@@ -44,6 +44,9 @@ def test_every_sentence_is_traceable_to_its_passage(engine: Engine) -> None:
 def test_references_resolve_to_the_source_documents_list(engine: Engine) -> None:
     answer = engine.ask(SURVIVAL_Q)
     for ref in answer.references:
+        if ref.source_number is None:  # a trial's registry record, cited where the source names the trial
+            assert ref.url and ref.url.startswith("https://clinicaltrials.gov/study/NCT")
+            continue
         source_refs = engine.store.references(ref.document_id)
         assert source_refs[ref.source_number].text == ref.text
         assert ref.pmid is None or ref.pubmed_url == f"https://pubmed.ncbi.nlm.nih.gov/{ref.pmid}/"

@@ -288,6 +288,7 @@ class AnswerReference(Frozen):
     source_number: int | None = Field(description="The reference's own number in its source document's list")
     document_id: str
     pubmed_url: str | None = None
+    url: str | None = Field(default=None, description="A registry record's address, for a trial the source names")
 
 
 class SourceDocument(Frozen):

@@ -23,6 +23,7 @@ from clinqa.types import (
 
 _CONNECTIVE = re.compile(r"^(?:However|In addition|Also|Furthermore|Moreover|Additionally|Thus|Therefore),\s+")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_NCT = re.compile(r"\bNCT\d{8}\b")
 _STUDY = re.compile(
     r"\b(?:trial|study|studies|series|analysis|review|reported|randomi[sz]ed|phase|cohort|retrospective)\b",
     re.IGNORECASE,
@@ -173,6 +174,23 @@ class Citer:
             out.append(self.numbered[key].n)
         return out
 
+    def cite_registry(self, document_id: str, text: str) -> list[int]:
+        """A sentence that names a trial but cites nothing cites the trial's registry record."""
+        out = []
+        for nct in dict.fromkeys(_NCT.findall(text)):
+            key = (f"registry:{nct}", 0)
+            if key not in self.numbered:
+                self.numbered[key] = AnswerReference(
+                    n=len(self.numbered) + 1,
+                    text=f"ClinicalTrials.gov record {nct}",
+                    pmid=None,
+                    source_number=None,
+                    document_id=document_id,
+                    url=f"https://clinicaltrials.gov/study/{nct}",
+                )
+            out.append(self.numbered[key].n)
+        return out
+
     def references(self) -> list[AnswerReference]:
         return sorted(self.numbered.values(), key=lambda r: r.n)
 
@@ -187,7 +205,8 @@ def to_sentence(c: Candidate, citer: Citer) -> Sentence:
         text=text,
         label=s.label,
         source=SentenceSource(document_id=s.passage.document_id, section=s.passage.section, passage_id=s.passage.id),
-        citations=citer.cite(s.passage.document_id, s.citation_numbers),
+        citations=citer.cite(s.passage.document_id, s.citation_numbers)
+        or citer.cite_registry(s.passage.document_id, text),
         level_of_evidence=s.level_of_evidence,
     )
 

@@ -94,7 +94,7 @@ def to_markdown(answer: Answer) -> str:
     if answer.references:
         lines += ["## References", ""]
         for r in answer.references:
-            link = f" [PubMed {r.pmid}]({r.pubmed_url})" if r.pmid else ""
+            link = f" [PubMed {r.pmid}]({r.pubmed_url})" if r.pmid else (f" <{r.url}>" if r.url else "")
             lines.append(f"{r.n}. {r.text}{link}")
         lines.append("")
     if answer.sources:

@@ -18,7 +18,8 @@ _GUIDANCE = re.compile(
     re.IGNORECASE,
 )
 _META = re.compile(
-    r"(?:for more information|see the .* section|this summary|this section|the following is|"
+    r"(?:for more information|for specific information|see the .* section|see the (?:\w+ )*summar(?:y|ies)|"
+    r"this summary|this section|the following is|"
     r"information about (?:ongoing )?clinical trials is available|check for u\.s\. clinical trials|"
     r"^use our (?:advanced )?clinical trial search|^general information about clinical trials|"
     r"^(?:to )?learn more\b|\bvisit [A-Z]|"
