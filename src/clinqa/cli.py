@@ -235,6 +235,19 @@ def trials(obj: Context, patient_file: Path | None, as_json: bool) -> None:
 
 
 @cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (loopback by default).")
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.pass_obj
+def serve(obj: Context, host: str, port: int) -> None:
+    """Serve the web app and JSON API (OpenAPI at /openapi.json)."""
+    import uvicorn
+
+    from clinqa.web.app import create_app
+
+    uvicorn.run(create_app(obj.db), host=host, port=port, log_level="warning")
+
+
+@cli.command()
 @click.option("--of", "what", type=click.Choice(["answer", "patient"]), default="answer", show_default=True)
 def schema(what: str) -> None:
     """Print a JSON Schema: of `ask --json` output, or of the `--patient` file."""

@@ -13,7 +13,7 @@ import numpy as np
 
 from clinqa.answer.answerer import Answerer
 from clinqa.answer.threads import standalone_question
-from clinqa.clinical.patient import load_patient_file, merge
+from clinqa.clinical.patient import extract_patient, load_patient_file, merge
 from clinqa.clinical.regimens import Normaliser
 from clinqa.errors import IngestError
 from clinqa.ingest import discover, parse_file
@@ -246,6 +246,10 @@ class Engine:
     def _trial_texts(self) -> dict[str, str]:
         self._stored_trials()
         return self._trial_text
+
+    def patient_from_text(self, text: str) -> PatientContext:
+        """Patient details written in words ("16-year-old, second recurrence, after MAP")."""
+        return extract_patient(text, self.normaliser())
 
     def load_patient(self, path: Path) -> PatientContext:
         return load_patient_file(path, self.normaliser())
