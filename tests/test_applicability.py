@@ -57,3 +57,10 @@ def test_resectability() -> None:
     assert "unresectable" in unresectable[FlagKind.POPULATION_MISMATCH][0]
     assert FlagKind.UNKNOWN_ELIGIBILITY in kinds(sentence, [], PatientContext(age=16))
     assert kinds(sentence, [], PatientContext(resectable=True)) == {}
+
+
+def test_newly_diagnosed_evidence_does_not_apply_to_a_recurrence() -> None:
+    sentence = "Patients with localized osteosarcoma who undergo surgery and chemotherapy have a 5-year OS of 62%."
+    flags = kinds(sentence, [], PatientContext(recurrent=True))
+    assert "recurred" in flags[FlagKind.POPULATION_MISMATCH][0]
+    assert kinds(sentence, [], PatientContext(age=15)) == {}

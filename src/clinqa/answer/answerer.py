@@ -228,11 +228,14 @@ class Answerer:
         """Flag what does not apply to this patient, and list candidate trials."""
         if context.is_empty():
             return answer
-        flags: list[Flag] = []
-        for sentence in answer.sentences():
+        flags: dict[tuple[str, str | None, str, str], Flag] = {}
+        for sentence in answer.sentences():  # a bottom-line sentence recurs in its section: flag it once
             text = f"{sentence.label or ''} {sentence.text}"
-            flags.extend(assess(sentence.text, self.normaliser.agents(text), context))
-        return answer.model_copy(update={"patient": context, "flags": flags, "trials": self.trials(context)})
+            for flag in assess(sentence.text, self.normaliser.agents(text), context):
+                flags.setdefault((flag.kind.value, flag.agent, flag.sentence, flag.reason), flag)
+        return answer.model_copy(
+            update={"patient": context, "flags": list(flags.values()), "trials": self.trials(context)}
+        )
 
     def _evidence(self, hits: list[Hit]) -> list[tuple[float, Passage]]:
         """Retrieved passages with their prior (fused score relative to the best); a list lead-in

@@ -168,4 +168,27 @@ def resectability_limits(sentence: str, agents: list[str], patient: PatientConte
             )
 
 
-RULES: tuple[Rule, ...] = (previously_received, drug_naive, age_limits, recurrence_limits, resectability_limits)
+_FIRST_LINE = re.compile(
+    r"\b(?:localized (?:disease|osteosarcoma|tumou?rs?)|newly diagnosed|previously untreated|"
+    r"at (?:initial )?diagnosis)",
+    re.IGNORECASE,
+)
+
+
+def disease_setting(sentence: str, agents: list[str], patient: PatientContext) -> Iterator[Finding]:
+    """Evidence from newly diagnosed or localized disease, applied to a recurrence."""
+    if patient.recurrent and _FIRST_LINE.search(sentence) and not _RECURRENCE.search(sentence):
+        yield Finding(
+            FlagKind.POPULATION_MISMATCH,
+            "evidence from newly diagnosed or localized disease; this patient's disease has recurred",
+        )
+
+
+RULES: tuple[Rule, ...] = (
+    previously_received,
+    drug_naive,
+    age_limits,
+    recurrence_limits,
+    resectability_limits,
+    disease_setting,
+)

@@ -9,7 +9,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from fastapi import FastAPI, Form, Request
+from fastapi import FastAPI, Form, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -69,6 +69,16 @@ def create_app(db_path: Path) -> FastAPI:
     @app.get("/", response_class=HTMLResponse)
     def ask_page(request: Request) -> HTMLResponse:
         return templates.TemplateResponse(request, "ask.html", {"answer": None})
+
+    @app.get("/ask", response_class=HTMLResponse)
+    def ask_link(
+        request: Request,
+        question: Annotated[str, Query(min_length=1, max_length=MAX_QUESTION_CHARS)],
+        audience: Literal["clinician", "patient"] = "clinician",
+    ) -> HTMLResponse:
+        """A question as a link, to share or bookmark (nothing about the patient is put in the address)."""
+        ask = AskRequest(question=question, audience=audience)
+        return templates.TemplateResponse(request, "ask.html", {"answer": web.ask(ask), "asked": ask})
 
     @app.post("/ask", response_class=HTMLResponse)
     def ask_form(
