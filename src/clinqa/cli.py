@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -14,6 +15,7 @@ from rich.table import Table
 from clinqa.answer.render import print_answer, to_markdown, trials_table
 from clinqa.config import DEMO_QUESTION, default_db_path, starter_corpus
 from clinqa.errors import ClinqaError
+from clinqa.review.models import Article, Role, User
 from clinqa.types import Answer, IngestReport, PatientContext, answer_json_schema, patient_json_schema
 
 console = Console()
@@ -245,6 +247,196 @@ def serve(obj: Context, host: str, port: int) -> None:
     from clinqa.web.app import create_app
 
     uvicorn.run(create_app(obj.db), host=host, port=port, log_level="warning")
+
+
+# --- accounts and editorial review -----------------------------------------------------------------------
+
+password_stdin_option = click.option(
+    "--password-stdin", is_flag=True, help="Read the password from the first line of standard input."
+)
+
+
+def login_options(command: Callable[..., None]) -> Callable[..., None]:
+    """--as USERNAME (its password is asked, hidden) or --token: who acts."""
+    command = password_stdin_option(command)
+    command = click.option(
+        "--token", envvar="CLINQA_TOKEN", help="An API token instead of a password (or $CLINQA_TOKEN)."
+    )(command)
+    return click.option("--as", "username", metavar="USERNAME", help="Act as this user; asks for the password.")(
+        command
+    )
+
+
+def _password(password_stdin: bool, prompt: str, confirm: bool = False) -> str:
+    if password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return str(click.prompt(prompt, hide_input=True, confirmation_prompt=confirm))
+
+
+def _login(obj: Context, username: str | None, token: str | None, password_stdin: bool) -> User:
+    """The acting user, from a token or from --as and the password."""
+    service = obj.engine().review()
+    if token:
+        user = service.user_for_token(token)
+        if username and username.strip().lower() != user.username:
+            raise click.UsageError(f"the token belongs to {user.username}, not {username}")
+        return user
+    if not username:
+        raise click.UsageError("say who acts: --as USERNAME (the password is asked) or --token")
+    return service.authenticate(username, _password(password_stdin, f"Password for {username}"))
+
+
+@cli.group()
+def users() -> None:
+    """Local accounts (roles: reader, author, reviewer, admin)."""
+
+
+@users.command("add")
+@click.argument("username")
+@click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
+@password_stdin_option
+@click.pass_obj
+def users_add(obj: Context, username: str, role: str, password_stdin: bool) -> None:
+    """Add a user; the password is asked twice, hidden (or read from standard input)."""
+    password = _password(password_stdin, f"Password for {username}", confirm=True)
+    user = obj.engine().review().add_user(username, password, role)
+    errors.print(f"user {user.username} added as {user.role.value}", highlight=False)
+
+
+@users.command("list")
+@click.pass_obj
+def users_list(obj: Context) -> None:
+    """List the users and their roles."""
+    from clinqa.review.render import users_table
+
+    console.print(users_table(obj.engine().review().users()))
+
+
+@users.command("token")
+@click.argument("username")
+@password_stdin_option
+@click.pass_obj
+def users_token(obj: Context, username: str, password_stdin: bool) -> None:
+    """Create an API token for a user (asks the password). The token is printed once and not stored."""
+    service = obj.engine().review()
+    user = service.authenticate(username, _password(password_stdin, f"Password for {username}"))
+    click.echo(service.create_token(user))
+    errors.print("keep this token: it is shown only once", highlight=False)
+
+
+@cli.group()
+def articles() -> None:
+    """Answers saved as articles for the medical advisory board."""
+
+
+@articles.command("save")
+@click.argument("question")
+@login_options
+@click.pass_obj
+def articles_save(obj: Context, question: str, username: str | None, token: str | None, password_stdin: bool) -> None:
+    """Answer QUESTION and save the answer as a draft article."""
+    user = _login(obj, username, token, password_stdin)
+    article = obj.engine().review().save_article(obj.engine().ask(question, remember=False), user)
+    click.echo(article.id)
+    errors.print(f"saved as draft article {article.id}", highlight=False, soft_wrap=True)
+
+
+@articles.command("regenerate")
+@click.argument("article_id", metavar="ARTICLE")
+@login_options
+@click.option("--comment", help="What changed and why.")
+@click.pass_obj
+def articles_regenerate(
+    obj: Context, article_id: str, username: str | None, token: str | None, password_stdin: bool, comment: str | None
+) -> None:
+    """Answer the article's question again from the current sources, as a new draft version."""
+    user = _login(obj, username, token, password_stdin)
+    service = obj.engine().review()
+    answer = obj.engine().ask(service.article(article_id).title, remember=False)
+    article = service.new_version(article_id, answer, user, comment)
+    errors.print(
+        f"article {article.id}: version {article.current_version} saved as draft", highlight=False, soft_wrap=True
+    )
+
+
+@articles.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print the articles as JSON.")
+@click.pass_obj
+def articles_list(obj: Context, as_json: bool) -> None:
+    """List every article with its state and versions."""
+    _show_articles(obj.engine().review().articles(), as_json)
+
+
+def _show_articles(found: list[Article], as_json: bool) -> None:
+    from clinqa.review.render import articles_table
+
+    if as_json:
+        click.echo(json.dumps([a.model_dump(mode="json") for a in found], indent=2))
+    else:
+        console.print(articles_table(found))
+
+
+def _transition_command(group: click.Group, name: str, method: str, summary: str) -> None:
+    @group.command(name, help=summary)
+    @click.argument("article_id", metavar="ARTICLE")
+    @login_options
+    @click.option("--comment", help="Recorded in the audit log (required to reject or request changes).")
+    @click.pass_obj
+    def command(
+        obj: Context,
+        article_id: str,
+        username: str | None,
+        token: str | None,
+        password_stdin: bool,
+        comment: str | None,
+    ) -> None:
+        user = _login(obj, username, token, password_stdin)
+        article = getattr(obj.engine().review(), method)(article_id, user, comment)
+        errors.print(f"article {article.id} is now {article.state.value}", highlight=False, soft_wrap=True)
+
+
+_transition_command(articles, "submit", "submit", "Submit a draft (or a revised) article for review.")
+
+
+@cli.group()
+def review() -> None:
+    """The reviewers' queue and review decisions."""
+
+
+@review.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print the articles as JSON.")
+@click.pass_obj
+def review_list(obj: Context, as_json: bool) -> None:
+    """The queue: articles submitted, under review, or whose sources changed since approval."""
+    _show_articles(obj.engine().review().queue(), as_json)
+
+
+@review.command("show")
+@click.argument("article_id", metavar="ARTICLE")
+@click.option("--version", "number", type=int, help="Show this version (default: the current one).")
+@click.pass_obj
+def review_show(obj: Context, article_id: str, number: int | None) -> None:
+    """An article: its state, the source changes to re-review, the answer and the audit log."""
+    from clinqa.review.render import article_header, audit_table, source_changes
+
+    service = obj.engine().review()
+    article = service.article(article_id)
+    console.print(article_header(article))
+    if article.source_changes:
+        console.print(source_changes(article.source_changes))
+    version = service.version(article_id, number)
+    console.print(f"[bold]Version {version.number}[/bold] by {version.created_by}, {version.created_at.isoformat()}")
+    print_answer(version.answer, console)
+    console.print(audit_table(service.audit(article_id)))
+
+
+for _name, _method, _summary in (
+    ("start", "start_review", "Start reviewing a submitted article (or one whose sources changed)."),
+    ("approve", "approve", "Approve the article under review; readers then see this version."),
+    ("request-changes", "request_changes", "Send the article back to its author (--comment says what to change)."),
+    ("reject", "reject", "Reject the article under review (--comment says why)."),
+):
+    _transition_command(review, _name, _method, _summary)
 
 
 @cli.command()

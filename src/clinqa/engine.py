@@ -15,7 +15,7 @@ from clinqa.answer.answerer import Answerer
 from clinqa.answer.threads import standalone_question
 from clinqa.clinical.patient import extract_patient, load_patient_file, merge
 from clinqa.clinical.regimens import Normaliser
-from clinqa.errors import IngestError
+from clinqa.errors import IngestError, StoreError
 from clinqa.ingest import discover, parse_file
 from clinqa.retrieve.dense import Encoder, encoder, model_name
 from clinqa.retrieve.index import (
@@ -29,6 +29,7 @@ from clinqa.retrieve.index import (
     save_index,
 )
 from clinqa.retrieve.retriever import HybridRetriever, RetrievalConfig
+from clinqa.review import ReviewService
 from clinqa.store import SQLiteStore, Store
 from clinqa.trials import condition_names, discover_trial_files, parse_trial_records, rank_trials, trials_in_guideline
 from clinqa.types import (
@@ -39,6 +40,7 @@ from clinqa.types import (
     DocumentSummary,
     IngestFailure,
     IngestReport,
+    Passage,
     PatientContext,
     Thread,
     Trial,
@@ -67,6 +69,7 @@ class Engine:
         self._normaliser_generation = -1
         self._trials: list[Trial] | None = None  # parsed once; dropped by every ingest
         self._trial_text: dict[str, str] = {}
+        self._review: ReviewService | None = None
 
     @property
     def index_dir(self) -> Path:
@@ -142,10 +145,15 @@ class Engine:
         self._store_document(document, report)
 
     def _store_document(self, document: Document, report: IngestReport) -> None:
-        if self.store.document_hash(document.id) == document.content_hash:
+        old_hash = self.store.document_hash(document.id)
+        if old_hash == document.content_hash:
             report.documents_unchanged += 1
             return
+        # The replaced passages' text is gone after put_document; articles citing them need it for their diff.
+        old_passages = self.store.get_document(document.id).passages if old_hash else ()
         change = self.store.put_document(document, self._new_vectors(document), self.model)
+        if change.passages_removed:
+            self._sources_changed(change, old_passages)
         report.trials += self.store.put_trials(trials_in_guideline(document))
         if change.old_hash is None:
             report.documents_added += 1
@@ -153,6 +161,20 @@ class Engine:
             report.documents_updated += 1
         report.passages += len(document.passages)
         report.references += len(document.references)
+
+    def _sources_changed(self, change: DocumentChange, old_passages: Iterable[Passage]) -> None:
+        """Approved articles citing a replaced passage go back to the reviewers, with the passages' diff."""
+        removed = set(change.passages_removed)
+        before = {p.id: p for p in old_passages if p.id in removed}
+        self.review().on_document_changed(change, before, self.store.passages(change.passages_added))
+
+    def review(self) -> ReviewService:
+        """Accounts and the editorial review of articles, on this knowledge base."""
+        if self._review is None:
+            if not isinstance(self.store, SQLiteStore):
+                raise StoreError("the editorial review needs the SQLite knowledge base")
+            self._review = ReviewService(self.store.db)
+        return self._review
 
     def _new_vectors(self, document: Document) -> dict[str, bytes]:
         texts = (embedding_text(p, document.title) for p in document.passages)

@@ -85,3 +85,73 @@ CREATE TABLE IF NOT EXISTS thread_turns (
     at         TEXT NOT NULL,
     PRIMARY KEY (thread_id, n)
 );
+
+-- Editorial review (clinqa/review/): accounts, saved answers as articles with versions, and their audit log.
+CREATE TABLE IF NOT EXISTS users (
+    id            TEXT PRIMARY KEY,
+    username      TEXT NOT NULL UNIQUE,
+    role          TEXT NOT NULL,     -- reader | author | reviewer | admin
+    password_hash TEXT NOT NULL,     -- argon2id, never the password
+    created_at    TEXT NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS api_tokens (
+    token_sha256 TEXT PRIMARY KEY,   -- the token itself is shown once and never stored
+    user_id      TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    created_at   TEXT NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS articles (
+    id               TEXT PRIMARY KEY,   -- URL-safe slug of the question
+    title            TEXT NOT NULL,
+    state            TEXT NOT NULL,
+    current_version  INTEGER NOT NULL,
+    current_author   TEXT NOT NULL,
+    approved_version INTEGER,            -- the version readers see; NULL until one is approved
+    author           TEXT NOT NULL,
+    approved_by      TEXT,
+    approved_at      TEXT,
+    source_changes   TEXT NOT NULL,      -- JSON list of clinqa.review.models.PassageDiff
+    created_at       TEXT NOT NULL,
+    updated_at       TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS articles_by_state ON articles(state, updated_at);
+
+CREATE TABLE IF NOT EXISTS article_versions (
+    article_id TEXT NOT NULL REFERENCES articles(id),
+    number     INTEGER NOT NULL,
+    answer     TEXT NOT NULL,            -- JSON of clinqa.types.Answer
+    created_by TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (article_id, number)
+);
+
+-- Which passages each version cites: finds the articles a re-ingest affects.
+CREATE TABLE IF NOT EXISTS article_citations (
+    article_id TEXT NOT NULL,
+    number     INTEGER NOT NULL,
+    passage_id TEXT NOT NULL,
+    PRIMARY KEY (article_id, number, passage_id),
+    FOREIGN KEY (article_id, number) REFERENCES article_versions(article_id, number)
+);
+CREATE INDEX IF NOT EXISTS citations_by_passage ON article_citations(passage_id);
+
+-- Append-only: every state change of an article, who made it, when, and why. The triggers refuse edits.
+CREATE TABLE IF NOT EXISTS audit_log (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    article_id TEXT NOT NULL,
+    actor      TEXT NOT NULL,            -- username, or 'system' (re-ingest)
+    at         TEXT NOT NULL,
+    from_state TEXT,                     -- NULL when the article was created
+    to_state   TEXT NOT NULL,
+    comment    TEXT
+);
+CREATE INDEX IF NOT EXISTS audit_by_article ON audit_log(article_id, id);
+CREATE TRIGGER IF NOT EXISTS audit_log_no_update BEFORE UPDATE ON audit_log
+BEGIN
+    SELECT RAISE(ABORT, 'audit_log is append-only');
+END;
+CREATE TRIGGER IF NOT EXISTS audit_log_no_delete BEFORE DELETE ON audit_log
+BEGIN
+    SELECT RAISE(ABORT, 'audit_log is append-only');
+END;

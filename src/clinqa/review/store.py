@@ -1,0 +1,289 @@
+"""SQLite persistence of accounts and articles, on the knowledge base's own connection.
+
+Every state change is written with its audit row in one transaction, and the change is computed inside it from
+the stored article: a refused change raises before anything is written. The audit log is only ever inserted into
+(triggers in schema.sql refuse UPDATE and DELETE).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+
+from clinqa.errors import NotFound
+from clinqa.review.models import (
+    Article,
+    ArticleState,
+    ArticleVersion,
+    AuditEvent,
+    PassageDiff,
+    Role,
+    User,
+    cited_passages,
+)
+from clinqa.types import Answer
+
+_ARTICLE_SELECT = (
+    "SELECT id, title, state, current_version, current_author, approved_version, author, approved_by, approved_at,"
+    " source_changes, created_at, updated_at FROM articles"
+)
+_USER_SELECT = "SELECT id, username, role, created_at, password_hash FROM users"
+
+
+class ReviewStore:
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db  # the SQLiteStore's connection (autocommit; transactions are explicit)
+
+    # --- accounts -----------------------------------------------------------------------------------------
+
+    def insert_user(self, user: User, password_hash: str) -> bool:
+        """False when the username is taken."""
+        try:
+            self.db.execute(
+                "INSERT INTO users VALUES (?, ?, ?, ?, ?)",
+                (user.id, user.username, user.role.value, password_hash, user.created_at.isoformat()),
+            )
+        except sqlite3.IntegrityError:
+            return False
+        return True
+
+    def user_with_hash(self, username: str) -> tuple[User, str] | None:
+        row = self.db.execute(f"{_USER_SELECT} WHERE username=?", (username,)).fetchone()
+        return (_user(row), row[4]) if row else None
+
+    def user(self, username: str) -> User:
+        found = self.user_with_hash(username)
+        if found is None:
+            raise NotFound(f"no user {username!r}")
+        return found[0]
+
+    def users(self) -> list[User]:
+        return [_user(r) for r in self.db.execute(f"{_USER_SELECT} ORDER BY username")]
+
+    def set_role(self, username: str, role: Role) -> User:
+        if self.db.execute("UPDATE users SET role=? WHERE username=?", (role.value, username)).rowcount == 0:
+            raise NotFound(f"no user {username!r}")
+        return self.user(username)
+
+    def set_password_hash(self, user_id: str, password_hash: str) -> None:
+        self.db.execute("UPDATE users SET password_hash=? WHERE id=?", (password_hash, user_id))
+
+    def insert_token(self, digest: str, user_id: str, at: dt.datetime) -> None:
+        self.db.execute("INSERT INTO api_tokens VALUES (?, ?, ?)", (digest, user_id, at.isoformat()))
+
+    def user_for_token_digest(self, digest: str) -> User | None:
+        row = self.db.execute(
+            "SELECT u.id, u.username, u.role, u.created_at FROM api_tokens t JOIN users u ON u.id = t.user_id"
+            " WHERE t.token_sha256=?",
+            (digest,),
+        ).fetchone()
+        return _user(row) if row else None
+
+    # --- articles -----------------------------------------------------------------------------------------
+
+    def create_article(self, slug: str, build: Callable[[str], Article], answer: Answer) -> Article:
+        """Insert the article `build(free_id)` with its version 1, and the audit row of its creation."""
+        with transaction(self.db):
+            article = build(self._free_id(slug))
+            self.db.execute(
+                "INSERT INTO articles (id, title, created_at, state, current_version, current_author,"
+                " approved_version, author, approved_by, approved_at, source_changes, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (article.id, article.title, article.created_at.isoformat(), *_article_values(article)),
+            )
+            self._insert_version(article, answer)
+            self._insert_audit(article, article.author, None, "version 1")
+        return article
+
+    def change_article(
+        self,
+        article_id: str,
+        actor: str,
+        change: Callable[[Article], Article],
+        comment: str | None = None,
+        answer: Answer | None = None,
+    ) -> Article:
+        """Apply `change` to the stored article and record it; `answer` is the new version's when the change
+        adds one. When `change` raises, nothing is written."""
+        with transaction(self.db):
+            before = self.article(article_id)
+            after = change(before)
+            if after.current_version != before.current_version:
+                if answer is None:
+                    raise ValueError("a change that adds a version needs its answer")
+                self._insert_version(after, answer)
+            self.db.execute(
+                "UPDATE articles SET state=?, current_version=?, current_author=?, approved_version=?, author=?,"
+                " approved_by=?, approved_at=?, source_changes=?, updated_at=? WHERE id=?",
+                (*_article_values(after), article_id),
+            )
+            self._insert_audit(after, actor, before.state, comment)
+        return after
+
+    def article(self, article_id: str) -> Article:
+        row = self.db.execute(f"{_ARTICLE_SELECT} WHERE id=?", (article_id,)).fetchone()
+        if row is None:
+            raise NotFound(f"no article {article_id!r}")
+        return _article(row)
+
+    def articles(self, states: Iterable[ArticleState] | None = None) -> list[Article]:
+        if states is None:
+            rows = self.db.execute(f"{_ARTICLE_SELECT} ORDER BY created_at, id")
+        else:
+            wanted = [s.value for s in states]
+            marks = ",".join("?" * len(wanted))
+            rows = self.db.execute(f"{_ARTICLE_SELECT} WHERE state IN ({marks}) ORDER BY updated_at, id", wanted)
+        return [_article(r) for r in rows]
+
+    def version(self, article_id: str, number: int) -> ArticleVersion:
+        row = self.db.execute(
+            "SELECT article_id, number, answer, created_by, created_at FROM article_versions"
+            " WHERE article_id=? AND number=?",
+            (article_id, number),
+        ).fetchone()
+        if row is None:
+            raise NotFound(f"article {article_id!r} has no version {number}")
+        return _version(row)
+
+    def versions(self, article_id: str) -> list[ArticleVersion]:
+        rows = self.db.execute(
+            "SELECT article_id, number, answer, created_by, created_at FROM article_versions"
+            " WHERE article_id=? ORDER BY number",
+            (article_id,),
+        )
+        return [_version(r) for r in rows]
+
+    def audit(self, article_id: str) -> list[AuditEvent]:
+        rows = self.db.execute(
+            "SELECT article_id, actor, at, from_state, to_state, comment FROM audit_log WHERE article_id=? ORDER BY id",
+            (article_id,),
+        )
+        return [
+            AuditEvent(
+                article_id=r[0],
+                actor=r[1],
+                at=dt.datetime.fromisoformat(r[2]),
+                from_state=ArticleState(r[3]) if r[3] else None,
+                to_state=ArticleState(r[4]),
+                comment=r[5],
+            )
+            for r in rows
+        ]
+
+    def visible_citing(self, passage_ids: Iterable[str]) -> dict[str, list[str]]:
+        """Article id -> the given passage ids that its approved (visible) version cites."""
+        ids = list(dict.fromkeys(passage_ids))
+        found: dict[str, list[str]] = {}
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = self.db.execute(
+                "SELECT c.article_id, c.passage_id FROM article_citations c JOIN articles a"
+                " ON a.id = c.article_id AND a.approved_version = c.number"
+                f" WHERE c.passage_id IN ({marks}) ORDER BY c.article_id, c.passage_id",
+                chunk,
+            )
+            for article_id, passage_id in rows:
+                found.setdefault(article_id, []).append(passage_id)
+        return found
+
+    def _free_id(self, slug: str) -> str:
+        taken = {
+            r[0] for r in self.db.execute("SELECT id FROM articles WHERE id = ? OR id LIKE ?", (slug, f"{slug}-%"))
+        }
+        candidate, n = slug, 1
+        while candidate in taken:
+            n += 1
+            candidate = f"{slug}-{n}"
+        return candidate
+
+    def _insert_version(self, article: Article, answer: Answer) -> None:
+        number = article.current_version
+        self.db.execute(
+            "INSERT INTO article_versions VALUES (?, ?, ?, ?, ?)",
+            (article.id, number, answer.model_dump_json(), article.current_author, article.updated_at.isoformat()),
+        )
+        self.db.executemany(
+            "INSERT INTO article_citations VALUES (?, ?, ?)",
+            ((article.id, number, p) for p in cited_passages(answer)),
+        )
+
+    def _insert_audit(self, after: Article, actor: str, from_state: ArticleState | None, comment: str | None) -> None:
+        self.db.execute(
+            "INSERT INTO audit_log (article_id, actor, at, from_state, to_state, comment) VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                after.id,
+                actor,
+                after.updated_at.isoformat(),
+                from_state.value if from_state else None,
+                after.state.value,
+                comment,
+            ),
+        )
+
+
+@contextmanager
+def transaction(db: sqlite3.Connection) -> Iterator[None]:
+    """BEGIN IMMEDIATE ... COMMIT, rolled back on any error."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(microsecond=0)
+
+
+def _article_values(a: Article) -> tuple[object, ...]:
+    """The columns from `state` to `updated_at`, in table order."""
+    return (
+        a.state.value,
+        a.current_version,
+        a.current_author,
+        a.approved_version,
+        a.author,
+        a.approved_by,
+        a.approved_at.isoformat() if a.approved_at else None,
+        json.dumps([d.model_dump(mode="json") for d in a.source_changes]),
+        a.updated_at.isoformat(),
+    )
+
+
+def _article(r: tuple) -> Article:  # type: ignore[type-arg]
+    return Article(
+        id=r[0],
+        title=r[1],
+        state=ArticleState(r[2]),
+        current_version=r[3],
+        current_author=r[4],
+        approved_version=r[5],
+        author=r[6],
+        approved_by=r[7],
+        approved_at=dt.datetime.fromisoformat(r[8]) if r[8] else None,
+        source_changes=[PassageDiff.model_validate(d) for d in json.loads(r[9])],
+        created_at=dt.datetime.fromisoformat(r[10]),
+        updated_at=dt.datetime.fromisoformat(r[11]),
+    )
+
+
+def _version(r: tuple) -> ArticleVersion:  # type: ignore[type-arg]
+    answer = Answer.model_validate_json(r[2])
+    return ArticleVersion(
+        article_id=r[0],
+        number=r[1],
+        answer=answer,
+        created_by=r[3],
+        created_at=dt.datetime.fromisoformat(r[4]),
+        cited_passages=cited_passages(answer),
+    )
+
+
+def _user(r: tuple) -> User:  # type: ignore[type-arg]
+    return User(id=r[0], username=r[1], role=Role(r[2]), created_at=dt.datetime.fromisoformat(r[3]))
