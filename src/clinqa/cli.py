@@ -246,7 +246,8 @@ def serve(obj: Context, host: str, port: int) -> None:
 
     from clinqa.web.app import create_app
 
-    uvicorn.run(create_app(obj.db), host=host, port=port, log_level="warning")
+    # No access log: paths hold questions (GET /ask) and article ids, which are slugs of questions.
+    uvicorn.run(create_app(obj.db), host=host, port=port, log_level="warning", access_log=False)
 
 
 # --- accounts and editorial review -----------------------------------------------------------------------
@@ -336,7 +337,7 @@ def articles() -> None:
 def articles_save(obj: Context, question: str, username: str | None, token: str | None, password_stdin: bool) -> None:
     """Answer QUESTION and save the answer as a draft article."""
     user = _login(obj, username, token, password_stdin)
-    article = obj.engine().review().save_article(obj.engine().ask(question, remember=False), user)
+    article = obj.engine().save_article(question, user)
     click.echo(article.id)
     errors.print(f"saved as draft article {article.id}", highlight=False, soft_wrap=True)
 
@@ -351,9 +352,7 @@ def articles_regenerate(
 ) -> None:
     """Answer the article's question again from the current sources, as a new draft version."""
     user = _login(obj, username, token, password_stdin)
-    service = obj.engine().review()
-    answer = obj.engine().ask(service.article(article_id).title, remember=False)
-    article = service.new_version(article_id, answer, user, comment)
+    article = obj.engine().regenerate_article(article_id, user, comment)
     errors.print(
         f"article {article.id}: version {article.current_version} saved as draft", highlight=False, soft_wrap=True
     )

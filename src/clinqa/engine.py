@@ -29,7 +29,7 @@ from clinqa.retrieve.index import (
     save_index,
 )
 from clinqa.retrieve.retriever import HybridRetriever, RetrievalConfig
-from clinqa.review import ReviewService
+from clinqa.review import Article, ArticleState, NotPermitted, ReviewService, User
 from clinqa.store import SQLiteStore, Store
 from clinqa.trials import condition_names, discover_trial_files, parse_trial_records, rank_trials, trials_in_guideline
 from clinqa.types import (
@@ -176,6 +176,42 @@ class Engine:
             self._review = ReviewService(self.store.db)
         return self._review
 
+    def save_article(
+        self,
+        question: str,
+        author: User,
+        audience: Audience = "clinician",
+        patient: PatientContext | None = None,
+    ) -> Article:
+        """Answer the question (not kept as a conversation) and save the answer as a draft article."""
+        answer = self.ask(question, patient=patient, audience=audience, remember=False)
+        return self.review().save_article(answer, author)
+
+    def regenerate_article(self, article_id: str, author: User, comment: str | None = None) -> Article:
+        """Answer the article's question again from the current sources, for the same audience, as a new
+        draft version."""
+        service = self.review()
+        audience = service.version(article_id).answer.audience
+        answer = self.ask(service.article(article_id).title, audience=audience, remember=False)
+        return service.new_version(article_id, answer, author, comment)
+
+    def move_article(self, article_id: str, actor: User, to: ArticleState, comment: str | None = None) -> Article:
+        """One review transition by `actor`; a move to draft regenerates the answer as a new version."""
+        service = self.review()
+        moves = {
+            ArticleState.SUBMITTED: service.submit,
+            ArticleState.UNDER_REVIEW: service.start_review,
+            ArticleState.APPROVED: service.approve,
+            ArticleState.CHANGES_REQUESTED: service.request_changes,
+            ArticleState.REJECTED: service.reject,
+        }
+        if to is ArticleState.DRAFT:
+            return self.regenerate_article(article_id, actor, comment)
+        if to not in moves:
+            service.article(article_id)  # NotFound first, as for every other move
+            raise NotPermitted("only the system sends an article to needs re-review, when a cited source changes")
+        return moves[to](article_id, actor, comment)
+
     def _new_vectors(self, document: Document) -> dict[str, bytes]:
         texts = (embedding_text(p, document.title) for p in document.passages)
         keys = {embedding_key(t): t for t in texts}
@@ -305,6 +341,9 @@ class Engine:
 
     def threads(self) -> list[Thread]:
         return self.store.threads()
+
+    def thread(self, thread_id: str) -> Thread:
+        return self.store.get_thread(thread_id)
 
     # --- browsing -----------------------------------------------------------------------------------------
 

@@ -1,4 +1,5 @@
-"""Terminal rendering of articles, their source changes and audit log (the answer itself: answer/render.py)."""
+"""Rendering of articles for the terminal and as Markdown: their review status, source changes and audit log
+(the answer itself: answer/render.py)."""
 
 from __future__ import annotations
 
@@ -6,8 +7,9 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from clinqa.answer.render import to_markdown
 from clinqa.review.diffs import word_diff
-from clinqa.review.models import Article, ArticleState, AuditEvent, PassageDiff, User
+from clinqa.review.models import Article, ArticleState, ArticleVersion, AuditEvent, PassageDiff, User
 
 STATE_LINE = {
     ArticleState.DRAFT: "draft",
@@ -19,6 +21,8 @@ STATE_LINE = {
     ArticleState.NEEDS_REREVIEW: "source updated — needs re-review",
 }
 
+PENDING = "Pending human review — educational use only"
+SOURCE_UPDATED = "Source updated — needs re-review"
 
 WORD_STYLE = {"equal": "", "delete": "red strike", "insert": "bold green"}
 
@@ -79,3 +83,24 @@ def audit_table(events: list[AuditEvent]) -> Table:
         from_state = STATE_LINE[e.from_state] if e.from_state else "(created)"
         table.add_row(e.at.isoformat(), e.actor, from_state, STATE_LINE[e.to_state], e.comment or "")
     return table
+
+
+def review_status(article: Article, version: int) -> str:
+    """What a reader is told about a version: who approved it and when, or that it is pending review."""
+    if version == article.approved_version and article.approved_by and article.approved_at:
+        return f"Approved by {article.approved_by} on {article.approved_at.date().isoformat()}"
+    return PENDING
+
+
+def article_markdown(article: Article, version: ArticleVersion) -> str:
+    """The article as Markdown: the question, its review status, then the answer as `clinqa ask` writes it."""
+    answer = to_markdown(version.answer).split("\n", 1)[1]  # the answer's own title line is the question again
+    status = (
+        f"**{review_status(article, version.number)}** · {STATE_LINE[article.state]} · version {version.number}"
+        f" · last updated {article.updated_at.date().isoformat()}"
+    )
+    lines = [f"# {article.title}", "", status, ""]
+    if article.source_updated:
+        changed = ", ".join(sorted({d.document_id for d in article.source_changes}))
+        lines += [f"> ⚠ {SOURCE_UPDATED}: cited passages of {changed} changed since the approval.", ""]
+    return "\n".join(lines) + answer

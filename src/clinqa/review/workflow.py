@@ -57,6 +57,16 @@ def allowed_targets(actor: Actor, state: ArticleState | None) -> list[ArticleSta
     return [to for to in S if (state, to) in TRANSITIONS[actor]]
 
 
+def permitted_moves(article: Article, actor: User) -> list[ArticleState]:
+    """The states `actor` may move `article` to now: the table's moves for their role, less approving a version
+    they wrote."""
+    return [
+        to
+        for to in allowed_targets(actor.role, article.state)
+        if not (to is S.APPROVED and actor.username == article.current_author)
+    ]
+
+
 def check_move(actor: Actor, who: str, state: ArticleState | None, to: ArticleState, article_id: str = "") -> None:
     """Raise unless the table lets `actor` make this move: `NotPermitted` when another role could, else
     `ReviewStateError` (no role may)."""

@@ -1,0 +1,96 @@
+"""The JSON API. Calls that act as a user need an API token (`Authorization: Bearer <token>`); errors are JSON
+`{"error": ..., "field": ...}` with the status code (see install_error_handlers)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel, ConfigDict, Field
+
+from clinqa.review import Article, ArticleState, ArticleVersion, AuditEvent, Role, User
+from clinqa.types import Answer, Document, DocumentSummary, PatientContext, Thread
+from clinqa.web.auth import api_user, require_role
+from clinqa.web.backend import MAX_QUESTION_CHARS, AskRequest, Web
+
+MAX_COMMENT_CHARS = 4_000
+REVIEWERS = (Role.REVIEWER, Role.ADMIN)
+Token = Annotated[User, Depends(api_user)]  # the owner of the request's API token
+
+
+class ArticleRequest(BaseModel):
+    """Answer a question and save the answer as a draft article."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    question: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS)
+    audience: Literal["clinician", "patient"] = "clinician"
+    patient: PatientContext | None = None
+
+
+class TransitionRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    to: ArticleState = Field(description="The state to move the article to; `draft` regenerates it as a new version")
+    comment: str | None = Field(default=None, max_length=MAX_COMMENT_CHARS, description="Kept in the audit log")
+
+
+class ArticleDetail(BaseModel):
+    article: Article
+    visible_version: ArticleVersion | None = Field(description="What readers see; null before the first approval")
+
+
+def router(web: Web) -> APIRouter:
+    routes = APIRouter(prefix="/api")
+
+    @routes.post("/ask", response_model=Answer)
+    def api_ask(body: AskRequest) -> Answer:
+        return web.ask(body)
+
+    @routes.get("/sources", response_model=list[DocumentSummary])
+    def api_sources() -> list[DocumentSummary]:
+        return web.documents()
+
+    @routes.get("/sources/{document_id}", response_model=Document)
+    def api_source(document_id: str) -> Document:
+        return web.document(document_id)
+
+    @routes.get("/threads", response_model=list[Thread])
+    def api_threads(user: Token) -> list[Thread]:
+        """Every stored conversation, with its patient context: admins only."""
+        require_role(user, (Role.ADMIN,), "list the conversations")
+        return web.threads()
+
+    @routes.get("/threads/{thread_id}", response_model=Thread)
+    def api_thread(thread_id: str) -> Thread:
+        """One conversation; its random id, given to the asker with the answer, is what grants access."""
+        return web.thread(thread_id)
+
+    @routes.get("/articles", response_model=list[Article])
+    def api_articles() -> list[Article]:
+        return web.articles()
+
+    @routes.post("/articles", response_model=Article, status_code=201)
+    def api_save_article(body: ArticleRequest, user: Token) -> Article:
+        ask = AskRequest(question=body.question, audience=body.audience, patient=body.patient)
+        return web.save_article(ask, user)
+
+    @routes.get("/articles/{article_id}", response_model=ArticleDetail)
+    def api_article(article_id: str) -> ArticleDetail:
+        article, visible = web.article(article_id)
+        return ArticleDetail(article=article, visible_version=visible)
+
+    @routes.post("/articles/{article_id}/transitions", response_model=Article)
+    def api_move_article(article_id: str, body: TransitionRequest, user: Token) -> Article:
+        return web.move_article(article_id, user, body.to, body.comment)
+
+    @routes.get("/articles/{article_id}/audit", response_model=list[AuditEvent])
+    def api_audit(article_id: str, user: Token) -> list[AuditEvent]:
+        return web.audit(article_id)[1]
+
+    @routes.get("/review/queue", response_model=list[Article])
+    def api_queue(user: Token) -> list[Article]:
+        require_role(user, REVIEWERS, "see the review queue")
+        return web.queue()
+
+    return routes

@@ -1,0 +1,158 @@
+"""`Web`: the engine and its review service behind one lock (one SQLite connection, used by one request at a
+time), and the login sessions. Every handler reaches the engine through here."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from clinqa.engine import Engine
+from clinqa.errors import NotFound
+from clinqa.review import Article, ArticleState, ArticleVersion, AuditEvent, NotPermitted, Role, User
+from clinqa.review.workflow import permitted_moves
+from clinqa.types import Answer, Document, DocumentSummary, PatientContext, Thread
+from clinqa.web.sessions import Session, Sessions
+
+MAX_QUESTION_CHARS = 2_000
+
+
+class AskRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    question: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS)
+    audience: Literal["clinician", "patient"] = "clinician"
+    patient: PatientContext | None = None
+    thread_id: str | None = Field(default=None, max_length=64)
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """The logged-in user of a request (their role as stored now) and their session."""
+
+    user: User
+    session: Session
+
+
+@dataclass(frozen=True)
+class ArticlePage:
+    """What an article page shows: the article, the version shown, and what the viewer may do."""
+
+    article: Article
+    shown: ArticleVersion
+    versions: list[int]  # the versions the viewer may open (authors, reviewers and admins: all of them)
+    moves: list[ArticleState]  # the transitions the viewer may make now
+
+    @property
+    def published(self) -> int:
+        """The version readers see: the approved one, or before any approval the pending one."""
+        return self.article.approved_version or self.article.current_version
+
+
+class Web:
+    """The engine behind a lock: one SQLite connection, used by one request at a time."""
+
+    def __init__(self, engine: Engine, sessions: Sessions | None = None) -> None:
+        self.engine = engine
+        self.lock = threading.Lock()
+        self.sessions = sessions or Sessions()
+
+    # --- questions and sources ----------------------------------------------------------------------------
+
+    def ask(self, request: AskRequest) -> Answer:
+        with self.lock:
+            return self.engine.ask(
+                request.question, patient=request.patient, thread_id=request.thread_id, audience=request.audience
+            )
+
+    def document(self, document_id: str) -> Document:
+        with self.lock:
+            return self.engine.document(document_id)
+
+    def documents(self) -> list[DocumentSummary]:
+        with self.lock:
+            return self.engine.documents()
+
+    def patient_from_text(self, text: str) -> PatientContext | None:
+        if not text.strip():
+            return None
+        with self.lock:
+            return self.engine.patient_from_text(text)
+
+    def threads(self) -> list[Thread]:
+        with self.lock:
+            return self.engine.threads()
+
+    def thread(self, thread_id: str) -> Thread:
+        with self.lock:
+            return self.engine.thread(thread_id)
+
+    # --- accounts and sessions ----------------------------------------------------------------------------
+
+    def log_in(self, username: str, password: str) -> Session:
+        """A new session; `AuthError` for a wrong username or password, `RateLimited` after too many."""
+        with self.lock:
+            user = self.engine.review().authenticate(username, password)
+        return self.sessions.start(user.username)
+
+    def viewer(self, session_token: str | None) -> Viewer | None:
+        """The logged-in user of a session cookie; None for no, an unknown or an expired session."""
+        session = self.sessions.get(session_token)
+        if session is None:
+            return None
+        with self.lock:
+            try:
+                return Viewer(self.engine.review().user(session.username), session)
+            except NotFound:
+                return None
+
+    def token_user(self, token: str) -> User:
+        with self.lock:
+            return self.engine.review().user_for_token(token)
+
+    # --- articles -----------------------------------------------------------------------------------------
+
+    def save_article(self, ask: AskRequest, author: User) -> Article:
+        with self.lock:
+            return self.engine.save_article(ask.question, author, ask.audience, ask.patient)
+
+    def move_article(self, article_id: str, actor: User, to: ArticleState, comment: str | None) -> Article:
+        with self.lock:
+            return self.engine.move_article(article_id, actor, to, comment)
+
+    def articles(self) -> list[Article]:
+        with self.lock:
+            return self.engine.review().articles()
+
+    def queue(self) -> list[Article]:
+        with self.lock:
+            return self.engine.review().queue()
+
+    def article(self, article_id: str) -> tuple[Article, ArticleVersion | None]:
+        """The article and the version readers see (None before the first approval)."""
+        with self.lock:
+            review = self.engine.review()
+            return review.article(article_id), review.visible_version(article_id)
+
+    def audit(self, article_id: str) -> tuple[Article, list[AuditEvent]]:
+        """The article and its audit log, oldest event first."""
+        with self.lock:
+            review = self.engine.review()
+            return review.article(article_id), review.audit(article_id)
+
+    def article_page(self, article_id: str, number: int | None, user: User | None) -> ArticlePage:
+        """The approved version, or before any approval the pending one (shown as pending). Authors, reviewers
+        and admins may open any version by number; readers only the one published."""
+        with self.lock:
+            review = self.engine.review()
+            article = review.article(article_id)
+            published = article.approved_version or article.current_version  # as ArticlePage.published
+            editor = user is not None and user.role is not Role.READER
+            if number not in (None, published) and not editor:
+                raise NotPermitted("only authors, reviewers and admins may open versions that are not published")
+            shown = review.version(article_id, number or published)
+            versions = list(range(1, article.current_version + 1)) if editor else [published]
+            moves = permitted_moves(article, user) if user is not None else []
+            return ArticlePage(article, shown, versions, moves)

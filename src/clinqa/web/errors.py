@@ -1,0 +1,108 @@
+"""The web's edge: named errors become a status code and a message (JSON naming the field for the API, a page for
+people), never a stack trace; request size and browser security headers."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+from starlette.exceptions import HTTPException
+
+from clinqa.errors import ClinqaError, NotFound
+from clinqa.review import AccountError, AuthError, NotPermitted, RateLimited, ReviewStateError
+from clinqa.web.auth import LoginRequired
+
+MAX_BODY_BYTES = 64 * 1024  # a question and patient details fit many times over
+
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": "frame-ancestors 'none'; base-uri 'self'; form-action 'self'; object-src 'none'",
+    # Article addresses are slugs of questions: they are not sent to other sites (PubMed links, the original page).
+    "Referrer-Policy": "same-origin",
+}
+
+
+async def edge(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+    """Refuse an oversized body before it is read; add the browser security headers to every response."""
+    declared = request.headers.get("content-length")
+    if declared and (not declared.isdigit() or int(declared) > MAX_BODY_BYTES):
+        response: Response = JSONResponse(
+            {"error": f"request body larger than {MAX_BODY_BYTES} bytes"}, status_code=413
+        )
+    else:
+        response = await call_next(request)
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    return response
+
+
+# Named errors and their status codes; a subclass not listed takes its nearest listed base's.
+STATUS: dict[type[ClinqaError], int] = {
+    NotFound: 404,
+    AuthError: 401,
+    NotPermitted: 403,
+    ReviewStateError: 409,
+    RateLimited: 429,
+    AccountError: 400,
+    ClinqaError: 400,
+}
+
+
+def status_of(exc: ClinqaError) -> tuple[int, dict[str, str] | None]:
+    """The status code of a named error, and the headers that go with it."""
+    status = next(STATUS[c] for c in type(exc).__mro__ if c in STATUS)
+    if isinstance(exc, RateLimited):
+        return status, {"Retry-After": str(exc.retry_after_s)}
+    if isinstance(exc, AuthError):
+        return status, {"WWW-Authenticate": "Bearer"}
+    return status, None
+
+
+def install_error_handlers(app: FastAPI, templates: Jinja2Templates) -> None:
+    """JSON errors for the API, pages for people; never a stack trace."""
+
+    def respond(
+        request: Request, status: int, message: str, field: str | None = None, headers: Mapping[str, str] | None = None
+    ) -> Response:
+        if request.url.path.startswith("/api/"):
+            body: dict[str, Any] = {"error": message}
+            if field:
+                body["field"] = field
+            return JSONResponse(body, status_code=status, headers=headers)
+        context = {"status": status, "message": message}
+        return templates.TemplateResponse(request, "error.html", context, status_code=status, headers=headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> Response:
+        first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid request"}
+        field = ".".join(str(p) for p in first["loc"] if p not in ("body", "form", "query", "path"))
+        return respond(request, 422, f"{field or 'request'}: {first['msg']}", field or None)
+
+    async def named_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, ClinqaError)  # registered for ClinqaError and its subclasses only
+        status, headers = status_of(exc)
+        return respond(request, status, str(exc), headers=headers)
+
+    for error in STATUS:
+        app.add_exception_handler(error, named_error)
+
+    @app.exception_handler(LoginRequired)
+    async def login_required(request: Request, exc: LoginRequired) -> Response:
+        if request.url.path.startswith("/api/"):
+            return respond(request, 401, "log in first")
+        back = request.url.path if request.method == "GET" else ""
+        return RedirectResponse(f"/login?next={quote(back)}" if back else "/login", status_code=303)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException) -> Response:
+        return respond(request, exc.status_code, str(exc.detail), headers=exc.headers)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> Response:
+        return respond(request, 500, "internal error; the server log has the details")

@@ -1,0 +1,54 @@
+"""Pages for asking: the ask form, a question as a shareable link, the answer, the source viewer."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from clinqa.web.backend import MAX_QUESTION_CHARS, AskRequest, Web
+
+
+def router(web: Web, templates: Jinja2Templates) -> APIRouter:
+    routes = APIRouter()
+
+    @routes.get("/", response_class=HTMLResponse)
+    def ask_page(request: Request) -> HTMLResponse:
+        return templates.TemplateResponse(request, "ask.html", {"answer": None})
+
+    @routes.get("/ask", response_class=HTMLResponse)
+    def ask_link(
+        request: Request,
+        question: Annotated[str, Query(min_length=1, max_length=MAX_QUESTION_CHARS)],
+        audience: Literal["clinician", "patient"] = "clinician",
+    ) -> HTMLResponse:
+        """A question as a link, to share or bookmark (nothing about the patient is put in the address)."""
+        ask = AskRequest(question=question, audience=audience)
+        return templates.TemplateResponse(request, "ask.html", {"answer": web.ask(ask), "asked": ask})
+
+    # No CSRF token here: asking needs no account, so a forged question acts with no one's authority.
+    @routes.post("/ask", response_class=HTMLResponse)
+    def ask_form(
+        request: Request,
+        question: Annotated[str, Form(max_length=MAX_QUESTION_CHARS)],
+        audience: Annotated[Literal["clinician", "patient"], Form()] = "clinician",
+        patient_details: Annotated[str, Form(max_length=MAX_QUESTION_CHARS)] = "",
+        thread_id: Annotated[str, Form(max_length=64)] = "",
+    ) -> HTMLResponse:
+        ask = AskRequest(
+            question=question,
+            audience=audience,
+            patient=web.patient_from_text(patient_details),
+            thread_id=thread_id or None,
+        )
+        answer = web.ask(ask)
+        return templates.TemplateResponse(request, "ask.html", {"answer": answer, "asked": ask})
+
+    @routes.get("/sources/{document_id}", response_class=HTMLResponse)
+    def source_page(request: Request, document_id: str, passage: str | None = None) -> HTMLResponse:
+        document = web.document(document_id)
+        return templates.TemplateResponse(request, "source.html", {"document": document, "highlight": passage})
+
+    return routes
