@@ -26,7 +26,13 @@ __all__ = ["MAX_BODY_BYTES", "MAX_QUESTION_CHARS", "AskRequest", "Web", "create_
 def create_app(db_path: Path, sessions: Sessions | None = None) -> FastAPI:
     """The app over the knowledge base at `db_path`; its `Web` is `app.state.web`."""
     web = Web(Engine(db_path), sessions)
-    app = FastAPI(title="clinqa", version="0.1.0", description="Guideline-backed, cited answers to clinical questions")
+    app = FastAPI(
+        docs_url=None,
+        redoc_url=None,  # their pages load scripts from a CDN; OpenAPI stays at /openapi.json
+        title="clinqa",
+        version="0.1.0",
+        description="Guideline-backed, cited answers to clinical questions",
+    )
     app.state.web = web
     templates = page_templates()
     app.mount("/static", StaticFiles(directory=str(resources.files("clinqa.web").joinpath("static"))), name="static")
