@@ -35,12 +35,12 @@ from clinqa.trials import condition_names, discover_trial_files, parse_trial_rec
 from clinqa.types import (
     Answer,
     Audience,
+    ChangeKind,
     Document,
     DocumentChange,
     DocumentSummary,
     IngestFailure,
     IngestReport,
-    Passage,
     PatientContext,
     Thread,
     Trial,
@@ -149,11 +149,12 @@ class Engine:
         if old_hash == document.content_hash:
             report.documents_unchanged += 1
             return
-        # The replaced passages' text is gone after put_document; articles citing them need it for their diff.
-        old_passages = self.store.get_document(document.id).passages if old_hash else ()
-        change = self.store.put_document(document, self._new_vectors(document), self.model)
-        if change.passages_removed:
-            self._sources_changed(change, old_passages)
+        vectors = self._new_vectors(document)
+        if old_hash:
+            # Articles citing a passage about to be replaced are flagged first, with the diff: a crash between
+            # the two writes then leaves an article flagged needlessly, never an approved one citing stale text.
+            self._sources_changing(document, old_hash)
+        change = self.store.put_document(document, vectors, self.model)
         report.trials += self.store.put_trials(trials_in_guideline(document))
         if change.old_hash is None:
             report.documents_added += 1
@@ -162,11 +163,24 @@ class Engine:
         report.passages += len(document.passages)
         report.references += len(document.references)
 
-    def _sources_changed(self, change: DocumentChange, old_passages: Iterable[Passage]) -> None:
-        """Approved articles citing a replaced passage go back to the reviewers, with the passages' diff."""
-        removed = set(change.passages_removed)
-        before = {p.id: p for p in old_passages if p.id in removed}
-        self.review().on_document_changed(change, before, self.store.passages(change.passages_added))
+    def _sources_changing(self, document: Document, old_hash: str) -> None:
+        """Approved articles citing a passage the new version drops go back to the reviewers, with the diff."""
+        old = {p.id: p for p in self.store.get_document(document.id).passages}
+        new = {p.id: p for p in document.passages}
+        removed = tuple(sorted(set(old) - set(new)))
+        if not removed:
+            return
+        change = DocumentChange(
+            document_id=document.id,
+            kind=ChangeKind.UPDATED,
+            at=_now(),
+            old_hash=old_hash,
+            new_hash=document.content_hash,
+            passages_added=tuple(sorted(set(new) - set(old))),
+            passages_removed=removed,
+        )
+        added = {i: new[i] for i in change.passages_added}
+        self.review().on_document_changed(change, {i: old[i] for i in removed}, added)
 
     def review(self) -> ReviewService:
         """Accounts and the editorial review of articles, on this knowledge base."""
