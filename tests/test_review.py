@@ -48,35 +48,19 @@ from clinqa.types import (
 )
 
 from .conftest import SEED_PAGE, need_shared
+from .transitions import AUTHORING, REVIEWING
 
 S = ArticleState
 PASSWORD = "correct horse battery"
 # argon2id with small parameters keeps the many accounts of these tests fast; one test checks the real defaults.
 FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
 
-_AUTHORING = {
-    (None, S.DRAFT),
-    (S.DRAFT, S.DRAFT),
-    (S.CHANGES_REQUESTED, S.DRAFT),
-    (S.APPROVED, S.DRAFT),
-    (S.REJECTED, S.DRAFT),
-    (S.NEEDS_REREVIEW, S.DRAFT),
-    (S.DRAFT, S.SUBMITTED),
-    (S.CHANGES_REQUESTED, S.SUBMITTED),
-}
-_REVIEWING = {
-    (S.SUBMITTED, S.UNDER_REVIEW),
-    (S.NEEDS_REREVIEW, S.UNDER_REVIEW),
-    (S.UNDER_REVIEW, S.APPROVED),
-    (S.UNDER_REVIEW, S.CHANGES_REQUESTED),
-    (S.UNDER_REVIEW, S.REJECTED),
-}
 # Written out independently of workflow.TRANSITIONS: what each role may do.
 EXPECTED = {
     Role.READER: set(),
-    Role.AUTHOR: _AUTHORING,
-    Role.REVIEWER: _AUTHORING | _REVIEWING,
-    Role.ADMIN: _AUTHORING | _REVIEWING,
+    Role.AUTHOR: AUTHORING,
+    Role.REVIEWER: AUTHORING | REVIEWING,
+    Role.ADMIN: AUTHORING | REVIEWING,
 }
 ACTING = {Role.READER: "rita", Role.AUTHOR: "avery", Role.REVIEWER: "ravi", Role.ADMIN: "ada"}
 

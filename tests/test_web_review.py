@@ -26,6 +26,7 @@ from clinqa.web.backend import Web
 from clinqa.web.sessions import SESSION_COOKIE, SESSION_TTL_S
 
 from .conftest import OSTEOSARCOMA_HP, ROOT
+from .transitions import ALL_USER_MOVES
 
 S = ArticleState
 PASSWORD = "correct horse battery"
@@ -473,20 +474,6 @@ def test_a_changed_source_shows_the_re_review_banner_with_the_passage_diff(kb_pa
 
 # --- the JSON API -------------------------------------------------------------------------------------------
 
-ALL_USER_MOVES = {
-    (S.DRAFT, S.DRAFT),
-    (S.CHANGES_REQUESTED, S.DRAFT),
-    (S.APPROVED, S.DRAFT),
-    (S.REJECTED, S.DRAFT),
-    (S.NEEDS_REREVIEW, S.DRAFT),
-    (S.DRAFT, S.SUBMITTED),
-    (S.CHANGES_REQUESTED, S.SUBMITTED),
-    (S.SUBMITTED, S.UNDER_REVIEW),
-    (S.NEEDS_REREVIEW, S.UNDER_REVIEW),
-    (S.UNDER_REVIEW, S.APPROVED),
-    (S.UNDER_REVIEW, S.CHANGES_REQUESTED),
-    (S.UNDER_REVIEW, S.REJECTED),
-}
 # One article through every move a user may make (written out independently of workflow.TRANSITIONS);
 # "flag" is the system's move when a cited source changes.
 WALK: list[tuple[str, ArticleState | None, str | None]] = [
