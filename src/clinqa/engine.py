@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import time
 from collections.abc import Callable, Iterable
@@ -17,6 +16,7 @@ from clinqa.clinical.patient import extract_patient, load_patient_file, merge
 from clinqa.clinical.regimens import Normaliser
 from clinqa.errors import IngestError, StoreError
 from clinqa.ingest import discover, parse_file
+from clinqa.packages import utc_now
 from clinqa.retrieve.dense import Encoder, encoder, model_name
 from clinqa.retrieve.index import (
     SearchIndex,
@@ -173,7 +173,7 @@ class Engine:
         change = DocumentChange(
             document_id=document.id,
             kind=ChangeKind.UPDATED,
-            at=_now(),
+            at=utc_now(),
             old_hash=old_hash,
             new_hash=document.content_hash,
             passages_added=tuple(sorted(set(new) - set(old))),
@@ -349,7 +349,7 @@ class Engine:
             return answer
         if thread is None:
             thread = self.store.create_thread(chosen, PatientContext())
-        turn = Turn(question=question.strip(), standalone=standalone, status=answer.status.value, at=_now())
+        turn = Turn(question=question.strip(), standalone=standalone, status=answer.status.value, at=utc_now())
         self.store.add_turn(thread.id, turn, answer.patient or context or PatientContext())
         return answer.model_copy(update={"thread_id": thread.id})
 
@@ -376,10 +376,6 @@ def sources(paths: Iterable[Path]) -> tuple[list[Path], list[Path]]:
     existing = list(paths)
     trial_files = discover_trial_files(existing)
     return list(discover(p for p in existing if p not in trial_files)), trial_files
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(microsecond=0)
 
 
 def _file_hash(path: Path) -> str:

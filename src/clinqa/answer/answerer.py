@@ -89,6 +89,10 @@ class Answerer:
         }
 
     @cached_property
+    def _titles(self) -> dict[str, str]:
+        return {d: s.title for d, s in self.documents.items()}
+
+    @cached_property
     def _known_terms(self) -> set[str]:
         titles = " ".join(d.title for d in self.documents.values())
         names = " ".join([*self.index.vocabulary.drugs, *self.index.vocabulary.abbreviations])
@@ -126,8 +130,7 @@ class Answerer:
         details = [t for t in own if t not in focus]
         expansion_terms = analyze([" ".join(e.adds for e in result.expansions)])[0]
         q = weigh_terms(focus or own, expansion_terms, details, self._idf, 0.5)
-        titles = {d: s.title for d, s in self.documents.items()}
-        candidates = rank_candidates(self._evidence(result.hits), titles, q, kinds, self._authority)
+        candidates = rank_candidates(self._evidence(result.hits), self._titles, q, kinds, self._authority)
         next_step = _NEXT_STEP.search(question) or not context.is_empty()
         if algorithm and QuestionKind.TREATMENT in kinds[:1] and next_step:
             # A "what next" question is answered by the algorithm's steps, each found by its own search.
@@ -218,7 +221,7 @@ class Answerer:
         lexical = HybridRetriever(self.index, None, RetrievalConfig(use_dense=False))
         return TreatmentAlgorithm(
             search=lambda text: self._evidence(lexical.search(text, k=20).hits),
-            titles={d: s.title for d, s in self.documents.items()},
+            titles=self._titles,
             idf=self._idf,
             agents_of=self.normaliser.agents,
             authority=self._authority,
@@ -303,5 +306,5 @@ def authority(document: DocumentSummary | None, reader: Audience) -> float:
 def _words_for(terms: list[str], question: str) -> list[str]:
     """The question's own words behind analysed terms, for messages."""
     words = re.findall(r"[\w\-]+", question)
-    found = [w for w in words if analyze([w])[0] and analyze([w])[0][0] in terms]
+    found = [w for w, t in zip(words, analyze(words), strict=True) if t and t[0] in terms]
     return list(dict.fromkeys(found)) or terms

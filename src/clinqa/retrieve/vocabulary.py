@@ -11,7 +11,6 @@ Three well-founded sources, each said in `Vocabulary.sources`:
 from __future__ import annotations
 
 import bz2
-import importlib.util
 import pickle
 import re
 from collections import Counter, defaultdict
@@ -19,7 +18,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
-from pathlib import Path
+
+from clinqa.packages import package_dir
 
 _PAREN = re.compile(r"\(([A-Za-z0-9][A-Za-z0-9\-/ ]{0,10}[A-Za-z0-9])\)")
 _WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-']*")
@@ -116,17 +116,10 @@ def best_long_form(short: str, preceding: str) -> str | None:
     return long_form
 
 
-def _package_dir(package: str) -> Path | None:
-    spec = importlib.util.find_spec(package)
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    return Path(next(iter(spec.submodule_search_locations)))
-
-
 @cache
 def drug_dictionary() -> dict[str, str]:
     """Lower-case drug name variant -> lower-case generic name, from drug-named-entity-recognition's data."""
-    folder = _package_dir("drug_named_entity_recognition")
+    folder = package_dir("drug_named_entity_recognition")
     if folder is None:
         return {}
     with bz2.open(folder / "drug_ner_dictionary.pkl.bz2", "rb") as f:

@@ -10,6 +10,7 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from typing import Literal
 
+from clinqa.packages import utc_now
 from clinqa.review.errors import NotPermitted, ReviewStateError
 from clinqa.review.models import Article, ArticleState, PassageDiff, Role, User
 
@@ -111,7 +112,7 @@ def transition(
         )
     if to in COMMENT_REQUIRED and not (comment or "").strip():
         raise ReviewStateError(f"moving article {article.id} to {_words(to)} needs a comment saying why")
-    when = at or _now()
+    when = at or utc_now()
     update: dict[str, object] = {"state": to, "updated_at": when}
     if to is S.DRAFT:
         update |= {"current_version": article.current_version + 1, "current_author": actor.username}
@@ -138,14 +139,10 @@ def source_updated(article: Article, diffs: Iterable[PassageDiff], at: dt.dateti
         update={
             "state": S.NEEDS_REREVIEW,
             "source_changes": [*article.source_changes, *added],
-            "updated_at": at or _now(),
+            "updated_at": at or utc_now(),
         }
     )
 
 
 def _words(state: ArticleState) -> str:
     return state.value.replace("_", " ")
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(microsecond=0)

@@ -11,6 +11,7 @@ from importlib import resources
 from pathlib import Path
 
 from clinqa.errors import NotFound, StoreError
+from clinqa.packages import utc_now
 from clinqa.types import (
     ChangeKind,
     Citation,
@@ -70,7 +71,7 @@ class SQLiteStore:
         return dict(self.db.execute("SELECT source_path, content_hash FROM documents"))
 
     def put_document(self, document: Document, vectors: Mapping[str, bytes], model: str) -> DocumentChange:
-        now = _now()
+        now = utc_now()
         with _transaction(self.db):
             old = self.db.execute("SELECT content_hash FROM documents WHERE id=?", (document.id,)).fetchone()
             old_ids = {r[0] for r in self.db.execute("SELECT id FROM passages WHERE document_id=?", (document.id,))}
@@ -250,7 +251,7 @@ class SQLiteStore:
         ]
 
     def put_trials(self, trials: Iterable[Trial]) -> int:
-        now = _now().isoformat()
+        now = utc_now().isoformat()
         rows = [(t.id, t.source, t.model_dump_json(), now) for t in trials]
         with _transaction(self.db):
             self.db.executemany("INSERT OR REPLACE INTO trials VALUES (?, ?, ?, ?)", rows)
@@ -261,7 +262,7 @@ class SQLiteStore:
 
     def create_thread(self, audience: str, patient: PatientContext) -> Thread:
         thread_id = uuid.uuid4().hex[:12]
-        now = _now()
+        now = utc_now()
         self.db.execute(
             "INSERT INTO threads VALUES (?, ?, ?, ?)", (thread_id, now.isoformat(), audience, patient.model_dump_json())
         )
@@ -314,10 +315,6 @@ def _passage(r: tuple) -> Passage:  # type: ignore[type-arg]
         text=r[5],
         citations=tuple(Citation(**c) for c in json.loads(r[6])),
     )
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(microsecond=0)
 
 
 def _date(value: str | None) -> dt.date | None:
