@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import shutil
 import tempfile
 from dataclasses import dataclass
 from functools import cache
@@ -94,8 +95,12 @@ def _quantised(fp32: Path) -> Path:
     root.setLevel(logging.ERROR)
     try:
         with tempfile.TemporaryDirectory(dir=target.parent) as staging:
+            # The quantiser writes a helper file beside its input: quantise a private copy, so processes
+            # doing this at once (first use by several workers) never share a file.
+            source = Path(staging) / fp32.name
+            shutil.copyfile(fp32, source)
             tmp = Path(staging) / target.name
-            quantize_dynamic(str(fp32), str(tmp), weight_type=QuantType.QInt8, per_channel=True)
+            quantize_dynamic(str(source), str(tmp), weight_type=QuantType.QInt8, per_channel=True)
             os.replace(tmp, target)  # atomic: a crash never leaves a half-written model
     finally:
         root.setLevel(level)
