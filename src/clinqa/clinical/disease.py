@@ -10,9 +10,9 @@ import re
 from collections.abc import Collection
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 
 from clinqa.clinical.numbers import COUNT, NUMBER, ORDINAL, number_value, ordinal_value
+from clinqa.data import read_table, split_list
 
 _I = re.IGNORECASE
 
@@ -29,21 +29,15 @@ class _DiagnosisPatterns:
 
 @cache
 def _diagnosis_patterns() -> _DiagnosisPatterns:
-    text = resources.files("clinqa.data").joinpath("diagnoses.tsv").read_text(encoding="utf-8")
     names: dict[str, str] = {}
     exact: list[str] = []
     folded: list[str] = []
-    for line in text.splitlines():
-        if not line.strip() or line.startswith("#"):
-            continue
-        name, _, aliases = line.partition("\t")
-        for alias in [name, *aliases.split("|")]:
-            alias = alias.strip()
-            if not alias:
-                continue
+    for row in read_table("diagnoses.tsv", 2):
+        name, aliases = row.cells
+        for alias in [name, *split_list(aliases)]:
             is_exact = alias.isupper() and sum(c.isalpha() for c in alias) <= 4
             (exact if is_exact else folded).append(alias)
-            names.setdefault(alias if is_exact else alias.lower(), name.strip())
+            names.setdefault(alias if is_exact else alias.lower(), name)
 
     def compile_(aliases: list[str], flags: int) -> re.Pattern[str]:
         ordered = sorted(set(aliases), key=len, reverse=True)

@@ -18,8 +18,8 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 
+from clinqa.data import Row, VocabularyError, read_table, split_list
 from clinqa.types import PriorTherapy
 
 _MAX_WORDS = 6
@@ -65,20 +65,18 @@ def clean_text(text: str) -> str:
 @cache
 def regimen_table() -> tuple[Regimen, ...]:
     """clinqa's regimen list, `clinqa/data/regimens.tsv`."""
-    text = resources.files("clinqa.data").joinpath("regimens.tsv").read_text(encoding="utf-8")
-    return tuple(_parse_row(line) for line in text.splitlines() if line.strip() and not line.startswith("#"))
+    return tuple(_regimen(row) for row in read_table("regimens.tsv", 4, 2))
 
 
-def _parse_row(line: str) -> Regimen:
-    cells = [*line.split("\t"), "", "", ""][:4]
-    kind, name, agents, aliases = (c.strip() for c in cells)
+def _regimen(row: Row) -> Regimen:
+    kind, name, agents, aliases = row.cells
     if kind not in ("regimen", "agent", "ignore"):
-        raise ValueError(f"regimens.tsv: unknown kind {kind!r} in row {line!r}")
+        raise VocabularyError(f"{row.where()}: unknown kind {kind!r} (regimen, agent or ignore)")
     return Regimen(
         kind=kind,
         name=name,
         agents=tuple(a.strip() for a in agents.split(",") if a.strip()),
-        aliases=tuple(dict.fromkeys(a.strip() for a in [name, *aliases.split("|")] if a.strip())),
+        aliases=tuple(dict.fromkeys([name, *split_list(aliases)])),
     )
 
 

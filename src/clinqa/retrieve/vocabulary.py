@@ -17,8 +17,8 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
-from importlib import resources
 
+from clinqa.data import read_table, split_list
 from clinqa.packages import package_dir
 
 _PAREN = re.compile(r"\(([A-Za-z0-9][A-Za-z0-9\-/ ]{0,10}[A-Za-z0-9])\)")
@@ -134,11 +134,4 @@ def drug_dictionary() -> dict[str, str]:
 
 @cache
 def clinical_shorthand() -> dict[str, list[str]]:
-    text = resources.files("clinqa.data").joinpath("clinical_shorthand.tsv").read_text(encoding="utf-8")
-    table: dict[str, list[str]] = {}
-    for line in text.splitlines():
-        if not line.strip() or line.startswith("#"):
-            continue
-        short, expansions = line.split("\t", 1)
-        table[short.strip().lower()] = [e.strip() for e in expansions.split("|")]
-    return table
+    return {row.cells[0].lower(): split_list(row.cells[1]) for row in read_table("clinical_shorthand.tsv", 2, 2)}
