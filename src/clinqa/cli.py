@@ -9,8 +9,10 @@ from pathlib import Path
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from clinqa.answer.render import print_answer, to_markdown, trials_table
 from clinqa.config import DEMO_QUESTION, default_db_path, starter_corpus
@@ -96,9 +98,13 @@ def _ingest(obj: Context, paths: list[Path]) -> IngestReport:
 
 def _print_report(report: IngestReport) -> None:
     for skip in report.skipped:
-        errors.print(f"[yellow]skipped[/yellow] {skip.path}: {skip.reason}", highlight=False, soft_wrap=True)
+        errors.print(
+            f"[yellow]skipped[/yellow] {escape(str(skip.path))}: {escape(skip.reason)}", highlight=False, soft_wrap=True
+        )
     for failure in report.failed:
-        errors.print(f"[red]failed[/red] {failure.path}: {failure.reason}", highlight=False, soft_wrap=True)
+        errors.print(
+            f"[red]failed[/red] {escape(str(failure.path))}: {escape(failure.reason)}", highlight=False, soft_wrap=True
+        )
     table = Table(show_header=False, box=None)
     for label, value in (
         (
@@ -188,7 +194,9 @@ def documents(obj: Context) -> None:
     table = Table("title", "audience", "updated", "passages", "references")
     table.add_column("id", no_wrap=True)
     for d in obj.engine().documents():
-        table.add_row(d.title, d.audience or "", str(d.updated or ""), str(d.passages), str(d.references), d.id)
+        table.add_row(
+            Text(d.title), Text(d.audience or ""), str(d.updated or ""), str(d.passages), str(d.references), Text(d.id)
+        )
     console.print(table)
 
 
@@ -201,7 +209,7 @@ def changes(obj: Context, document_id: str | None) -> None:
     for c in obj.engine().changes(document_id):
         table.add_row(
             c.at.isoformat(),
-            c.document_id,
+            Text(c.document_id),
             c.kind.value,
             str(len(c.passages_added)),
             str(len(c.passages_removed)),
@@ -217,7 +225,7 @@ def threads(obj: Context) -> None:
     table.add_column("id", no_wrap=True)
     for t in obj.engine().threads():
         first = t.turns[0].question if t.turns else ""
-        table.add_row(t.created_at.isoformat(), t.audience, str(len(t.turns)), first, t.id)
+        table.add_row(t.created_at.isoformat(), Text(t.audience), str(len(t.turns)), Text(first), Text(t.id))
     console.print(table)
 
 
@@ -301,7 +309,7 @@ def users_add(obj: Context, username: str, role: str, password_stdin: bool) -> N
     """Add a user; the password is asked twice, hidden (or read from standard input)."""
     password = _password(password_stdin, f"Password for {username}", confirm=True)
     user = obj.engine().review().add_user(username, password, role)
-    errors.print(f"user {user.username} added as {user.role.value}", highlight=False)
+    errors.print(f"user {user.username} added as {user.role.value}", highlight=False, markup=False)
 
 
 @users.command("list")
@@ -339,7 +347,7 @@ def articles_save(obj: Context, question: str, username: str | None, token: str 
     user = _login(obj, username, token, password_stdin)
     article = obj.engine().save_article(question, user)
     click.echo(article.id)
-    errors.print(f"saved as draft article {article.id}", highlight=False, soft_wrap=True)
+    errors.print(f"saved as draft article {article.id}", highlight=False, soft_wrap=True, markup=False)
 
 
 @articles.command("regenerate")
@@ -354,7 +362,10 @@ def articles_regenerate(
     user = _login(obj, username, token, password_stdin)
     article = obj.engine().regenerate_article(article_id, user, comment)
     errors.print(
-        f"article {article.id}: version {article.current_version} saved as draft", highlight=False, soft_wrap=True
+        f"article {article.id}: version {article.current_version} saved as draft",
+        highlight=False,
+        soft_wrap=True,
+        markup=False,
     )
 
 
@@ -391,7 +402,9 @@ def _transition_command(group: click.Group, name: str, method: str, summary: str
     ) -> None:
         user = _login(obj, username, token, password_stdin)
         article = getattr(obj.engine().review(), method)(article_id, user, comment)
-        errors.print(f"article {article.id} is now {article.state.value}", highlight=False, soft_wrap=True)
+        errors.print(
+            f"article {article.id} is now {article.state.value}", highlight=False, soft_wrap=True, markup=False
+        )
 
 
 _transition_command(articles, "submit", "submit", "Submit a draft (or a revised) article for review.")
@@ -424,7 +437,9 @@ def review_show(obj: Context, article_id: str, number: int | None) -> None:
     if article.source_changes:
         console.print(source_changes(article.source_changes))
     version = service.version(article_id, number)
-    console.print(f"[bold]Version {version.number}[/bold] by {version.created_by}, {version.created_at.isoformat()}")
+    console.print(
+        f"[bold]Version {version.number}[/bold] by {escape(version.created_by)}, {version.created_at.isoformat()}"
+    )
     print_answer(version.answer, console)
     console.print(audit_table(service.audit(article_id)))
 

@@ -73,7 +73,8 @@ def trials_table(matches: list[TrialMatch]) -> Table:
     table = Table("trial", "title", "status", "criteria", show_lines=True)
     for m in matches:
         criteria = "\n".join(f"{c.criterion}: {c.verdict.replace('_', ' ')} ({c.reason})" for c in m.criteria)
-        table.add_row(m.id, m.title, m.status or "unknown", criteria)
+        # Registry text, never rich markup: a title may hold "[/]".
+        table.add_row(Text(m.id), Text(m.title), Text(m.status or "unknown"), Text(criteria))
     return table
 
 

@@ -1,5 +1,5 @@
 """Rendering of articles for the terminal and as Markdown: their review status, source changes and audit log
-(the answer itself: answer/render.py)."""
+(the answer itself: answer/render.py). Titles, usernames and comments go into tables as `Text`, never as rich markup."""
 
 from __future__ import annotations
 
@@ -32,14 +32,14 @@ def articles_table(articles: list[Article]) -> Table:
     table.add_column("id", overflow="fold")
     for a in articles:
         version = str(a.current_version) + (f" (v{a.approved_version} approved)" if a.approved_version else "")
-        table.add_row(STATE_LINE[a.state], version, a.current_author, a.title, a.id)
+        table.add_row(STATE_LINE[a.state], version, Text(a.current_author), Text(a.title), Text(a.id))
     return table
 
 
 def users_table(users: list[User]) -> Table:
     table = Table("username", "role", "created")
     for u in users:
-        table.add_row(u.username, u.role.value, u.created_at.isoformat())
+        table.add_row(Text(u.username), u.role.value, u.created_at.isoformat())
     return table
 
 
@@ -81,7 +81,7 @@ def audit_table(events: list[AuditEvent]) -> Table:
     table = Table("when", "who", "from", "to", "comment", title="Audit log")
     for e in events:
         from_state = STATE_LINE[e.from_state] if e.from_state else "(created)"
-        table.add_row(e.at.isoformat(), e.actor, from_state, STATE_LINE[e.to_state], e.comment or "")
+        table.add_row(e.at.isoformat(), Text(e.actor), from_state, STATE_LINE[e.to_state], Text(e.comment or ""))
     return table
 
 
