@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from functools import cache
 
 import bm25s
@@ -14,12 +15,20 @@ def _stemmer() -> Stemmer.Stemmer:
     return Stemmer.Stemmer("english")
 
 
+def fold(text: str) -> str:
+    """Accents folded ("Sézary" -> "Sezary"), so that a question typed without them finds the source."""
+    if text.isascii():
+        return text
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
 def analyze(texts: list[str]) -> list[list[str]]:
-    """Lower-cased, stop-worded, Snowball-stemmed terms of each text."""
+    """Lower-cased, accent-folded, stop-worded, Snowball-stemmed terms of each text."""
     if not texts:
         return []
     return bm25s.tokenize(  # type: ignore[no-any-return]
-        texts, stopwords="en", stemmer=_stemmer(), return_ids=False, show_progress=False
+        [fold(t) for t in texts], stopwords="en", stemmer=_stemmer(), return_ids=False, show_progress=False
     )
 
 
@@ -59,4 +68,4 @@ def analyze_cached(texts: list[str]) -> list[list[str]]:
 
 
 def stem(word: str) -> str:
-    return str(_stemmer().stemWord(word.lower()))
+    return str(_stemmer().stemWord(fold(word).lower()))

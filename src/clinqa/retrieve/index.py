@@ -20,12 +20,13 @@ import numpy as np
 
 from clinqa.retrieve.analysis import analyze
 from clinqa.retrieve.glossary import build_glossary
+from clinqa.retrieve.specificity import corpus_specificity
 from clinqa.retrieve.vocabulary import Vocabulary, build_vocabulary, drug_dictionary
 from clinqa.store import Store
 from clinqa.types import Passage
 
 EncodeFn = Callable[[list[str]], np.ndarray]
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 DRUG_NAMES = "drug_names.json"
 BM25_K1, BM25_B = 0.9, 0.4
 
@@ -71,12 +72,14 @@ def build_index(
     passages = list(store.iter_passages())
     document_ids = sorted(titles)
     position = {d: i for i, d in enumerate(document_ids)}
-    terms = analyze([lexical_text(p, titles[p.document_id]) for p in passages])
+    lexical = [lexical_text(p, titles[p.document_id]) for p in passages]
+    terms = analyze(lexical)
     bm25 = bm25s.BM25(k1=BM25_K1, b=BM25_B)
     if passages:
         bm25.index(terms, show_progress=False)
     vocabulary = build_vocabulary((p.text for p in passages), _plain_terms(passages), drug_dictionary())
     vocabulary.definitions = build_glossary(passages, {d.id for d in summaries if d.audience == "patient"})
+    vocabulary.specificity = corpus_specificity(lexical)
     return SearchIndex(
         generation=generation,
         model=model,

@@ -32,6 +32,7 @@ class Vocabulary:
     shorthand: dict[str, list[str]] = field(default_factory=dict)  # lower-case shorthand -> expansions
     sources: list[str] = field(default_factory=list)
     definitions: dict[str, str] = field(default_factory=dict)  # term -> passage defining it (patient pages)
+    specificity: dict[str, float] = field(default_factory=dict)  # stemmed term -> specificity (specificity.py)
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -39,6 +40,7 @@ class Vocabulary:
             "drugs": self.drugs,
             "sources": self.sources,
             "definitions": self.definitions,
+            "specificity": self.specificity,
         }
 
     @classmethod
@@ -49,6 +51,7 @@ class Vocabulary:
             shorthand=clinical_shorthand(),
             sources=list(data["sources"]),  # type: ignore[call-overload]
             definitions=dict(data.get("definitions", {})),  # type: ignore[call-overload]
+            specificity=dict(data.get("specificity", {})),  # type: ignore[call-overload]
         )
 
 
