@@ -33,6 +33,7 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks.pdq --fresh
 	$(BIN)/python -m benchmarks.patient
 	$(BIN)/python -m benchmarks.cold_start
+	$(BIN)/python -m benchmarks.answers
 
 clean:
 	rm -rf $(VENV) demo.sqlite demo.sqlite-* demo.sqlite.index
