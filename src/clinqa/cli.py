@@ -15,9 +15,10 @@ from rich.table import Table
 from rich.text import Text
 
 from clinqa.answer.render import print_answer, to_markdown, trials_table
+from clinqa.cli_users import users
 from clinqa.config import DEMO_QUESTION, default_db_path, starter_corpus
 from clinqa.errors import ClinqaError
-from clinqa.review.models import Article, Role, User
+from clinqa.review.models import Article, User
 from clinqa.types import Answer, IngestReport, PatientContext, answer_json_schema, patient_json_schema
 
 console = Console()
@@ -295,42 +296,8 @@ def _login(obj: Context, username: str | None, token: str | None, password_stdin
     return service.authenticate(username, _password(password_stdin, f"Password for {username}"))
 
 
-@cli.group()
-def users() -> None:
-    """Local accounts (roles: reader, author, reviewer, admin)."""
-
-
-@users.command("add")
-@click.argument("username")
-@click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
-@password_stdin_option
-@click.pass_obj
-def users_add(obj: Context, username: str, role: str, password_stdin: bool) -> None:
-    """Add a user; the password is asked twice, hidden (or read from standard input)."""
-    password = _password(password_stdin, f"Password for {username}", confirm=True)
-    user = obj.engine().review().add_user(username, password, role)
-    errors.print(f"user {user.username} added as {user.role.value}", highlight=False, markup=False)
-
-
-@users.command("list")
-@click.pass_obj
-def users_list(obj: Context) -> None:
-    """List the users and their roles."""
-    from clinqa.review.render import users_table
-
-    console.print(users_table(obj.engine().review().users()))
-
-
-@users.command("token")
-@click.argument("username")
-@password_stdin_option
-@click.pass_obj
-def users_token(obj: Context, username: str, password_stdin: bool) -> None:
-    """Create an API token for a user (asks the password). The token is printed once and not stored."""
-    service = obj.engine().review()
-    user = service.authenticate(username, _password(password_stdin, f"Password for {username}"))
-    click.echo(service.create_token(user))
-    errors.print("keep this token: it is shown only once", highlight=False)
+# `clinqa users`: accounts and API tokens (cli_users.py).
+cli.add_command(users)
 
 
 @cli.group()

@@ -24,6 +24,52 @@ class User(Frozen):
     username: str
     role: Role
     created_at: dt.datetime
+    disabled_at: dt.datetime | None = Field(default=None, description="When the account was disabled; None if enabled")
+    sessions_revoked_at: dt.datetime | None = Field(
+        default=None, description="Login sessions begun before this are over (set on disabling and password resets)"
+    )
+
+    @property
+    def disabled(self) -> bool:
+        return self.disabled_at is not None
+
+
+class ApiToken(Frozen):
+    """An API token as listed: its id, name and dates, never the token (the store keeps only its SHA-256)."""
+
+    id: str
+    username: str = Field(description="The owner: the token acts as this user")
+    name: str = Field(default="", description="What the token is for, as given at creation")
+    created_at: dt.datetime
+    expires_at: dt.datetime = Field(description="Refused from then on (accounts.token_ttl_days after creation)")
+    last_used_at: dt.datetime | None = None
+    revoked_at: dt.datetime | None = None
+
+    def status(self, at: dt.datetime) -> str:
+        """'revoked', 'expired' or 'active' at `at`."""
+        if self.revoked_at is not None:
+            return "revoked"
+        return "expired" if at >= self.expires_at else "active"
+
+
+class AccountAction(StrEnum):
+    USER_ADDED = "user_added"
+    ROLE_CHANGED = "role_changed"
+    DISABLED = "disabled"
+    ENABLED = "enabled"
+    PASSWORD_RESET = "password_reset"
+    TOKEN_CREATED = "token_created"
+    TOKEN_REVOKED = "token_revoked"
+
+
+class AccountEvent(Frozen):
+    """One recorded change of an account or of its API tokens, in the same append-only audit log as articles."""
+
+    username: str = Field(description="The account changed")
+    actor: str = Field(description="The admin, the user themselves (their own token), or 'local-operator'")
+    at: dt.datetime
+    action: AccountAction
+    detail: str | None = Field(default=None, description="e.g. 'author → reviewer', or the token's id and name")
 
 
 class ArticleState(StrEnum):

@@ -3,13 +3,25 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
 from clinqa.answer.render import to_markdown
 from clinqa.review.diffs import word_diff
-from clinqa.review.models import Article, ArticleState, ArticleVersion, AuditEvent, PassageDiff, User
+from clinqa.review.models import (
+    AccountAction,
+    AccountEvent,
+    ApiToken,
+    Article,
+    ArticleState,
+    ArticleVersion,
+    AuditEvent,
+    PassageDiff,
+    User,
+)
 
 STATE_LINE = {
     ArticleState.DRAFT: "draft",
@@ -19,6 +31,16 @@ STATE_LINE = {
     ArticleState.APPROVED: "approved",
     ArticleState.REJECTED: "rejected",
     ArticleState.NEEDS_REREVIEW: "source updated — needs re-review",
+}
+
+ACCOUNT_ACTION = {
+    AccountAction.USER_ADDED: "added",
+    AccountAction.ROLE_CHANGED: "role changed",
+    AccountAction.DISABLED: "disabled",
+    AccountAction.ENABLED: "enabled",
+    AccountAction.PASSWORD_RESET: "password reset",
+    AccountAction.TOKEN_CREATED: "API token created",
+    AccountAction.TOKEN_REVOKED: "API token revoked",
 }
 
 PENDING = "Pending human review — educational use only"
@@ -37,9 +59,27 @@ def articles_table(articles: list[Article]) -> Table:
 
 
 def users_table(users: list[User]) -> Table:
-    table = Table("username", "role", "created")
+    table = Table("username", "role", "created", "status")
     for u in users:
-        table.add_row(Text(u.username), u.role.value, u.created_at.isoformat())
+        status = f"disabled since {u.disabled_at.isoformat()}" if u.disabled_at else "active"
+        table.add_row(Text(u.username), u.role.value, u.created_at.isoformat(), status)
+    return table
+
+
+def tokens_table(tokens: list[ApiToken], at: dt.datetime) -> Table:
+    """A user's API tokens by id and name (the token itself is never stored), with their status at `at`."""
+    table = Table("id", "name", "created", "expires", "last used", "status")
+    for t in tokens:
+        last_used = t.last_used_at.isoformat() if t.last_used_at else "never"
+        status = t.status(at) + (f" {t.revoked_at.isoformat()}" if t.revoked_at else "")
+        table.add_row(t.id, Text(t.name), t.created_at.isoformat(), t.expires_at.isoformat(), last_used, status)
+    return table
+
+
+def account_events_table(events: list[AccountEvent]) -> Table:
+    table = Table("when", "who", "account", "change", "detail", title="Account audit log")
+    for e in events:
+        table.add_row(e.at.isoformat(), Text(e.actor), Text(e.username), ACCOUNT_ACTION[e.action], Text(e.detail or ""))
     return table
 
 

@@ -15,6 +15,9 @@ from contextlib import contextmanager
 
 from clinqa.errors import NotFound
 from clinqa.review.models import (
+    AccountAction,
+    AccountEvent,
+    ApiToken,
     Article,
     ArticleState,
     ArticleVersion,
@@ -24,35 +27,46 @@ from clinqa.review.models import (
     User,
     cited_passages,
 )
+from clinqa.settings import settings
 from clinqa.types import Answer
 
 _ARTICLE_SELECT = (
     "SELECT id, title, state, current_version, current_author, approved_version, author, approved_by, approved_at,"
     " source_changes, created_at, updated_at FROM articles"
 )
-_USER_SELECT = "SELECT id, username, role, created_at, password_hash FROM users"
+_USER_COLUMNS = "u.id, u.username, u.role, u.created_at, u.disabled_at, u.sessions_revoked_at"
+_USER_WIDTH = 6  # the columns above; the password hash follows them in _USER_SELECT
+_USER_SELECT = f"SELECT {_USER_COLUMNS}, u.password_hash FROM users u"
+_TOKEN_COLUMNS = "t.id, u.username, t.name, t.created_at, t.expires_at, t.last_used_at, t.revoked_at"
+_TOKEN_FROM = "FROM api_tokens t JOIN users u ON u.id = t.user_id"
+_TOKEN_SELECT = f"SELECT {_TOKEN_COLUMNS} {_TOKEN_FROM}"
 
 
 class ReviewStore:
     def __init__(self, db: sqlite3.Connection) -> None:
         self.db = db  # the SQLiteStore's connection (autocommit; transactions are explicit)
+        upgrade_schema(db)
 
-    # --- accounts -----------------------------------------------------------------------------------------
+    # --- accounts: each change is written with its audit row (subject_kind 'user') in one transaction ---------
 
-    def insert_user(self, user: User, password_hash: str) -> bool:
+    def insert_user(self, user: User, password_hash: str, actor: str) -> bool:
         """False when the username is taken."""
         try:
-            self.db.execute(
-                "INSERT INTO users VALUES (?, ?, ?, ?, ?)",
-                (user.id, user.username, user.role.value, password_hash, user.created_at.isoformat()),
-            )
+            with transaction(self.db):
+                self.db.execute(
+                    "INSERT INTO users (id, username, role, password_hash, created_at) VALUES (?, ?, ?, ?, ?)",
+                    (user.id, user.username, user.role.value, password_hash, user.created_at.isoformat()),
+                )
+                self._account_event(
+                    user.username, actor, AccountAction.USER_ADDED, f"role {user.role}", user.created_at
+                )
         except sqlite3.IntegrityError:
             return False
         return True
 
     def user_with_hash(self, username: str) -> tuple[User, str] | None:
-        row = self.db.execute(f"{_USER_SELECT} WHERE username=?", (username,)).fetchone()
-        return (_user(row), row[4]) if row else None
+        row = self.db.execute(f"{_USER_SELECT} WHERE u.username=?", (username,)).fetchone()
+        return (_user(row), row[_USER_WIDTH]) if row else None
 
     def user(self, username: str) -> User:
         found = self.user_with_hash(username)
@@ -61,26 +75,111 @@ class ReviewStore:
         return found[0]
 
     def users(self) -> list[User]:
-        return [_user(r) for r in self.db.execute(f"{_USER_SELECT} ORDER BY username")]
+        return [_user(r) for r in self.db.execute(f"{_USER_SELECT} ORDER BY u.username")]
 
-    def set_role(self, username: str, role: Role) -> User:
-        if self.db.execute("UPDATE users SET role=? WHERE username=?", (role.value, username)).rowcount == 0:
-            raise NotFound(f"no user {username!r}")
+    def set_role(self, username: str, role: Role, actor: str, at: dt.datetime) -> User:
+        with transaction(self.db):
+            before = self.user(username)
+            if before.role is not role:
+                self.db.execute("UPDATE users SET role=? WHERE id=?", (role.value, before.id))
+                self._account_event(username, actor, AccountAction.ROLE_CHANGED, f"{before.role} → {role}", at)
+        return self.user(username)
+
+    def set_disabled(self, username: str, disabled: bool, actor: str, at: dt.datetime) -> User:
+        """Disabling also ends the user's login sessions; enabling does not bring them back."""
+        with transaction(self.db):
+            before = self.user(username)
+            if before.disabled != disabled:
+                if disabled:
+                    self.db.execute(
+                        "UPDATE users SET disabled_at=?, sessions_revoked_at=? WHERE id=?",
+                        (_second(at).isoformat(), at.isoformat(), before.id),
+                    )
+                else:
+                    self.db.execute("UPDATE users SET disabled_at=NULL WHERE id=?", (before.id,))
+                action = AccountAction.DISABLED if disabled else AccountAction.ENABLED
+                self._account_event(username, actor, action, None, at)
+        return self.user(username)
+
+    def reset_password(self, username: str, password_hash: str, actor: str, at: dt.datetime) -> User:
+        """A new password hash; the user's login sessions end."""
+        with transaction(self.db):
+            user = self.user(username)
+            self.db.execute(
+                "UPDATE users SET password_hash=?, sessions_revoked_at=? WHERE id=?",
+                (password_hash, at.isoformat(), user.id),
+            )
+            self._account_event(username, actor, AccountAction.PASSWORD_RESET, None, at)
         return self.user(username)
 
     def set_password_hash(self, user_id: str, password_hash: str) -> None:
+        """The same password hashed with newer parameters: not an account change."""
         self.db.execute("UPDATE users SET password_hash=? WHERE id=?", (password_hash, user_id))
 
-    def insert_token(self, digest: str, user_id: str, at: dt.datetime) -> None:
-        self.db.execute("INSERT INTO api_tokens VALUES (?, ?, ?)", (digest, user_id, at.isoformat()))
+    def insert_token(self, token: ApiToken, digest: str, actor: str) -> None:
+        created, expires = token.created_at.isoformat(), token.expires_at.isoformat()
+        with transaction(self.db):
+            self.db.execute(
+                "INSERT INTO api_tokens (token_sha256, user_id, created_at, id, name, expires_at)"
+                " SELECT ?, id, ?, ?, ?, ? FROM users WHERE username=?",
+                (digest, created, token.id, token.name, expires, token.username),
+            )
+            detail = f"{_token_label(token)}, expires {token.expires_at.date().isoformat()}"
+            self._account_event(token.username, actor, AccountAction.TOKEN_CREATED, detail, token.created_at)
 
-    def user_for_token_digest(self, digest: str) -> User | None:
+    def token_for_digest(self, digest: str) -> tuple[User, ApiToken] | None:
+        """The token with this SHA-256 and its owner, whatever the token's state."""
         row = self.db.execute(
-            "SELECT u.id, u.username, u.role, u.created_at FROM api_tokens t JOIN users u ON u.id = t.user_id"
-            " WHERE t.token_sha256=?",
-            (digest,),
+            f"SELECT {_USER_COLUMNS}, {_TOKEN_COLUMNS} {_TOKEN_FROM} WHERE t.token_sha256=?", (digest,)
         ).fetchone()
-        return _user(row) if row else None
+        return (_user(row), _token(row[_USER_WIDTH:])) if row else None
+
+    def token(self, token_id: str) -> ApiToken:
+        row = self.db.execute(f"{_TOKEN_SELECT} WHERE t.id=?", (token_id,)).fetchone()
+        if row is None:
+            raise NotFound(f"no API token {token_id!r}")
+        return _token(row)
+
+    def tokens(self, username: str) -> list[ApiToken]:
+        """The user's tokens, oldest first; `NotFound` for an unknown user."""
+        self.user(username)
+        rows = self.db.execute(f"{_TOKEN_SELECT} WHERE u.username=? ORDER BY t.created_at, t.id", (username,))
+        return [_token(r) for r in rows]
+
+    def revoke_token(self, token_id: str, actor: str, at: dt.datetime) -> ApiToken:
+        with transaction(self.db):
+            token = self.token(token_id)
+            if token.revoked_at is None:
+                self.db.execute("UPDATE api_tokens SET revoked_at=? WHERE id=?", (_second(at).isoformat(), token_id))
+                self._account_event(token.username, actor, AccountAction.TOKEN_REVOKED, _token_label(token), at)
+        return self.token(token_id)
+
+    def token_used(self, token_id: str, at: dt.datetime) -> None:
+        self.db.execute("UPDATE api_tokens SET last_used_at=? WHERE id=?", (_second(at).isoformat(), token_id))
+
+    def account_events(self, username: str | None = None) -> list[AccountEvent]:
+        """Changes of accounts and their tokens, oldest first: of one user, or of everyone."""
+        where, args = (" AND article_id=?", (username,)) if username else ("", ())
+        rows = self.db.execute(
+            "SELECT article_id, actor, at, to_state, comment FROM audit_log"
+            f" WHERE subject_kind='user'{where} ORDER BY id",
+            args,
+        )
+        return [
+            AccountEvent(
+                username=r[0], actor=r[1], at=dt.datetime.fromisoformat(r[2]), action=AccountAction(r[3]), detail=r[4]
+            )
+            for r in rows
+        ]
+
+    def _account_event(
+        self, username: str, actor: str, action: AccountAction, detail: str | None, at: dt.datetime
+    ) -> None:
+        self.db.execute(
+            "INSERT INTO audit_log (subject_kind, article_id, actor, at, from_state, to_state, comment)"
+            " VALUES ('user', ?, ?, ?, NULL, ?, ?)",
+            (username, actor, _second(at).isoformat(), action.value, detail),
+        )
 
     # --- articles -----------------------------------------------------------------------------------------
 
@@ -158,7 +257,8 @@ class ReviewStore:
 
     def audit(self, article_id: str) -> list[AuditEvent]:
         rows = self.db.execute(
-            "SELECT article_id, actor, at, from_state, to_state, comment FROM audit_log WHERE article_id=? ORDER BY id",
+            "SELECT article_id, actor, at, from_state, to_state, comment FROM audit_log"
+            " WHERE article_id=? AND subject_kind='article' ORDER BY id",
             (article_id,),
         )
         return [
@@ -286,4 +386,87 @@ def _version(r: tuple) -> ArticleVersion:  # type: ignore[type-arg]
 
 
 def _user(r: tuple) -> User:  # type: ignore[type-arg]
-    return User(id=r[0], username=r[1], role=Role(r[2]), created_at=dt.datetime.fromisoformat(r[3]))
+    return User(
+        id=r[0],
+        username=r[1],
+        role=Role(r[2]),
+        created_at=dt.datetime.fromisoformat(r[3]),
+        disabled_at=_instant(r[4]),
+        sessions_revoked_at=_instant(r[5]),
+    )
+
+
+def _token(r: tuple) -> ApiToken:  # type: ignore[type-arg]
+    return ApiToken(
+        id=r[0],
+        username=r[1],
+        name=r[2],
+        created_at=dt.datetime.fromisoformat(r[3]),
+        expires_at=dt.datetime.fromisoformat(r[4]),
+        last_used_at=_instant(r[5]),
+        revoked_at=_instant(r[6]),
+    )
+
+
+def _token_label(token: ApiToken) -> str:
+    return f"token {token.id}" + (f" ({token.name})" if token.name else "")
+
+
+def _instant(value: str | None) -> dt.datetime | None:
+    return dt.datetime.fromisoformat(value) if value else None
+
+
+def _second(at: dt.datetime) -> dt.datetime:
+    return at.replace(microsecond=0)
+
+
+# --- knowledge bases made by an earlier clinqa ---------------------------------------------------------------
+
+# Columns added after the first release; schema.sql has them for a new knowledge base.
+_ADDED_COLUMNS = {
+    "users": (("disabled_at", "TEXT"), ("sessions_revoked_at", "TEXT")),
+    "api_tokens": (
+        ("id", "TEXT"),
+        ("name", "TEXT NOT NULL DEFAULT ''"),
+        ("expires_at", "TEXT"),
+        ("last_used_at", "TEXT"),
+        ("revoked_at", "TEXT"),
+    ),
+    "audit_log": (("subject_kind", "TEXT NOT NULL DEFAULT 'article'"),),
+}
+# Indexes on those columns: here, not in schema.sql, which runs before the columns exist in an older file.
+_ADDED_INDEXES = (
+    "CREATE UNIQUE INDEX IF NOT EXISTS api_tokens_by_id ON api_tokens(id)",
+    "CREATE INDEX IF NOT EXISTS api_tokens_by_user ON api_tokens(user_id, created_at)",
+    "CREATE INDEX IF NOT EXISTS audit_by_subject ON audit_log(subject_kind, article_id, id)",
+)
+
+
+def upgrade_schema(db: sqlite3.Connection) -> None:
+    """Bring the account tables of an older knowledge base up to date, in place (nothing is lost; a no-op once
+    done). Tokens made before tokens had ids and expiry get an id and expire `accounts.token_ttl_days` after they
+    were made."""
+    indexes = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='index'")}
+    if not _missing_columns(db) and {"api_tokens_by_id", "api_tokens_by_user", "audit_by_subject"} <= indexes:
+        return
+    with transaction(db):  # another process may be upgrading the same file: check again inside
+        for table, column, declaration in _missing_columns(db):
+            db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
+        ttl = dt.timedelta(days=settings().accounts.token_ttl_days)
+        legacy = db.execute("SELECT token_sha256, created_at FROM api_tokens WHERE id IS NULL").fetchall()
+        for digest, created in legacy:
+            expires = (dt.datetime.fromisoformat(created) + ttl).isoformat()
+            db.execute(
+                "UPDATE api_tokens SET id=lower(hex(randomblob(6))), expires_at=? WHERE token_sha256=?",
+                (expires, digest),
+            )
+        for statement in _ADDED_INDEXES:
+            db.execute(statement)
+
+
+def _missing_columns(db: sqlite3.Connection) -> list[tuple[str, str, str]]:
+    missing = []
+    for table, columns in _ADDED_COLUMNS.items():
+        present = {r[1] for r in db.execute(f"PRAGMA table_info({table})")}
+        missing += [(table, name, declaration) for name, declaration in columns if name not in present]
+    return missing

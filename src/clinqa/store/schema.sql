@@ -92,14 +92,23 @@ CREATE TABLE IF NOT EXISTS users (
     username      TEXT NOT NULL UNIQUE,
     role          TEXT NOT NULL,     -- reader | author | reviewer | admin
     password_hash TEXT NOT NULL,     -- argon2id, never the password
-    created_at    TEXT NOT NULL
+    created_at    TEXT NOT NULL,
+    disabled_at   TEXT,              -- NULL while the account is enabled
+    sessions_revoked_at TEXT         -- login sessions begun before this are over (disabled, password reset)
 );
 
 CREATE TABLE IF NOT EXISTS api_tokens (
     token_sha256 TEXT PRIMARY KEY,   -- the token itself is shown once and never stored
     user_id      TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
-    created_at   TEXT NOT NULL
+    created_at   TEXT NOT NULL,
+    id           TEXT,               -- what listings, revocation and the audit log name the token by
+    name         TEXT NOT NULL DEFAULT '',
+    expires_at   TEXT,               -- refused from then on, like an unknown token
+    last_used_at TEXT,
+    revoked_at   TEXT
 );
+-- Columns added after the first release (users.disabled_at, api_tokens.id, audit_log.subject_kind …) and their
+-- indexes are added to an older knowledge base by clinqa.review.store.upgrade_schema.
 
 CREATE TABLE IF NOT EXISTS articles (
     id               TEXT PRIMARY KEY,   -- URL-safe slug of the question
@@ -136,15 +145,18 @@ CREATE TABLE IF NOT EXISTS article_citations (
 );
 CREATE INDEX IF NOT EXISTS citations_by_passage ON article_citations(passage_id);
 
--- Append-only: every state change of an article, who made it, when, and why. The triggers refuse edits.
+-- Append-only: every state change of an article, and every change of an account or API token (subject_kind
+-- 'user': article_id holds the username, to_state the action, comment its detail); who made it, when, and why.
+-- The triggers refuse edits.
 CREATE TABLE IF NOT EXISTS audit_log (
     id         INTEGER PRIMARY KEY AUTOINCREMENT,
     article_id TEXT NOT NULL,
-    actor      TEXT NOT NULL,            -- username, or 'system' (re-ingest)
+    actor      TEXT NOT NULL,            -- username, 'system' (re-ingest) or 'local-operator' (server shell)
     at         TEXT NOT NULL,
     from_state TEXT,                     -- NULL when the article was created
     to_state   TEXT NOT NULL,
-    comment    TEXT
+    comment    TEXT,
+    subject_kind TEXT NOT NULL DEFAULT 'article'  -- article | user
 );
 CREATE INDEX IF NOT EXISTS audit_by_article ON audit_log(article_id, id);
 CREATE TRIGGER IF NOT EXISTS audit_log_no_update BEFORE UPDATE ON audit_log

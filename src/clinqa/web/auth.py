@@ -3,6 +3,7 @@ token (`Authorization: Bearer …`) for the JSON API; the login and logout pages
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Annotated
 
@@ -15,6 +16,8 @@ from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
 from clinqa.review import AuthError, NotPermitted, RateLimited, Role, User
+from clinqa.review.accounts import session_current
+from clinqa.review.render import ACCOUNT_ACTION
 from clinqa.web.backend import Viewer, Web
 from clinqa.web.sessions import (
     LOGIN_COOKIE,
@@ -41,7 +44,15 @@ def session_middleware(web: Web) -> Callable[[Request, Callable[[Request], Await
     async def resolve_viewer(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         token = request.cookies.get(SESSION_COOKIE)
         # In a worker thread: the lookup waits for the engine's lock, which a long answer may hold.
-        request.state.viewer = await run_in_threadpool(web.viewer, token) if token else None
+        found = await run_in_threadpool(web.viewer, token) if token else None
+        if found is not None:
+            # A session lasts ttl_s from its login; one begun before the user was disabled or had their password
+            # reset is over, for good (enabling the user again does not bring it back).
+            started = dt.datetime.fromtimestamp(found.session.expires_at - web.sessions.ttl_s, dt.UTC)
+            if not session_current(found.user, started):
+                web.sessions.end(token)
+                found = None
+        request.state.viewer = found
         return await call_next(request)
 
     return resolve_viewer
@@ -140,5 +151,12 @@ def router(web: Web, templates: Jinja2Templates) -> APIRouter:
         response = RedirectResponse("/", status_code=303)
         clear_cookie(response, request, SESSION_COOKIE)
         return response
+
+    @routes.get("/accounts/audit", response_class=HTMLResponse)
+    def account_audit(request: Request, user: Annotated[User, Depends(logged_in)]) -> Response:
+        """Every change to an account or an API token: who made it, when (admins)."""
+        require_role(user, (Role.ADMIN,), "see the account audit log")
+        context = {"events": web.account_events(), "labels": ACCOUNT_ACTION}
+        return templates.TemplateResponse(request, "account_audit.html", context)
 
     return routes

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from clinqa.engine import Engine
 from clinqa.errors import NotFound
 from clinqa.review import Article, ArticleState, ArticleVersion, AuditEvent, NotPermitted, Role, User
+from clinqa.review.models import AccountEvent
 from clinqa.review.workflow import permitted_moves
 from clinqa.types import Answer, Document, DocumentSummary, PatientContext, Thread
 from clinqa.web.sessions import Session, Sessions
@@ -111,6 +112,11 @@ class Web:
     def token_user(self, token: str) -> User:
         with self.lock:
             return self.engine.review().user_for_token(token)
+
+    def account_events(self) -> list[AccountEvent]:
+        """The audit log of changes to accounts and their API tokens, oldest first."""
+        with self.lock:
+            return self.engine.review().accounts.events()
 
     # --- articles -----------------------------------------------------------------------------------------
 
