@@ -48,10 +48,11 @@ def _acting_admin(obj: Context, admin: str | None, token: str | None, password_s
     return _login(obj, admin, token, password_stdin)
 
 
-def _new_password(username: str, password_stdin: bool) -> str:
+def _read_password(password_stdin: bool, prompt: str, confirm: bool = False) -> str:
+    """The next line of standard input, or a hidden prompt (asked twice with `confirm`)."""
     from clinqa.cli import _password
 
-    return _password(password_stdin, f"New password for {username}", confirm=True)
+    return _password(password_stdin, prompt, confirm)
 
 
 def _done(message: str) -> None:
@@ -73,9 +74,7 @@ def users_add(
 ) -> None:
     """Add a user; the password is asked twice, hidden (or read from standard input)."""
     by = _acting_admin(obj, admin, token, password_stdin)
-    from clinqa.cli import _password
-
-    password = _password(password_stdin, f"Password for {username}", confirm=True)
+    password = _read_password(password_stdin, f"Password for {username}", confirm=True)
     user = obj.engine().review().accounts.add_user(username, password, Role(role), by)
     _done(f"user {user.username} added as {user.role.value}")
 
@@ -97,10 +96,8 @@ def users_list(obj: Context) -> None:
 def users_token(obj: Context, username: str, name: str, password_stdin: bool) -> None:
     """Create an API token for a user (asks the user's password). The token is printed once and not stored; it
     expires after accounts.token_ttl_days."""
-    from clinqa.cli import _password
-
     accounts = obj.engine().review().accounts
-    user = accounts.authenticate(username, _password(password_stdin, f"Password for {username}"))
+    user = accounts.authenticate(username, _read_password(password_stdin, f"Password for {username}"))
     info, secret = accounts.issue_token(user, name)
     click.echo(secret)
     label = f" ({info.name})" if info.name else ""
@@ -178,7 +175,8 @@ def users_reset_password(
 ) -> None:
     """Set a new password (asked twice, hidden, or read from standard input); the user's sessions end."""
     by = _acting_admin(obj, admin, token, password_stdin)
-    user = obj.engine().review().accounts.reset_password(username, _new_password(username, password_stdin), by)
+    password = _read_password(password_stdin, f"New password for {username}", confirm=True)
+    user = obj.engine().review().accounts.reset_password(username, password, by)
     _done(f"password of {user.username} reset; their sessions have ended")
 
 

@@ -162,9 +162,10 @@ class Accounts:
 
     def events(self, username: str | None = None) -> list[AccountEvent]:
         """The audit log of account changes, oldest first: of one user, or of everyone."""
-        if username:
-            self.store.user(normal_username(username))  # NotFound for an unknown user, not an empty log
-        return self.store.account_events(normal_username(username) if username else None)
+        name = normal_username(username) if username else None
+        if name:
+            self.store.user(name)  # NotFound for an unknown user, not an empty log
+        return self.store.account_events(name)
 
     def authenticate(self, username: str, password: str) -> User:
         """The user, or `AuthError` (the same for an unknown username and a wrong password; a disabled account is

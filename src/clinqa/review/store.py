@@ -35,7 +35,7 @@ _ARTICLE_SELECT = (
     " source_changes, created_at, updated_at FROM articles"
 )
 _USER_COLUMNS = "u.id, u.username, u.role, u.created_at, u.disabled_at, u.sessions_revoked_at"
-_USER_WIDTH = 6  # the columns above; the password hash follows them in _USER_SELECT
+_USER_WIDTH = _USER_COLUMNS.count(",") + 1  # the password hash follows them in _USER_SELECT
 _USER_SELECT = f"SELECT {_USER_COLUMNS}, u.password_hash FROM users u"
 _TOKEN_COLUMNS = "t.id, u.username, t.name, t.created_at, t.expires_at, t.last_used_at, t.revoked_at"
 _TOKEN_FROM = "FROM api_tokens t JOIN users u ON u.id = t.user_id"
@@ -435,11 +435,11 @@ _ADDED_COLUMNS = {
     "audit_log": (("subject_kind", "TEXT NOT NULL DEFAULT 'article'"),),
 }
 # Indexes on those columns: here, not in schema.sql, which runs before the columns exist in an older file.
-_ADDED_INDEXES = (
-    "CREATE UNIQUE INDEX IF NOT EXISTS api_tokens_by_id ON api_tokens(id)",
-    "CREATE INDEX IF NOT EXISTS api_tokens_by_user ON api_tokens(user_id, created_at)",
-    "CREATE INDEX IF NOT EXISTS audit_by_subject ON audit_log(subject_kind, article_id, id)",
-)
+_ADDED_INDEXES = {
+    "api_tokens_by_id": "CREATE UNIQUE INDEX IF NOT EXISTS api_tokens_by_id ON api_tokens(id)",
+    "api_tokens_by_user": "CREATE INDEX IF NOT EXISTS api_tokens_by_user ON api_tokens(user_id, created_at)",
+    "audit_by_subject": "CREATE INDEX IF NOT EXISTS audit_by_subject ON audit_log(subject_kind, article_id, id)",
+}
 
 
 def upgrade_schema(db: sqlite3.Connection) -> None:
@@ -447,7 +447,7 @@ def upgrade_schema(db: sqlite3.Connection) -> None:
     done). Tokens made before tokens had ids and expiry get an id and expire `accounts.token_ttl_days` after they
     were made."""
     indexes = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='index'")}
-    if not _missing_columns(db) and {"api_tokens_by_id", "api_tokens_by_user", "audit_by_subject"} <= indexes:
+    if not _missing_columns(db) and set(_ADDED_INDEXES) <= indexes:
         return
     with transaction(db):  # another process may be upgrading the same file: check again inside
         for table, column, declaration in _missing_columns(db):
@@ -460,7 +460,7 @@ def upgrade_schema(db: sqlite3.Connection) -> None:
                 "UPDATE api_tokens SET id=lower(hex(randomblob(6))), expires_at=? WHERE token_sha256=?",
                 (expires, digest),
             )
-        for statement in _ADDED_INDEXES:
+        for statement in _ADDED_INDEXES.values():
             db.execute(statement)
 
 
