@@ -1,23 +1,37 @@
 """The treatment algorithm for "what next / what are the options" questions, ordered as a guideline reasons:
-clinical trial first, surgery where resection is possible, then systemic options (split into not yet received and
-already received by this patient), then local and palliative options, then supportive care.
+clinical trial first, surgery where resection is possible, then systemic options (split by what this patient
+already received), then local and palliative options, then supportive care.
 
-Each step is filled from the sources by its own focused lexical search (the topic of the question plus the step's
-words), so a step the question never mentions in words is still looked up; a step the sources say nothing about
-stays empty rather than being filled with something else.
+The steps, their search words and their cues are data (`clinqa/data/algorithm_steps.tsv`): generic for every
+cancer, with additions for some diseases. Each step is filled from the sources by its own focused lexical search
+(the topic of the question plus the step's words), so a step the question never mentions in words is still
+looked up; a step the sources say nothing about stays empty rather than being filled with something else.
+A step offers options only: a negative result, a study's design, a table legend or navigation text is never
+one (`clinqa/data/answer_filters.tsv`), and a sentence from a page about another disease never fills a step.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import cache
 
 from clinqa.answer.compose import Candidate, rank_candidates
-from clinqa.answer.scoring import jaccard, weigh_terms
+from clinqa.answer.filters import not_an_option
+from clinqa.answer.scoring import is_guidance, jaccard, weigh_terms
+from clinqa.answer.topic import Fit, TopicFit
 from clinqa.answer.triage import QuestionKind
-from clinqa.retrieve.analysis import analyze, analyze_cached
+from clinqa.clinical.disease import related
+from clinqa.data import VocabularyError, compile_pattern, read_table
+from clinqa.retrieve.analysis import analyze
 from clinqa.types import Passage, PatientContext
+
+NOT_YET_RECEIVED = "Treatment algorithm: 3a. Systemic options not yet received"
+INCLUDES_RECEIVED = "Treatment algorithm: 3b. Regimens that include an agent already received"
+ALREADY_RECEIVED = "Treatment algorithm: 3c. Systemic options already received"
+RECEIVED_TITLES = (INCLUDES_RECEIVED, ALREADY_RECEIVED)
+STEP_KEYS = ("trial", "surgery", "systemic", "local", "supportive")
 
 
 @dataclass(frozen=True)
@@ -29,46 +43,55 @@ class Step:
     limit: int
 
 
-STEPS = (
-    Step(
-        "trial",
-        "Treatment algorithm: 1. Clinical trial first",
-        "clinical trial enrollment eligible patients",
-        # Advice to enter a trial, or a named trial; not the report of a finished study ("enrolled 37 patients").
-        re.compile(
-            r"\bNCT\d{8}|\b(?:enrol\w*|participat\w*|take part) in (?:a |an )?(?:clinical )?trials?|"
-            r"\bclinical trials? (?:is|are|should|may|can|for|that)\b|under clinical evaluation",
-            re.I,
-        ),
-        3,
-    ),
-    Step(
-        "surgery",
-        "Treatment algorithm: 2. Surgery where resection is possible",
-        "surgery complete resection metastases survival",
-        re.compile(r"\b(?:resect\w*|surg\w*|thoracotomy|thoracoscop\w*|metastasectom\w*|amputation)", re.I),
-        4,
-    ),
-    Step("systemic", "", "chemotherapy targeted therapy agents response", None, 12),
-    Step(
-        "local",
-        "Treatment algorithm: 4. Local and palliative options",
-        "radiation therapy palliation radiopharmaceutical samarium",
-        re.compile(r"\b(?:radiation|radiotherap\w*|samarium|153Sm|radiopharmaceutic\w*|palliat\w*|stereotactic)", re.I),
-        3,
-    ),
-    Step(
-        "supportive",
-        "Treatment algorithm: 5. Supportive care",
-        "supportive care pain management psychosocial support palliative care",
-        re.compile(
-            r"\b(?:supportive care|pain (?:control|management|relief)|psychosocial|hospice|palliative care)", re.I
-        ),
-        2,
-    ),
-)
-NOT_YET_RECEIVED = "Treatment algorithm: 3a. Systemic options not yet received"
-ALREADY_RECEIVED = "Treatment algorithm: 3b. Systemic options already received"
+@dataclass(frozen=True)
+class _StepRow:
+    key: str
+    disease: str
+    title: str
+    probe: str
+    cue: str
+    limit: int
+
+
+@cache
+def _step_rows() -> tuple[_StepRow, ...]:
+    rows = []
+    for row in read_table("algorithm_steps.tsv", 6, 2):
+        key, disease, title, probe, cue, limit = row.cells
+        if key not in STEP_KEYS:
+            raise VocabularyError(f"{row.where()}: unknown step {key!r} (one of {', '.join(STEP_KEYS)})")
+        if cue:
+            compile_pattern(cue, row.where())
+        if disease == "*" and not limit.isdigit():
+            raise VocabularyError(f"{row.where()}: a generic step needs a limit")
+        rows.append(_StepRow(key, disease, title, probe, cue, int(limit or 0)))
+    return tuple(rows)
+
+
+def steps_for(disease: str | None) -> tuple[Step, ...]:
+    """The algorithm's steps, with the additions for `disease` (and the categories it belongs to)."""
+    rows = _step_rows()
+    out = []
+    for base in (r for r in rows if r.disease == "*"):
+        extra = [r for r in rows if r.key == base.key and r.disease != "*" and disease and related(disease, r.disease)]
+        probe = " ".join([base.probe, *(r.probe for r in extra)])
+        cues = [c for c in (base.cue, *(r.cue for r in extra)) if c]
+        cue = compile_pattern("|".join(f"(?:{c})" for c in cues), f"algorithm_steps.tsv:{base.key}") if cues else None
+        out.append(Step(base.key, base.title, probe, cue, base.limit))
+    return tuple(out)
+
+
+def _not_offered(c: Candidate, step: str) -> bool:
+    """A labelled list item ("**Denosumab.** A phase II study ...") offers its agent: it is not an option when
+    anything in the item reports a negative result; another sentence is judged by itself; a lead-in whose
+    items are long reports ("Evidence (...):") is not an option either."""
+    passage = c.sentence.passage
+    if c.items and any(len(x.text.split()) > 12 for x in c.items):
+        return True
+    if passage.kind == "list_item" and c.sentence.label and not_an_option(passage.text) == "negative":
+        return True
+    text = " ".join([c.sentence.text, *(x.text for x in c.items)])
+    return not_an_option(text, trial=step == "trial") is not None
 
 
 @dataclass(frozen=True)
@@ -81,34 +104,35 @@ class AlgorithmStep:
 class TreatmentAlgorithm:
     search: Callable[[str], list[tuple[float, Passage]]]  # a lexical search returning (prior, passage)
     titles: Mapping[str, str]
-    idf: Mapping[str, float]
+    weights: Mapping[str, float]  # term -> weight (specificity)
     agents_of: Callable[[str], list[str]]  # normalised agents a text names
     authority: Callable[[str], float]
-    _anchor: set[str] = field(default_factory=set)
+    fit: TopicFit
 
-    def steps(self, topic: str, patient: PatientContext, anchor: str) -> list[AlgorithmStep]:
-        """The algorithm's steps for `topic`; every sentence must name `anchor` (the diagnosis) in itself, its
-        section or its document title, so that another disease's evidence never fills a step."""
+    def steps(self, topic: str, patient: PatientContext) -> list[AlgorithmStep]:
+        """The algorithm's steps for `topic` (the diagnosis and setting, as search words), in the algorithm's
+        order; the systemic step chooses last, so a radiopharmaceutical goes to local options, not systemic."""
         topic_terms = analyze([topic])[0]
-        self._anchor = set(analyze([anchor])[0])
         taken: list[Candidate] = []
-        out: list[AlgorithmStep] = []
-        for step in STEPS:
-            found = self._step_candidates(step, topic, topic_terms, taken)
+        found: dict[str, list[AlgorithmStep]] = {}
+        steps = steps_for(self.fit.topic.disease)
+        for step in sorted(steps, key=lambda s: s.key == "systemic"):
+            chosen = self._step_candidates(step, topic, topic_terms, taken)
             if step.key == "systemic":
-                out.extend(self._split_systemic(found, patient))
-            elif found:
-                out.append(AlgorithmStep(step.title, found[: step.limit]))
-            taken.extend(found[: step.limit])
-        return [s for s in out if s.candidates]
+                found[step.key] = self._split_systemic(chosen, patient)
+                taken.extend(c for s in found[step.key] for c in s.candidates)
+            else:
+                found[step.key] = [AlgorithmStep(step.title, chosen[: step.limit])]
+                taken.extend(chosen[: step.limit])
+        return [s for step in steps for s in found[step.key] if s.candidates]
 
     def _step_candidates(
         self, step: Step, topic: str, topic_terms: list[str], taken: list[Candidate]
     ) -> list[Candidate]:
         probe = analyze([step.probe])[0]
-        q = weigh_terms(topic_terms, probe, [], self.idf, 0.5)
+        q = weigh_terms(topic_terms, probe, [], self.weights, 0.5)
         evidence = self.search(f"{topic} {step.probe}")
-        ranked = rank_candidates(evidence, self.titles, q, [QuestionKind.TREATMENT], self.authority)
+        ranked = rank_candidates(evidence, self.titles, q, [QuestionKind.TREATMENT], self.authority, self.fit.weight)
         chosen: list[Candidate] = []
         for c in ranked:
             text = f"{c.sentence.label or ''} {c.sentence.text}"
@@ -116,7 +140,7 @@ class TreatmentAlgorithm:
                 continue
             if step.key == "systemic" and not self.agents_of(text):
                 continue
-            if not self._on_topic(c):
+            if not self._on_topic(c) or _not_offered(c, step.key):
                 continue
             if any(jaccard(set(c.terms), set(k.terms)) >= 0.6 for k in [*taken, *chosen]):
                 continue
@@ -124,18 +148,40 @@ class TreatmentAlgorithm:
         return chosen
 
     def _on_topic(self, c: Candidate) -> bool:
-        if not self._anchor:
+        """With a disease asked about, only its own pages and sections fill a step."""
+        if self.fit.topic.disease is None:
             return True
-        passage = c.sentence.passage
-        context = analyze_cached([" ".join([self.titles.get(passage.document_id, ""), *passage.section_path])])[0]
-        return self._anchor <= (set(c.terms) | set(context))
+        return self.fit.passage(c.sentence.passage) is Fit.ON_TOPIC
 
     def _split_systemic(self, found: list[Candidate], patient: PatientContext) -> list[AlgorithmStep]:
-        new, received = [], []
+        """Options without any agent the patient received; regimens with some; options wholly received."""
+        new, partly, received = [], [], []
+        prior = set(patient.prior_agents)
         for c in found:
-            agents = self.agents_of(f"{c.sentence.label or ''} {c.sentence.text}")
-            if agents and all(a in patient.prior_agents for a in agents):
+            agents = set(self.agents_of(f"{c.sentence.label or ''} {c.sentence.text}"))
+            had = agents & prior
+            if not had:
+                new.append(c)
+            elif had == agents:
                 received.append(c)
             else:
-                new.append(c)
-        return [AlgorithmStep(NOT_YET_RECEIVED, new[:10]), AlgorithmStep(ALREADY_RECEIVED, received[:4])]
+                partly.append(c)
+        return [
+            AlgorithmStep(NOT_YET_RECEIVED, new[:10]),
+            AlgorithmStep(INCLUDES_RECEIVED, partly[:4]),
+            AlgorithmStep(ALREADY_RECEIVED, received[:4]),
+        ]
+
+
+def recommendations(steps: list[AlgorithmStep], limit: int = 3) -> list[Candidate]:
+    """The bottom line of a "what next" answer: what the sources advise or report as active, from the steps
+    this patient has not been through, one sentence per step, in the algorithm's order; a step with nothing
+    advised lends its best sentence only when too few steps advise."""
+    open_steps = [s for s in steps if s.title not in RECEIVED_TITLES and s.candidates]
+    advised = [next((c for c in s.candidates if is_guidance(c.sentence.text)), None) for s in open_steps]
+    chosen = [c for c in advised if c is not None]
+    for step, advice in zip(open_steps, advised, strict=True):
+        if len(chosen) < limit and advice is None:
+            chosen.append(step.candidates[0])
+    order = {id(c): i for i, c in enumerate(c for s in open_steps for c in s.candidates)}
+    return sorted(chosen[:limit], key=lambda c: order[id(c)])

@@ -8,7 +8,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from clinqa.answer.algorithm import AlgorithmStep, TreatmentAlgorithm
+import numpy as np
+
+from clinqa.answer.algorithm import AlgorithmStep, TreatmentAlgorithm, recommendations
 from clinqa.answer.compose import (
     Candidate,
     Citer,
@@ -17,11 +19,13 @@ from clinqa.answer.compose import (
     rank_candidates,
     select,
     source_documents,
-    to_sentence,
+    to_sentences,
 )
 from clinqa.answer.reader import explanations, safety_kept
-from clinqa.answer.scoring import weigh_terms
-from clinqa.answer.triage import QuestionKind, is_clinical, question_kinds
+from clinqa.answer.scoring import QueryTerms, weigh_terms
+from clinqa.answer.subjects import missing_subjects
+from clinqa.answer.topic import Fit, Topic, TopicFit
+from clinqa.answer.triage import QuestionKind, is_clinical, kind_cues, question_kinds
 from clinqa.clinical.applicability import assess
 from clinqa.clinical.patient import extract_patient, merge
 from clinqa.clinical.regimens import Normaliser
@@ -49,17 +53,14 @@ DISCLAIMER = (
     "patient. Check the primary literature and current guidelines before acting, and mind each source's date."
 )
 LIST_LIMIT = 20  # list items brought in under one lead-in
-UNKNOWN_SHARE = 0.25  # abstain when terms the corpus has never seen carry this share of the question
 SPECIFIC_IDF = 4.0  # a title word this rare names a topic ("osteosarcoma"), not a generic notion ("rates")
-# A word the corpus has never seen that is shaped like a drug name is the subject of the question.
-_DRUG_SHAPE = re.compile(
-    r"(?:mab|nib|vir|cillin|mycin|micin|azole|pril|sartan|olol|statin|parin|tide|cycline|floxacin)$"
-)
 # Parenthetical details ("after 4 lines (doxorubicin, ...)") describe the patient, not the topic asked about.
 _PARENTHETICAL = re.compile(r"\([^)]*\)")
 # A question about what to do next, or about the options, gets the treatment algorithm.
 _NEXT_STEP = re.compile(
-    r"\b(?:next|options?|what (?:else|now)|how (?:to|should we) (?:treat|manage)|after \d+ lines?)\b", re.I
+    r"\b(?:next|what (?:else|now)|after \d+ lines?|"
+    r"(?:options|treat\w*|manage\w*) (?:after|for (?:a|this|the) patient))\b",
+    re.I,
 )
 
 
@@ -87,6 +88,10 @@ class Answerer:
             for term, i in vocab.items()
             if term and i + 1 < len(indptr) and (df := int(indptr[i + 1] - indptr[i])) > 0
         }
+
+    @property
+    def _specificity(self) -> Mapping[str, float]:
+        return self.index.vocabulary.specificity
 
     @cached_property
     def _titles(self) -> dict[str, str]:
@@ -120,30 +125,44 @@ class Answerer:
         if not is_clinical(question, self._known_terms):
             return self._abstain(question, AnswerStatus.OUT_OF_SCOPE, "This does not read as a clinical question.")
         kinds = question_kinds(question)
-        result = self.retriever.search(question, k=30)
-        own = result.query_terms
-        focus = query_terms(_PARENTHETICAL.sub(" ", question))
-        unknown = self._unknown_terms(focus, {t for e in result.expansions for t in analyze([e.term])[0]})
-        if unknown:
-            note = "The knowledge base has nothing on: " + ", ".join(_words_for(unknown, question)) + "."
+        topic = TopicFit(Topic.of(question, context), self._titles)
+        hints = kind_cues()[kinds[0]].search if kinds[0] in kind_cues() else ""
+        result = self.retriever.search(question, k=30, hints=hints, document_weights=self._page_weights(topic))
+        focus_text = _PARENTHETICAL.sub(" ", question)
+        expanded_from = {t for e in result.expansions for t in analyze([e.term])[0]}
+        history = set(context.prior_agents)  # drugs the patient had describe the case, not what is asked
+        missing = [
+            m
+            for m in missing_subjects(focus_text, self._specificity, expanded_from, self.normaliser.is_drug)
+            if not set(self.normaliser.agents(m.word)) & history
+        ]
+        decisive = [m.word for m in missing if m.decisive]
+        if decisive:
+            note = "The knowledge base has nothing on: " + ", ".join(decisive) + "."
             return self._abstain(question, AnswerStatus.INSUFFICIENT_EVIDENCE, note)
-        details = [t for t in own if t not in focus]
+        focus = query_terms(focus_text)
+        details = [t for t in result.query_terms if t not in focus]
         expansion_terms = analyze([" ".join(e.adds for e in result.expansions)])[0]
-        q = weigh_terms(focus or own, expansion_terms, details, self._idf, 0.5)
-        candidates = rank_candidates(self._evidence(result.hits), self._titles, q, kinds, self._authority)
-        next_step = _NEXT_STEP.search(question) or not context.is_empty()
+        # A named subject the pages never use stays in the question's terms: no sentence covers it.
+        weights = {**self._specificity, **{m.term: m.weight for m in missing}}
+        q = without_topic(weigh_terms(focus or result.query_terms, expansion_terms, details, weights, 0.5), topic)
+        evidence = self._evidence(result.hits)
+        candidates = rank_candidates(evidence, self._titles, q, kinds, self._authority, topic.weight)
+        # The algorithm answers "what next" for a patient: asked so, or a patient with treatment behind them.
+        next_step = _NEXT_STEP.search(focus_text) or bool(context.prior_therapies or context.lines_of_therapy)
         if algorithm and QuestionKind.TREATMENT in kinds[:1] and next_step:
             # A "what next" question is answered by the algorithm's steps, each found by its own search.
-            topic = self._topic(question, context)
-            steps = self._algorithm().steps(topic, context, anchor=context.diagnosis or topic.split()[0])
+            search_topic = self._topic(question, context)
+            steps = self._algorithm(topic).steps(search_topic, context)
             if steps:
                 return self._compose_algorithm(question, steps, kinds, candidates, keep)
         if not candidates or candidates[0].coverage < self.limits.min_coverage:
-            return self._abstain(
-                question,
-                AnswerStatus.INSUFFICIENT_EVIDENCE,
-                "No passage of the knowledge base answers this question closely enough.",
-            )
+            disease = topic.topic.disease
+            if disease and not any(topic.passage(p) is Fit.ON_TOPIC for _, p in evidence):
+                note = f"The knowledge base has no page or section on {disease}."
+            else:
+                note = "No passage of the knowledge base answers this question closely enough."
+            return self._abstain(question, AnswerStatus.INSUFFICIENT_EVIDENCE, note)
         return self._compose(question, kinds, candidates, keep)
 
     def _compose(
@@ -167,10 +186,10 @@ class Answerer:
         if not steps:
             return self._compose(question, kinds, candidates, keep)
         citer = Citer(self.store.references)
-        firsts = [s.candidates[0] for s in steps if not s.title.endswith("already received")][:3]
-        bottom_line = [to_sentence(c, citer) for c in firsts]
+        bottom_line = [x for c in recommendations(steps) for x in to_sentences(c, citer)]
         sections = [
-            AnswerSection(title=s.title, sentences=[to_sentence(c, citer) for c in s.candidates]) for s in steps
+            AnswerSection(title=s.title, sentences=[x for c in s.candidates for x in to_sentences(c, citer)])
+            for s in steps
         ]
         used = {c.sentence for s in steps for c in s.candidates}
         rest = [c for c in candidates if c.sentence not in used]
@@ -217,14 +236,22 @@ class Answerer:
             words.append("recurrent")
         return " ".join([*words, *context.sites])
 
-    def _algorithm(self) -> TreatmentAlgorithm:
+    def _page_weights(self, topic: TopicFit) -> np.ndarray | None:
+        """Per indexed document, 0 for a page about another disease; None when nothing is left out."""
+        if topic.topic.disease is None:
+            return None
+        weights = np.array([topic.page(d) is not Fit.OTHER for d in self.index.document_ids], dtype=np.float32)
+        return None if weights.all() else weights
+
+    def _algorithm(self, fit: TopicFit) -> TreatmentAlgorithm:
         lexical = HybridRetriever(self.index, None, RetrievalConfig(use_dense=False))
         return TreatmentAlgorithm(
             search=lambda text: self._evidence(lexical.search(text, k=20).hits),
             titles=self._titles,
-            idf=self._idf,
+            weights=self._specificity,
             agents_of=self.normaliser.agents,
             authority=self._authority,
+            fit=fit,
         )
 
     def _apply_to_patient(self, answer: Answer, context: PatientContext) -> Answer:
@@ -242,24 +269,36 @@ class Answerer:
 
     def _evidence(self, hits: list[Hit]) -> list[tuple[float, Passage]]:
         """Retrieved passages with their prior (fused score relative to the best); a list lead-in
-        ("... include the following:") brings the list items under it, which carry the content."""
+        ("... include the following:") brings the list items under it, which carry the content, and a list
+        item found alone brings its lead-in and the other items."""
         passages = self.store.passages([h.passage_id for h in hits])
         best = max((h.score for h in hits), default=1.0) or 1.0
-        evidence: list[tuple[float, Passage]] = []
-        seen: set[str] = set()
+        evidence: dict[str, tuple[float, Passage]] = {}  # in order; a list's items move under their lead-in
         for hit in hits:
             passage = passages.get(hit.passage_id)
-            if passage is None or passage.id in seen:
+            if passage is None or passage.id in evidence:
                 continue
             prior = hit.score / best
-            evidence.append((prior, passage))
-            seen.add(passage.id)
+            lead_in = self._lead_in(passage) if passage.kind == "list_item" else None
+            if lead_in is not None:
+                if lead_in.id in evidence:
+                    continue  # already here with its items
+                passage = lead_in
+            evidence[passage.id] = (prior, passage)
             if passage.text.rstrip().endswith(":"):
                 for item in self._list_under(passage):
-                    if item.id not in seen:
-                        evidence.append((0.95 * prior, item))
-                        seen.add(item.id)
-        return evidence
+                    earlier = evidence.pop(item.id, None)
+                    evidence[item.id] = (max(0.95 * prior, earlier[0] if earlier else 0.0), item)
+        return list(evidence.values())
+
+    def _lead_in(self, item: Passage) -> Passage | None:
+        """The passage that introduces the list `item` belongs to ("Risk factors include:"), if any."""
+        for p in self.store.preceding(item, LIST_LIMIT):
+            if p.section_path != item.section_path:
+                return None
+            if p.kind != "list_item":
+                return p if p.text.rstrip().endswith(":") else None
+        return None
 
     def _list_under(self, lead_in: Passage) -> list[Passage]:
         items = []
@@ -268,15 +307,6 @@ class Answerer:
                 break
             items.append(p)
         return items
-
-    def _unknown_terms(self, own: list[str], expanded_from: set[str]) -> list[str]:
-        if not own:
-            return []
-        top = max(self._idf.values(), default=1.0)
-        weights = {t: self._idf.get(t, top) for t in dict.fromkeys(own)}
-        unknown = [t for t in weights if t not in self._idf and t not in expanded_from]
-        share = sum(weights[t] for t in unknown) / sum(weights.values())
-        return unknown if share >= UNKNOWN_SHARE or any(_DRUG_SHAPE.search(t) for t in unknown) else []
 
     def _authority(self, document_id: str) -> float:
         """Health-professional summaries first for a clinician reader, patient versions first for a patient."""
@@ -295,16 +325,19 @@ class Answerer:
         )
 
 
+def without_topic(q: QueryTerms, topic: TopicFit) -> QueryTerms:
+    """The question's terms less those naming its disease, when others remain: the topic decides which pages
+    fit; the rest of the question decides which sentence answers it."""
+    named = topic.terms()
+    rest = {t: w for t, w in q.weights.items() if t not in named}
+    if not named or not any(rest.values()):
+        return q
+    return QueryTerms(rest, {t: w for t, w in q.expansion.items() if t not in named})
+
+
 def authority(document: DocumentSummary | None, reader: Audience) -> float:
     """How much a document's sentences count for this reader: the version written for them comes first."""
     if document is None or document.audience is None:
         return 0.95
     preferred = "patient" if reader == "patient" else "health_professional"
     return 1.0 if document.audience == preferred else 0.85
-
-
-def _words_for(terms: list[str], question: str) -> list[str]:
-    """The question's own words behind analysed terms, for messages."""
-    words = re.findall(r"[\w\-]+", question)
-    found = [w for w, t in zip(words, analyze(words), strict=True) if t and t[0] in terms]
-    return list(dict.fromkeys(found)) or terms

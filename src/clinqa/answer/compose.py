@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from clinqa.answer.filters import not_an_option
 from clinqa.answer.scoring import QueryTerms, coverage, is_meta, jaccard, kind_bonus
 from clinqa.answer.sentences import SourceSentence, split_passage
 from clinqa.answer.triage import QuestionKind
@@ -37,18 +38,21 @@ SECTION_ORDER: dict[QuestionKind, tuple[str, ...]] = {
         "Treatment options",
         "Evidence",
         "Outcomes and prognosis",
-        "Considerations",
+        "Pitfalls and considerations",
         "Background",
     ),
     QuestionKind.PROGNOSIS: (
         "Outcomes and prognosis",
         "Evidence",
         "Treatment options",
-        "Considerations",
+        "Pitfalls and considerations",
         "Background",
     ),
 }
-DEFAULT_ORDER = ("Background", "Treatment options", "Outcomes and prognosis", "Evidence", "Considerations")
+LIST_ITEMS = 12  # list items a lead-in carries into an answer
+LIST_BONUS = 0.1
+SHORT_ITEM_WORDS = 30  # a list whose items are all this short is read as one unit with its lead-in
+DEFAULT_ORDER = ("Background", "Treatment options", "Outcomes and prognosis", "Evidence", "Pitfalls and considerations")
 
 
 @dataclass(frozen=True)
@@ -66,6 +70,7 @@ class Candidate:
     terms: frozenset[str]
     coverage: float
     score: float
+    items: tuple[SourceSentence, ...] = ()  # a list lead-in ("Risk factors include:") carries its list items
 
 
 def rank_candidates(
@@ -74,21 +79,65 @@ def rank_candidates(
     q: QueryTerms,
     kinds: list[QuestionKind],
     authority: Callable[[str], float],
+    fit: Callable[[Passage], float] = lambda _passage: 1.0,
 ) -> list[Candidate]:
     """Every answer-worthy sentence of the evidence passages, scored; best first, ties in source order.
 
-    `evidence` pairs each passage with its retrieval prior in [0, 1].
-    """
-    sentences = [(prior, s) for prior, passage in evidence for s in split_passage(passage) if answer_worthy(s.text)]
-    texts = [f"{s.label or ''} {s.text}" for _, s in sentences]
-    contexts = [" ".join([titles.get(s.passage.document_id, ""), *s.passage.section_path]) for _, s in sentences]
+    `evidence` pairs each passage with its retrieval prior in [0, 1]; `fit` weighs how well the passage's page
+    fits the question's topic (0 leaves its sentences out: another disease). A list lead-in followed by its
+    items in `evidence` is one candidate that carries the items: the items are what it says."""
+    weights = {p.id: fit(p) for _, p in evidence}
+    units = [(prior, s, items) for prior, s, items in _units(evidence) if weights[s.passage.id] > 0]
+    texts = [" ".join(f"{x.label or ''} {x.text}" for x in (s, *items)) for _, s, items in units]
+    sections = [" ".join(s.passage.section_path) for _, s, _ in units]
+    contexts = [
+        f"{titles.get(s.passage.document_id, '')} {sec}" for (_, s, _), sec in zip(units, sections, strict=True)
+    ]
     out = []
-    for (prior, s), terms, context in zip(sentences, analyze_cached(texts), analyze_cached(contexts), strict=True):
+    for (prior, s, items), text, section, terms, context in zip(
+        units, texts, sections, analyze_cached(texts), analyze_cached(contexts), strict=True
+    ):
         cov = coverage(q, set(terms), set(context))
-        score = (0.6 * cov + 0.3 * prior + kind_bonus(s.text, kinds)) * authority(s.passage.document_id)
-        out.append(Candidate(s, frozenset(terms), cov, score))
+        score = 0.6 * cov + 0.3 * prior + kind_bonus(text, section, kinds)
+        if items and coverage(q, set(analyze_cached([s.text])[0]), set()) > 0:
+            score += LIST_BONUS  # a list whose lead-in names what is asked ("Risk factors include:") answers it
+        score *= authority(s.passage.document_id) * weights[s.passage.id]
+        out.append(Candidate(s, frozenset(terms), cov, score, items))
     out.sort(key=lambda c: (-c.score, *_reading_order(c)))
     return out
+
+
+def _units(evidence: list[tuple[float, Passage]]) -> list[tuple[float, SourceSentence, tuple[SourceSentence, ...]]]:
+    """Answer-worthy sentences with their retrieval prior; a lead-in's list items ride with it."""
+    units: list[tuple[float, SourceSentence, tuple[SourceSentence, ...]]] = []
+    grouped: set[str] = set()
+    for i, (prior, passage) in enumerate(evidence):
+        if passage.id in grouped:
+            continue
+        sentences = split_passage(passage)
+        items = _list_items(passage, evidence[i + 1 :])
+        for s in sentences:
+            if items and s is sentences[-1] and s.text.rstrip().endswith(":"):
+                units.append((prior, s, tuple(x for p in items for x in split_passage(p)[:1])))
+                grouped.update(p.id for p in items)
+            elif answer_worthy(s.text):
+                units.append((prior, s, ()))
+    return units
+
+
+def _list_items(lead_in: Passage, following: list[tuple[float, Passage]]) -> list[Passage]:
+    """The short items of the list `lead_in` introduces ("Sun exposure.", "Bloating."), which say nothing
+    without it; a list of long items (a paragraph per agent) stands item by item, and the lead-in is left out."""
+    if not lead_in.text.rstrip().endswith(":"):
+        return []
+    items = []
+    for _, p in following[:LIST_ITEMS]:
+        if p.kind != "list_item" or p.document_id != lead_in.document_id or p.section_path != lead_in.section_path:
+            break
+        items.append(p)
+    if any(len(p.text.split()) > SHORT_ITEM_WORDS for p in items):
+        return []
+    return items
 
 
 def answer_worthy(text: str) -> bool:
@@ -101,31 +150,32 @@ def select(candidates: list[Candidate], limits: ComposeLimits) -> tuple[list[Can
     if not candidates:
         return [], []
     best = candidates[0].score
-    chosen: list[Candidate] = []
-    for c in candidates:
-        if c.score < limits.relative_floor * best or len(chosen) >= limits.bottom_line + limits.body:
+    chosen: list[Candidate] = [candidates[0]]  # the best always stands, whatever its score's sign
+    for c in candidates[1:]:
+        if c.score < best - (1 - limits.relative_floor) * abs(best) or len(chosen) >= limits.bottom_line + limits.body:
             break
         if any(jaccard(set(c.terms), set(k.terms)) >= limits.duplicate_jaccard for k in chosen):
             continue
         chosen.append(c)
     bottom = [chosen[0]]
     for c in chosen[1 : limits.bottom_line]:
-        if c.score >= 0.85 * best and c.coverage >= limits.min_coverage:
+        if c.score >= best - 0.15 * abs(best) and c.coverage >= limits.min_coverage:
             bottom.append(c)
     body = [c for c in chosen if c not in bottom]
     return bottom, body
 
 
 def category(s: SourceSentence) -> str:
+    """The section a body sentence goes to; a negative result or a study's design is evidence, never an option."""
     text = f"{s.label or ''} {s.text}"
-    if s.level_of_evidence or _STUDY.search(text):
+    if s.level_of_evidence or _STUDY.search(text) or not_an_option(s.text) in ("negative", "design"):
         return "Evidence"
     if _OUTCOME.search(text) or "%" in text:
         return "Outcomes and prognosis"
     if _TREATMENT.search(text):
         return "Treatment options"
     if _CAUTION.search(text):
-        return "Considerations"
+        return "Pitfalls and considerations"
     return "Background"
 
 
@@ -234,9 +284,14 @@ def source_documents(ids: list[str], summaries: Mapping[str, DocumentSummary]) -
 def build_sections(
     bottom: list[Candidate], body: list[Candidate], kinds: list[QuestionKind], citer: Citer
 ) -> tuple[list[Sentence], list[AnswerSection]]:
-    bottom_line = [to_sentence(c, citer) for c in bottom]
+    bottom_line = [x for c in bottom for x in to_sentences(c, citer)]
     sections = [
-        AnswerSection(title=title, sentences=[to_sentence(c, citer) for c in items])
+        AnswerSection(title=title, sentences=[x for c in items for x in to_sentences(c, citer)])
         for title, items in sectioned(body, kinds)
     ]
     return bottom_line, sections
+
+
+def to_sentences(c: Candidate, citer: Citer) -> list[Sentence]:
+    """A candidate as answer sentences: itself, then the list items it leads into, each from its own passage."""
+    return [to_sentence(c, citer), *(to_sentence(Candidate(x, frozenset(), 0.0, 0.0), citer) for x in c.items)]

@@ -6,15 +6,12 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from clinqa.answer.triage import QuestionKind
+from clinqa.answer.triage import QuestionKind, kind_cues
 
-_FIGURE = re.compile(r"\d+(?:\.\d+)?\s*(?:%|percent|years?|months?|weeks?|patients|of \d+)|\bHR\b|95% CI")
-_TREATMENT = re.compile(
-    r"\b(?:treat|therap|chemotherap|surg|resect|radiat|regimen|dose|trial|option|administ|given|receiv)",
-    re.IGNORECASE,
-)
 _GUIDANCE = re.compile(
-    r"\b(?:should|recommend\w*|consider\w*|standard|preferred|enrol\w*|option|mainstay|cornerstone)\b",
+    r"\b(?:should|recommend(?:ed|s)?|consider\w*|standard|preferred|enrol\w*|options?|mainstay|cornerstone|"
+    r"(?:is|are|was|were|has been|have been) (?:active|effective|approved)|(?:shown to )?(?:has|have) activity|"
+    r"indicated|may benefit|can be cured)\b",
     re.IGNORECASE,
 )
 _META = re.compile(
@@ -22,7 +19,7 @@ _META = re.compile(
     r"this summary|this section|the following is|"
     r"information about (?:ongoing )?clinical trials is available|check for u\.s\. clinical trials|"
     r"^use our (?:advanced )?clinical trial search|^general information about clinical trials|"
-    r"^(?:to )?learn more\b|\bvisit [A-Z]|"
+    r"^(?:to )?learn more\b|\bvisit [A-Z]|\bcan be (?:further )?narrowed\b|\blist of (?:clinical )?trials\b|"
     r"^(?:refer to|see) )",
     re.IGNORECASE,
 )
@@ -30,6 +27,9 @@ _META = re.compile(
 
 COVERED_TERMS = 6
 DETAIL_WEIGHT = 0.15
+SECTION_BONUS = 0.12
+SENTENCE_BONUS = 0.08
+GUIDANCE_BONUS = 0.08
 
 
 @dataclass(frozen=True)
@@ -67,15 +67,26 @@ def coverage(q: QueryTerms, sentence_terms: set[str], context_terms: set[str]) -
     return min(1.0, got / q.total)
 
 
-def kind_bonus(text: str, kinds: list[QuestionKind]) -> float:
+def kind_bonus(text: str, section: str, kinds: list[QuestionKind]) -> float:
+    """What a sentence gains for being where the sources answer this kind of question (its section) and for
+    stating what the kind wants (a dose, a figure, a test); the main kind counts fully, the next one half."""
+    cues = kind_cues()
     bonus = 0.0
-    if QuestionKind.PROGNOSIS in kinds[:2] and _FIGURE.search(text):
-        bonus += 0.12
-    if QuestionKind.TREATMENT in kinds[:2] and _TREATMENT.search(text):
-        bonus += 0.08
-        if _GUIDANCE.search(text):  # "what next" is answered by what the source advises, first
-            bonus += 0.1
+    for share, kind in zip((1.0, 0.5), kinds, strict=False):
+        if kind not in cues:
+            continue
+        if cues[kind].section.search(section):
+            bonus += SECTION_BONUS * share
+        if cues[kind].sentence.search(text):
+            bonus += SENTENCE_BONUS * share
+    if kinds[0] is QuestionKind.TREATMENT and _GUIDANCE.search(text):
+        bonus += GUIDANCE_BONUS  # "what next" is answered by what the source advises, first
     return bonus
+
+
+def is_guidance(text: str) -> bool:
+    """A sentence that advises, or reports that something works: what a "what next" bottom line offers."""
+    return bool(_GUIDANCE.search(text))
 
 
 def is_meta(text: str) -> bool:

@@ -3,71 +3,56 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from enum import StrEnum
+from functools import cache
 
-from clinqa.retrieve.analysis import analyze, query_terms, stem
+from clinqa.data import VocabularyError, read_table
+from clinqa.retrieve.analysis import fold, query_terms, stem
 
 
 class QuestionKind(StrEnum):
     TREATMENT = "treatment"
+    DOSE = "dose"
     PROGNOSIS = "prognosis"
     DIAGNOSIS = "diagnosis"
+    STAGING = "staging"
+    SCREENING = "screening"
+    PREVENTION = "prevention"
     RISK = "risk"
+    SYMPTOMS = "symptoms"
+    RESEARCH = "research"
     GENERAL = "general"
 
 
-_CUES: dict[QuestionKind, tuple[str, ...]] = {
-    QuestionKind.TREATMENT: (
-        "treat",
-        "therapi",
-        "therapy",
-        "option",
-        "next",
-        "manag",
-        "chemotherapi",
-        "regimen",
-        "drug",
-        "dose",
-        "surgeri",
-        "resect",
-        "radiat",
-        "radiotherapi",
-        "trial",
-        "recommend",
-        "second-lin",
-        "salvag",
-        "give",
-    ),
-    QuestionKind.PROGNOSIS: (
-        "surviv",
-        "prognosi",
-        "prognost",
-        "outcom",
-        "mortal",
-        "rate",
-        "efs",
-        "os",
-        "pfs",
-        "cure",
-        "respons",
-        "life",
-        "expect",
-        "relaps",
-        "recurr",
-    ),
-    QuestionKind.DIAGNOSIS: (
-        "diagnos",
-        "biopsi",
-        "imag",
-        "test",
-        "stage",
-        "staging",
-        "screen",
-        "detect",
-        "sign",
-    ),
-    QuestionKind.RISK: ("risk", "caus", "prevent", "incid", "factor", "inherit", "genet", "side", "toxic"),
-}
+@dataclass(frozen=True)
+class KindCues:
+    """Where the sources answer a kind of question (`section`) and what an answering sentence states."""
+
+    kind: QuestionKind
+    question: re.Pattern[str]
+    section: re.Pattern[str]
+    sentence: re.Pattern[str]
+    search: str  # words searched with the question, where the sources discuss this kind
+
+
+@cache
+def kind_cues() -> dict[QuestionKind, KindCues]:
+    """clinqa's question kinds, `clinqa/data/question_kinds.tsv`, in the order they are tried."""
+    cues: dict[QuestionKind, KindCues] = {}
+    for row in read_table("question_kinds.tsv", 5, 5):
+        try:
+            kind = QuestionKind(row.cells[0])
+        except ValueError:
+            raise VocabularyError(f"{row.where()}: unknown question kind {row.cells[0]!r}") from None
+        patterns = [row.pattern(i) for i in (1, 2, 3)]
+        question, section, sentence = (p for p in patterns if p is not None)
+        cues[kind] = KindCues(kind, question, section, sentence, row.cells[4])
+    return cues
+
+
+_YES_NO = re.compile(r"^\s*(?:does|do|did|is|are|was|were|can|could|should|will|would|has|have|must)\b", re.I)
+
 
 # Words that make a question clinical even when the corpus has no document about its topic.
 _CLINICAL_WORDS = {
@@ -86,15 +71,14 @@ _MEDICAL_SUFFIX = re.compile(r"(oma|itis|emia|aemia|ectomy|otomy|ostomy|opathy|p
 
 
 def question_kinds(question: str) -> list[QuestionKind]:
-    """What the question asks about, most specific first; GENERAL when nothing specific is asked."""
-    terms = set(analyze([question])[0])
-    scored = []
-    for kind, cues in _CUES.items():
-        hits = sum(1 for t in terms if any(t.startswith(c) for c in cues))
-        if hits:
-            scored.append((hits, kind))
-    scored.sort(key=lambda item: (-item[0], list(_CUES).index(item[1])))
-    return [kind for _, kind in scored] or [QuestionKind.GENERAL]
+    """What the question asks about, the main kind first; GENERAL when nothing specific is asked."""
+    text = fold(question)
+    return [kind for kind, cues in kind_cues().items() if cues.question.search(text)] or [QuestionKind.GENERAL]
+
+
+def is_yes_no(question: str) -> bool:
+    """A question answered by a verdict ("Does X improve survival?")."""
+    return bool(_YES_NO.search(question))
 
 
 def is_clinical(question: str, known_terms: set[str]) -> bool:

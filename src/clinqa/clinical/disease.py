@@ -13,6 +13,7 @@ from functools import cache
 
 from clinqa.clinical.numbers import COUNT, NUMBER, ORDINAL, number_value, ordinal_value
 from clinqa.data import read_table, split_list
+from clinqa.retrieve.analysis import fold
 
 _I = re.IGNORECASE
 
@@ -25,6 +26,8 @@ class _DiagnosisPatterns:
     exact: re.Pattern[str]
     folded: re.Pattern[str]
     names: dict[str, str]  # alias as matched (exact) or lower-cased (folded) -> diagnosis name
+    aliases: dict[str, tuple[str, ...]]  # diagnosis name -> its name and aliases
+    broader: dict[str, frozenset[str]]  # diagnosis name -> its broader categories, transitively
 
 
 @cache
@@ -32,9 +35,13 @@ def _diagnosis_patterns() -> _DiagnosisPatterns:
     names: dict[str, str] = {}
     exact: list[str] = []
     folded: list[str] = []
-    for row in read_table("diagnoses.tsv", 2):
-        name, aliases = row.cells
-        for alias in [name, *split_list(aliases)]:
+    aliases_of: dict[str, tuple[str, ...]] = {}
+    parents: dict[str, list[str]] = {}
+    for row in read_table("diagnoses.tsv", 3):
+        name, aliases, categories = row.cells
+        aliases_of[name] = (name, *split_list(aliases))
+        parents[name] = split_list(categories)
+        for alias in aliases_of[name]:
             is_exact = alias.isupper() and sum(c.isalpha() for c in alias) <= 4
             (exact if is_exact else folded).append(alias)
             names.setdefault(alias if is_exact else alias.lower(), name)
@@ -43,7 +50,42 @@ def _diagnosis_patterns() -> _DiagnosisPatterns:
         ordered = sorted(set(aliases), key=len, reverse=True)
         return re.compile(r"(?<![A-Za-z0-9])(" + "|".join(map(re.escape, ordered)) + r")(?![A-Za-z0-9])", flags)
 
-    return _DiagnosisPatterns(compile_(exact, 0), compile_(folded, _I), names)
+    def ancestors(name: str, seen: frozenset[str] = frozenset()) -> frozenset[str]:
+        out = set(parents.get(name, []))
+        for parent in parents.get(name, []):
+            if parent not in seen:
+                out |= ancestors(parent, seen | {name})
+        return frozenset(out)
+
+    broader = {name: ancestors(name) for name in parents}
+    return _DiagnosisPatterns(compile_(exact, 0), compile_(folded, _I), names, aliases_of, broader)
+
+
+def diagnoses_in(text: str) -> list[str]:
+    """Every listed diagnosis a text names (a page title: "Osteosarcoma and Undifferentiated Pleomorphic
+    Sarcoma of Bone" names two), in order of first mention."""
+    patterns = _diagnosis_patterns()
+    found: dict[str, int] = {}
+    for pattern in (patterns.exact, patterns.folded):
+        for m in pattern.finditer(fold(text)):
+            alias = m.group(1)
+            name = patterns.names.get(alias) or patterns.names.get(alias.lower())
+            if name and name not in found:
+                found[name] = m.start()
+    return sorted(found, key=lambda n: found[n])
+
+
+def diagnosis_aliases(name: str) -> tuple[str, ...]:
+    """The diagnosis's name and aliases; just the name for a diagnosis the list lacks."""
+    return _diagnosis_patterns().aliases.get(name, (name,))
+
+
+def related(a: str, b: str) -> bool:
+    """Same disease, or one is a kind of the other (osteosarcoma and bone sarcoma; NSCLC and lung cancer)."""
+    if a.lower() == b.lower():
+        return True
+    broader = _diagnosis_patterns().broader
+    return a in broader.get(b, frozenset()) or b in broader.get(a, frozenset())
 
 
 _OTHER_OMA = re.compile(
@@ -72,6 +114,36 @@ def read_diagnosis(text: str) -> str | None:
         if words and not _NOT_CANCER.fullmatch(words[-1]):
             return " ".join(words)
     return None
+
+
+def read_organ(text: str) -> str | None:
+    """The organ a question names when it names no diagnosis ("a lump in her breast" -> breast): the broader
+    categories of diagnoses.tsv that are not diagnoses themselves (breast, lung, prostate, ...)."""
+    text = fold(text)
+    for match in _organ_pattern().finditer(text):
+        after, before = text[match.end() : match.end() + 30], text[max(0, match.start() - 60) : match.start()]
+        if not (_ORGAN_AS_SITE_AFTER.match(after) or _ORGAN_AS_SITE_BEFORE.search(before)):
+            return match.group(1).lower()
+    return None
+
+
+# An organ named as where disease spread ("lung metastases", "spread to the liver") is a site, not the topic.
+_ORGAN_AS_SITE_AFTER = re.compile(
+    r"\s*(?:-only\s+)?(?:metasta\w*|mets?\b|nodules?|lesions?|involvement|recurrence|relapse)", _I
+)
+_ORGAN_AS_SITE_BEFORE = re.compile(
+    r"(?:metasta\w*|mets|spread\w*|relaps\w*|recurr\w*|came back|come back|comes back|nodules?)\s+(?:\w+\s+){0,3}"
+    r"(?:to|in|into|of)\s+(?:the\s+|his\s+|her\s+|their\s+|both\s+)?$",
+    _I,
+)
+
+
+@cache
+def _organ_pattern() -> re.Pattern[str]:
+    patterns = _diagnosis_patterns()
+    organs = {c for categories in patterns.broader.values() for c in categories} - set(patterns.aliases)
+    alternation = "|".join(re.escape(o) for o in sorted(organs, key=len, reverse=True))
+    return re.compile(rf"(?<![A-Za-z0-9])({alternation})(?:s|es)?(?![A-Za-z0-9])", _I)
 
 
 # --- recurrence ----------------------------------------------------------------------------------------------

@@ -96,6 +96,11 @@ def _exact_only(alias: str) -> bool:
 AGENT_CACHE_LIMIT = 100_000
 
 
+def _is_class(generic: str) -> bool:
+    """A plural canonical name is a class of drugs (radiopharmaceuticals, anti-bacterial agents)."""
+    return generic.endswith("s") and not generic.endswith(("ss", "us", "is"))
+
+
 class Normaliser:
     """Turns drug and regimen names in free text into lower-case generic agent names."""
 
@@ -126,6 +131,15 @@ class Normaliser:
                 self._agents_of.clear()
             found = self._agents_of[text] = _unique(a for m in self.mentions(text) for a in m.agents)
         return list(found)
+
+    def is_drug(self, word: str) -> bool:
+        """Whether one word names a drug or regimen (any of its names in the bundled dictionary or the table);
+        a class the dictionary also lists ("antibiotics" -> anti-bacterial agents) is not one drug."""
+        lower = word.lower()
+        if lower in self._folded or word in self._exact:
+            return True
+        generic = self._drugs.get(lower) or (lower if lower in self._generics else None)
+        return generic is not None and not _is_class(generic)
 
     def therapy(self, text: str) -> PriorTherapy:
         """One line of therapy as written ("gem/doc", "MAP", "ifosfamide with etoposide")."""

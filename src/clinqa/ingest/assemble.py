@@ -20,6 +20,7 @@ from clinqa.ingest.citations import Marker, is_links_only, plain_text, scan
 from clinqa.types import Citation, Document, DocumentAudience, Passage, Reference, Section
 
 MIN_PASSAGE_CHARS = 20
+MIN_LIST_ITEM_CHARS = 3
 MAX_HEADING_CHARS = 200  # an empty heading takes the next paragraph as its title only when it is this short
 
 _BOILERPLATE_SECTION = re.compile(
@@ -123,7 +124,8 @@ class _Walk:
         if self.markdown and is_links_only(block.raw):
             return
         text, markers = scan(block.raw, markdown=self.markdown)
-        if len(text) >= MIN_PASSAGE_CHARS:
+        # A list item is content however short ("Sun exposure."); a short paragraph is page furniture.
+        if len(text) >= (MIN_LIST_ITEM_CHARS if block.kind == "list_item" else MIN_PASSAGE_CHARS):
             path = tuple(t for _, t in self.stack)
             self.passages.append(_RawPassage(path, block.kind, text, markers, len(self.lists)))
 

@@ -22,7 +22,10 @@ def expand_query(query: str, vocabulary: Vocabulary) -> list[Expansion]:
     found: list[Expansion] = []
     for token in _TOKEN.findall(query):
         found.extend(_expand_token(token.strip("'"), vocabulary))
-    lowered = f" {query.lower()} "
+    lowered = " " + " ".join(re.findall(r"[a-z0-9][a-z0-9'/+-]*", query.lower())) + " "
+    for phrase, adds in vocabulary.shorthand.items():
+        if " " in phrase and f" {phrase} " in lowered:  # lay phrases: "came back", "how long"
+            found.extend(Expansion(phrase, a, "shorthand") for a in adds)
     for short, long_form in vocabulary.abbreviations.items():
         if len(long_form) > 6 and f" {long_form} " in lowered:
             found.append(Expansion(long_form, short, "abbreviation"))

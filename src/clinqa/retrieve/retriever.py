@@ -56,12 +56,22 @@ class HybridRetriever:
         self.encode_query = encode_query
         self.config = config or RetrievalConfig()
 
-    def search(self, query: str, k: int = 30) -> SearchResult:
+    def search(
+        self, query: str, k: int = 30, hints: str = "", document_weights: np.ndarray | None = None
+    ) -> SearchResult:
+        """The best `k` passages for `query`. `hints`: words searched at the expansion weight (where this kind
+        of question is answered: "prognosis survival"); `document_weights`: a multiplier per document (in
+        `index.document_ids` order), 0 leaving a document out."""
         expansions = expand_query(query, self.index.vocabulary)
+        if hints:
+            expansions = [*expansions, Expansion("question kind", hints, "kind")]
         own_terms = query_terms(query)
         runs = [self.lexical_scores(own_terms, expansions)]
         if self.config.use_dense and self.encode_query is not None and self.index.size:
             runs.append(self.dense_scores(query))
+        if document_weights is not None and self.index.size:
+            per_passage = document_weights[self.index.passage_document]
+            runs = [np.where(per_passage > 0, run, np.float32(-1e30)).astype(np.float32) for run in runs]
         if len(runs) == 1:
             fused = {int(i): float(runs[0][i]) for i in fusion.top_indices(runs[0], self.config.depth)}
         elif self.config.fusion == "convex":

@@ -47,6 +47,10 @@ class Store(Protocol):
 
     def references(self, document_id: str) -> dict[int, Reference]: ...
 
+    def preceding(self, passage: Passage, limit: int) -> list[Passage]:
+        """Up to `limit` passages of the same document before `passage`, nearest first."""
+        ...
+
     def iter_passages(self) -> Iterator[Passage]:
         """Every passage, in a stable order (document id, ordinal)."""
         ...

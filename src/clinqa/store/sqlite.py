@@ -210,6 +210,13 @@ class SQLiteStore:
 
     def references(self, document_id: str) -> dict[int, Reference]:
         rows = self.db.execute(
+    def preceding(self, passage: Passage, limit: int) -> list[Passage]:
+        rows = self.db.execute(
+            f"{_PASSAGE_SELECT} WHERE document_id=? AND ordinal < ? ORDER BY ordinal DESC LIMIT ?",
+            (passage.document_id, passage.ordinal, limit),
+        )
+        return [_passage(r) for r in rows]
+
             "SELECT number, text, pmid FROM doc_references WHERE document_id=? ORDER BY number",
             (document_id,),
         )

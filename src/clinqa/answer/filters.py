@@ -1,0 +1,30 @@
+"""Sentences never offered as a treatment option: negative results, study designs, legends, cautions
+(`clinqa/data/answer_filters.tsv`). They may still stand in an answer, as evidence or as a pitfall."""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+
+from clinqa.data import compile_pattern, read_table
+
+
+@cache
+def _filters() -> dict[str, re.Pattern[str]]:
+    grouped: dict[str, list[str]] = {}
+    for row in read_table("answer_filters.tsv", 2, 2):
+        kind, pattern = row.cells
+        compile_pattern(pattern, row.where())
+        grouped.setdefault(kind, []).append(f"(?:{pattern})")
+    return {
+        kind: compile_pattern("|".join(patterns), f"answer_filters.tsv:{kind}") for kind, patterns in grouped.items()
+    }
+
+
+def not_an_option(text: str, trial: bool = False) -> str | None:
+    """Why a sentence cannot be offered as a treatment option ("negative", "design", "legend", "caution"), or
+    None. For the clinical-trial step a trial's design is what is offered."""
+    for kind, pattern in _filters().items():
+        if pattern.search(text) and not (trial and kind == "design"):
+            return kind
+    return None

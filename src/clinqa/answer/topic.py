@@ -1,0 +1,109 @@
+"""What a question is about — its disease and the population asked about — and whether a page fits it.
+
+A page fits when its title names the question's disease or a related one (osteosarcoma and bone sarcoma), or
+when its title names no disease at all (lymphedema, cancer pain). A page whose title names only other diseases
+(uterine sarcoma, for an osteosarcoma question) lends a sentence only from a section that names the question's
+disease ("Hodgkin lymphoma during pregnancy" in a pregnancy page). Childhood pages rank below adult ones for an
+adult, and the other way round.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from clinqa.clinical.disease import diagnoses_in, diagnosis_aliases, read_diagnosis, read_organ, related
+from clinqa.retrieve.analysis import analyze_cached, fold
+from clinqa.types import Passage, PatientContext
+
+_CHILD_TITLE = re.compile(r"\b(?:childhood|pediatric|paediatric|children)\b", re.I)
+_ADULT_TITLE = re.compile(r"\badults?\b", re.I)
+_CHILD_QUESTION = re.compile(
+    r"\b(?:child|children|childhood|pediatric|paediatric|infant|toddler|my (?:son|daughter|kid|baby)|"
+    r"(?:[1-9]|1[0-7])[- ](?:year|month)s?[- ]old)\b",
+    re.I,
+)
+
+
+class Fit(StrEnum):
+    ON_TOPIC = "on_topic"  # the page or its section is about the question's disease
+    GENERAL = "general"  # the page is about no disease in particular
+    OTHER = "other"  # the page is about other diseases, and this section does not name the question's
+
+
+@dataclass(frozen=True)
+class Topic:
+    disease: str | None
+    population: str | None  # "child", "adult" or None
+    aliases: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, question: str, patient: PatientContext) -> Topic:
+        disease = patient.diagnosis or read_diagnosis(question) or read_organ(question)
+        population = patient.age_group if patient.age_group in ("child", "adult") else None
+        if population is None and _CHILD_QUESTION.search(question):
+            population = "child"
+        aliases = tuple(fold(a).lower() for a in diagnosis_aliases(disease)) if disease else ()
+        return cls(disease, population, aliases)
+
+
+@dataclass
+class TopicFit:
+    """How each page and passage fits a topic; page verdicts are remembered."""
+
+    topic: Topic
+    titles: Mapping[str, str]
+    _pages: dict[str, Fit] = field(default_factory=dict)
+
+    def page(self, document_id: str) -> Fit:
+        if document_id not in self._pages:
+            self._pages[document_id] = self._page_fit(self.titles.get(document_id, ""))
+        return self._pages[document_id]
+
+    def _page_fit(self, title: str) -> Fit:
+        if self.topic.disease is None:
+            return Fit.GENERAL
+        named = diagnoses_in(title)
+        if not named:
+            return Fit.GENERAL
+        return Fit.ON_TOPIC if any(related(self.topic.disease, d) for d in named) else Fit.OTHER
+
+    def passage(self, passage: Passage) -> Fit:
+        """The page's fit, raised to on-topic when the passage's section path names the disease."""
+        page = self.page(passage.document_id)
+        if page is Fit.ON_TOPIC or self.topic.disease is None:
+            return page
+        if self.names_disease(" ".join(passage.section_path)):
+            return Fit.ON_TOPIC
+        return page
+
+    def names_disease(self, text: str) -> bool:
+        if not self.topic.aliases:
+            return False
+        lowered = fold(text).lower()
+        return any(re.search(rf"(?<![a-z0-9]){re.escape(a)}(?![a-z0-9])", lowered) for a in self.topic.aliases) or any(
+            self.topic.disease is not None and related(self.topic.disease, d) for d in diagnoses_in(text)
+        )
+
+    def terms(self) -> set[str]:
+        """The stemmed words naming the disease: every page about it has them, so they decide which pages
+        fit, not which sentence answers."""
+        return {t for alias in self.topic.aliases for t in analyze_cached([alias])[0]}
+
+    def weight(self, passage: Passage) -> float:
+        """A multiplier of a sentence's score: 0 drops it (another disease), less than 1 ranks it lower."""
+        fit = self.passage(passage)
+        if fit is Fit.OTHER:
+            return 0.0
+        weight = 1.0 if fit is Fit.ON_TOPIC else 0.8
+        return weight * self._population_weight(self.titles.get(passage.document_id, ""))
+
+    def _population_weight(self, title: str) -> float:
+        child_page, adult_page = bool(_CHILD_TITLE.search(title)), bool(_ADULT_TITLE.search(title))
+        if self.topic.population == "adult" and child_page and not adult_page:
+            return 0.6
+        if self.topic.population == "child" and adult_page and not child_page:
+            return 0.6
+        return 1.0
