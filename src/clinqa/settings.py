@@ -7,7 +7,7 @@ overrides with `configure(**sections)`. docs/settings.md lists every key.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -42,6 +42,65 @@ class IngestSettings(BaseModel):
     max_file_bytes: int = Field(default=20 * 1024 * 1024, ge=1024, description="Larger files are refused by name")
 
 
+class RetrievalSettings(BaseModel):
+    model: Literal["minilm-l3-int8", "minilm-l6"] = Field(
+        default="minilm-l3-int8", description="Embedding model (docs/BENCHMARKS.md compares them)"
+    )
+    passages: int = Field(default=30, ge=1, le=200, description="Passages retrieved for a question")
+    depth: int = Field(default=100, ge=1, description="Candidates taken from each retriever before fusion")
+    expansion_weight: float = Field(
+        default=0.5, ge=0, le=1, description="BM25 weight of expansion terms relative to the question's own terms"
+    )
+    fusion: Literal["convex", "rrf"] = Field(default="convex", description="How lexical and dense runs are fused")
+    dense_weight: float = Field(default=0.3, ge=0, le=1, description="Convex blend: the dense share")
+    use_dense: bool = Field(default=True, description="Use dense vectors at all")
+    normalisation: Literal["zscore", "minmax"] = Field(default="zscore", description="Convex blend normalisation")
+    dense_candidates: bool = Field(
+        default=True, description="Dense adds candidates of its own (else it only re-scores BM25's)"
+    )
+
+
+class AnswerSettings(BaseModel):
+    bottom_line: int = Field(default=3, ge=1, le=10, description="Most sentences in the bottom line")
+    body: int = Field(default=12, ge=0, le=60, description="Most sentences in the sections below it")
+    min_coverage: float = Field(
+        default=0.35,
+        ge=0,
+        le=1,
+        description="Below this share of the question's terms the best sentence does not answer",
+    )
+    relative_floor: float = Field(
+        default=0.55, ge=0, le=1, description="Body sentences score at least this share of the best one"
+    )
+    duplicate_jaccard: float = Field(default=0.6, ge=0, le=1, description="Near-duplicate sentences are dropped")
+    covered_terms: int = Field(
+        default=6, ge=1, description="Full coverage means the question's this-many most specific terms"
+    )
+    detail_weight: float = Field(
+        default=0.15, ge=0, le=1, description="Weight of parenthetical details (the patient's history) in coverage"
+    )
+    section_bonus: float = Field(
+        default=0.12, ge=0, description="Score a sentence gains in a section where its question kind is answered"
+    )
+    sentence_bonus: float = Field(
+        default=0.08, ge=0, description="Score a sentence gains for stating what its question kind asks for"
+    )
+    guidance_bonus: float = Field(
+        default=0.08, ge=0, description="Score a treatment sentence gains for advising (should, recommended...)"
+    )
+    list_bonus: float = Field(default=0.1, ge=0, description="Score a list gains when its lead-in names what is asked")
+    list_items: int = Field(default=12, ge=1, description="List items a lead-in carries into an answer")
+    short_item_words: int = Field(
+        default=30, ge=1, description="A list whose items are all this short is read as one unit with its lead-in"
+    )
+    rare_zipf: float = Field(
+        default=2.5, ge=0, le=8, description="A word rarer than this in English (Zipf) names a subject"
+    )
+    ordinary_share: float = Field(
+        default=0.5, ge=0, le=1, description="Weight of a missing ordinary word, as a share of its specificity"
+    )
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CLINQA_", env_nested_delimiter="__", extra="ignore")
 
@@ -49,6 +108,8 @@ class Settings(BaseSettings):
     privacy: PrivacySettings = Field(default_factory=PrivacySettings)
     accounts: AccountSettings = Field(default_factory=AccountSettings)
     ingest: IngestSettings = Field(default_factory=IngestSettings)
+    retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
+    answer: AnswerSettings = Field(default_factory=AnswerSettings)
 
 
 _current: list[Settings] = []  # the process settings once read (a list: no global statement needed)
@@ -76,3 +137,35 @@ def configure(**sections: dict[str, Any]) -> Settings:
 def reset() -> None:
     """Forget overrides; the next `settings()` reads the environment again."""
     _current.clear()
+
+
+def described() -> list[tuple[str, str, str, str]]:
+    """Every key of the tree: (dotted key, environment variable, default, description)."""
+    rows = []
+    for section, info in Settings.model_fields.items():
+        model = info.default_factory() if info.default_factory else info.default  # type: ignore[call-arg,misc]
+        for name, key in type(model).model_fields.items():
+            env = f"CLINQA_{section.upper()}__{name.upper()}"
+            rows.append((f"{section}.{name}", env, repr(getattr(model, name)), key.description or ""))
+    return rows
+
+
+def markdown_table() -> str:
+    """The settings as the Markdown table of docs/settings.md."""
+    lines = ["| key | environment variable | default | what it does |", "|---|---|---|---|"]
+    lines += [f"| `{key}` | `{env}` | `{default}` | {text} |" for key, env, default, text in described()]
+    return "\n".join(lines)
+
+
+def override(assignment: str) -> Settings:
+    """Apply one `section.key=value` override (the CLI's `--set`), validated like the environment."""
+    key, sep, value = assignment.partition("=")
+    section, dot, name = key.strip().partition(".")
+    if not sep or not dot or section not in Settings.model_fields:
+        sections = ", ".join(Settings.model_fields)
+        raise ValueError(f"--set {assignment!r}: write SECTION.KEY=VALUE, with SECTION one of {sections}")
+    current = getattr(settings(), section)
+    if name not in type(current).model_fields:
+        keys = ", ".join(type(current).model_fields)
+        raise ValueError(f"--set {assignment!r}: {section} has no key {name!r} (keys: {keys})")
+    return configure(**{section: {name: value.strip()}})

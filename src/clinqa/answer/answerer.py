@@ -33,6 +33,7 @@ from clinqa.retrieve.analysis import QUESTION_WORDS, analyze, query_terms
 from clinqa.retrieve.glossary import terms_in
 from clinqa.retrieve.index import SearchIndex
 from clinqa.retrieve.retriever import Hit, HybridRetriever, RetrievalConfig
+from clinqa.settings import settings
 from clinqa.store import Store
 from clinqa.types import (
     Answer,
@@ -127,7 +128,8 @@ class Answerer:
         kinds = question_kinds(question)
         topic = TopicFit(Topic.of(question, context), self._titles)
         hints = kind_cues()[kinds[0]].search if kinds[0] in kind_cues() else ""
-        result = self.retriever.search(question, k=30, hints=hints, document_weights=self._page_weights(topic))
+        k = settings().retrieval.passages
+        result = self.retriever.search(question, k=k, hints=hints, document_weights=self._page_weights(topic))
         focus_text = _PARENTHETICAL.sub(" ", question)
         expanded_from = {t for e in result.expansions for t in analyze([e.term])[0]}
         history = set(context.prior_agents)  # drugs the patient had describe the case, not what is asked

