@@ -13,6 +13,7 @@ A question is expected answerable on a knowledge base that holds one of its docu
 from __future__ import annotations
 
 import argparse
+import fcntl
 import re
 import shutil
 import subprocess
@@ -81,16 +82,19 @@ def kb_files(name: str) -> list[Path]:
 
 
 def knowledge_base(name: str, fresh: bool) -> Path:
-    """The KB's database, built in its own process when missing, asked for, or its file list changed."""
+    """The KB's database, built in its own process when missing, asked for, or its file list changed. A lock
+    file makes a second run wait for a build in progress instead of deleting it."""
     db = WORK / f"answers-{name}.sqlite"
     manifest = WORK / f"answers-{name}.files"
     listing = "\n".join(str(f.relative_to(SHARED)) for f in kb_files(name)) + "\n"
-    current = manifest.read_text() if manifest.exists() else None
-    if fresh or not db.exists() or current != listing:
-        for p in [*WORK.glob(f"answers-{name}.sqlite*"), manifest]:
-            shutil.rmtree(p) if p.is_dir() else p.unlink(missing_ok=True)
-        subprocess.run([sys.executable, "-m", "benchmarks.answers", "--build", name], check=True)
-        manifest.write_text(listing)
+    with (WORK / f"answers-{name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        current = manifest.read_text() if manifest.exists() else None
+        if fresh or not db.exists() or current != listing:
+            for p in [*WORK.glob(f"answers-{name}.sqlite*"), manifest]:
+                shutil.rmtree(p) if p.is_dir() else p.unlink(missing_ok=True)
+            subprocess.run([sys.executable, "-m", "benchmarks.answers", "--build", name], check=True)
+            manifest.write_text(listing)
     return db
 
 
