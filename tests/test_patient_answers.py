@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from clinqa.answer.threads import CLI_OWNER
 from clinqa.engine import Engine
 from clinqa.types import Answer, AnswerStatus, FlagKind, PatientContext
 
@@ -82,7 +83,7 @@ def test_a_follow_up_continues_the_thread(engine: Engine) -> None:
     assert follow.thread_id == first.thread_id
     assert follow.status is AnswerStatus.ANSWERED
     assert follow.patient is not None and follow.patient.age == 15 and follow.patient.bilateral is True
-    thread = engine.store.get_thread(first.thread_id)
+    thread = engine.thread(first.thread_id, CLI_OWNER)
     assert [t.question for t in thread.turns] == [first.question, follow.question]
     assert "osteosarcoma" in thread.turns[1].standalone and "both lungs" in thread.turns[1].standalone
     assert first.thread_id in {t.id for t in engine.threads()}

@@ -147,12 +147,18 @@ def article_in(board: Board, state: ArticleState) -> Article:
     return article
 
 
+def current(service: ReviewService, article_id: str) -> int:
+    """The version someone who opens the article now sees: the one their move acts on."""
+    return service.article(article_id).current_version
+
+
 def act(board: Board, article_id: str, user: User, to: ArticleState, comment: str = "looked at it") -> Article:
     s = board.service
     if to is S.DRAFT:
-        return s.new_version(article_id, an_answer(), user, comment)
+        return s.new_version(article_id, an_answer(), user, comment, version=current(s, article_id))
     if to is S.NEEDS_REREVIEW:  # no user action leads there; the pure check is what a caller would hit
-        return workflow.transition(s.article(article_id), user, to, comment)
+        article = s.article(article_id)
+        return workflow.transition(article, user, to, comment, version=article.current_version)
     method = {
         S.SUBMITTED: s.submit,
         S.UNDER_REVIEW: s.start_review,
@@ -160,7 +166,7 @@ def act(board: Board, article_id: str, user: User, to: ArticleState, comment: st
         S.CHANGES_REQUESTED: s.request_changes,
         S.REJECTED: s.reject,
     }[to]
-    return method(article_id, user, comment)
+    return method(article_id, user, comment, version=current(s, article_id))
 
 
 # --- the transition table ----------------------------------------------------------------------------------
@@ -219,9 +225,10 @@ def test_a_role_refusal_names_the_roles_that_may(board: Board) -> None:
     with pytest.raises(
         NotPermitted, match=r"avery \(author\) may not .* under review to approved; only reviewers or admins may"
     ):
-        board.service.approve(article.id, board["avery"])
+        board.service.approve(article.id, board["avery"], version=current(board.service, article.id))
     with pytest.raises(ReviewStateError, match="is approved; it cannot go to submitted"):
-        board.service.submit(article_in(board, S.APPROVED).id, board["alice"])
+        approved = article_in(board, S.APPROVED)
+        board.service.submit(approved.id, board["alice"], version=approved.current_version)
 
 
 @pytest.mark.parametrize("to_state", [S.CHANGES_REQUESTED, S.REJECTED])
@@ -237,21 +244,23 @@ def test_changes_requested_and_rejection_need_a_comment(board: Board, to_state: 
 def test_nobody_approves_a_version_they_wrote(board: Board, writer: str) -> None:
     s = board.service
     article = s.save_article(an_answer(), board[writer])
-    s.submit(article.id, board[writer])
-    s.start_review(article.id, board[writer])  # reviewing one's own is allowed; approving it is not
+    s.submit(article.id, board[writer], version=current(s, article.id))
+    s.start_review(
+        article.id, board[writer], version=current(s, article.id)
+    )  # reviewing one's own is allowed; approving it is not
     before = board.snapshot(article.id)
     with pytest.raises(NotPermitted, match=f"{writer} wrote version 1 .* may not approve it"):
-        s.approve(article.id, board[writer])
+        s.approve(article.id, board[writer], version=current(s, article.id))
     assert board.snapshot(article.id) == before
-    approved = s.approve(article.id, board["ravi"])
+    approved = s.approve(article.id, board["ravi"], version=current(s, article.id))
     assert (approved.approved_version, approved.approved_by) == (1, "ravi")
     # ravi writes version 2: now ravi may not approve, the first writer may.
-    s.new_version(article.id, an_answer(), board["ravi"])
-    s.submit(article.id, board["ravi"])
-    s.start_review(article.id, board[writer])
+    s.new_version(article.id, an_answer(), board["ravi"], version=current(s, article.id))
+    s.submit(article.id, board["ravi"], version=current(s, article.id))
+    s.start_review(article.id, board[writer], version=current(s, article.id))
     with pytest.raises(NotPermitted):
-        s.approve(article.id, board["ravi"])
-    assert s.approve(article.id, board[writer]).approved_version == 2
+        s.approve(article.id, board["ravi"], version=current(s, article.id))
+    assert s.approve(article.id, board[writer], version=current(s, article.id)).approved_version == 2
 
 
 def test_the_role_stored_now_counts_not_the_one_at_login(board: Board) -> None:
@@ -260,7 +269,7 @@ def test_the_role_stored_now_counts_not_the_one_at_login(board: Board) -> None:
     article = article_in(board, S.UNDER_REVIEW)
     s.set_role("former-reviewer", Role.READER, by=board["ada"])
     with pytest.raises(NotPermitted):
-        s.approve(article.id, former)
+        s.approve(article.id, former, version=current(s, article.id))
     with pytest.raises(NotPermitted, match="only admins"):
         s.set_role("former-reviewer", Role.ADMIN, by=board["ravi"])
 
@@ -272,13 +281,15 @@ def test_the_audit_log_records_who_when_from_to_and_why(board: Board) -> None:
     s = board.service
     started = dt.datetime.now(dt.UTC).replace(microsecond=0)
     article = s.save_article(an_answer(), board["alice"])
-    s.submit(article.id, board["alice"], "ready for the board")
-    s.start_review(article.id, board["rhea"])
-    s.request_changes(article.id, board["rhea"], "cite the level of evidence")
-    s.new_version(article.id, an_answer(), board["alice"], "added the level of evidence")
-    s.submit(article.id, board["alice"])
-    s.start_review(article.id, board["ravi"])
-    s.approve(article.id, board["ravi"], "accurate")
+    s.submit(article.id, board["alice"], "ready for the board", version=current(s, article.id))
+    s.start_review(article.id, board["rhea"], version=current(s, article.id))
+    s.request_changes(article.id, board["rhea"], "cite the level of evidence", version=current(s, article.id))
+    s.new_version(
+        article.id, an_answer(), board["alice"], "added the level of evidence", version=current(s, article.id)
+    )
+    s.submit(article.id, board["alice"], version=current(s, article.id))
+    s.start_review(article.id, board["ravi"], version=current(s, article.id))
+    s.approve(article.id, board["ravi"], "accurate", version=current(s, article.id))
     events = s.audit(article.id)
     assert [(e.actor, e.from_state, e.to_state, e.comment) for e in events] == [
         ("alice", None, S.DRAFT, "version 1"),
@@ -313,15 +324,19 @@ def test_the_approved_version_stays_visible_until_a_newer_one_is_approved(board:
         act(board, article.id, board["alice" if to is S.SUBMITTED else "rhea"], to)
     first = s.visible_version(article.id)
     assert first is not None and first.number == 1
-    revised = s.new_version(article.id, an_answer("What is the role of sorafenib today?"), board["avery"])
+    revised = s.new_version(
+        article.id, an_answer("What is the role of sorafenib today?"), board["avery"], version=current(s, article.id)
+    )
     assert (revised.state, revised.current_version, revised.approved_version) == (S.DRAFT, 2, 1)
     assert revised.author == "alice" and revised.current_author == "avery"
     for to in (S.SUBMITTED, S.UNDER_REVIEW):
         act(board, article.id, board["avery" if to is S.SUBMITTED else "rhea"], to)
         assert s.visible_version(article.id) == first
-    s.reject(article.id, board["rhea"], "version 1 was better")
+    s.reject(article.id, board["rhea"], "version 1 was better", version=current(s, article.id))
     assert s.visible_version(article.id) == first  # a rejected revision does not withdraw the approved one
-    s.new_version(article.id, an_answer("What is the role of sorafenib now?"), board["avery"])
+    s.new_version(
+        article.id, an_answer("What is the role of sorafenib now?"), board["avery"], version=current(s, article.id)
+    )
     for to in (S.SUBMITTED, S.UNDER_REVIEW, S.APPROVED):
         act(board, article.id, board["avery" if to is S.SUBMITTED else "ravi"], to)
     visible = s.visible_version(article.id)
@@ -333,8 +348,10 @@ def test_the_approved_version_stays_visible_until_a_newer_one_is_approved(board:
 
 def test_rejecting_the_approved_version_on_re_review_withdraws_it(board: Board) -> None:
     article = article_in(board, S.NEEDS_REREVIEW)
-    board.service.start_review(article.id, board["ravi"])
-    rejected = board.service.reject(article.id, board["ravi"], "the new guideline contradicts it")
+    board.service.start_review(article.id, board["ravi"], version=current(board.service, article.id))
+    rejected = board.service.reject(
+        article.id, board["ravi"], "the new guideline contradicts it", version=current(board.service, article.id)
+    )
     assert rejected.approved_version is None and board.service.visible_version(article.id) is None
 
 
@@ -350,7 +367,9 @@ def test_article_ids_are_url_safe_stable_and_unique(board: Board) -> None:
     first = board.service.save_article(an_answer(question), board["alice"])
     second = board.service.save_article(an_answer(question), board["alice"])
     assert (first.id, second.id) == (slug(question), slug(question) + "-2")
-    board.service.new_version(first.id, an_answer("Another wording"), board["alice"])
+    board.service.new_version(
+        first.id, an_answer("Another wording"), board["alice"], version=current(board.service, first.id)
+    )
     assert board.service.article(first.id).title == question  # the id and title stay
 
 
@@ -435,7 +454,7 @@ def test_logs_hold_no_password_token_or_question(board: Board, caplog: pytest.Lo
     token = s.create_token(board["rhea"])
     question = "What next for Mrs Example, 16, after MAP?"
     article = s.save_article(an_answer(question), board["alice"])
-    s.submit(article.id, board["alice"])
+    s.submit(article.id, board["alice"], version=current(s, article.id))
     assert "failed login for user logged" in caplog.text and "failed login for an unknown username" in caplog.text
     assert "from draft to submitted by alice" in caplog.text
     for secret in (
@@ -488,9 +507,9 @@ def seed_copy(tmp_path: Path) -> Path:
 
 def approve_as_board(service: ReviewService, answer: Answer, users: dict[str, User]) -> Article:
     article = service.save_article(answer, users["alice"])
-    service.submit(article.id, users["alice"], "from the 2014 page")
-    service.start_review(article.id, users["rhea"])
-    return service.approve(article.id, users["ravi"], "matches the source")
+    service.submit(article.id, users["alice"], "from the 2014 page", version=current(service, article.id))
+    service.start_review(article.id, users["rhea"], version=current(service, article.id))
+    return service.approve(article.id, users["ravi"], "matches the source", version=current(service, article.id))
 
 
 def test_a_changed_cited_passage_sends_the_article_back_for_re_review(tmp_path: Path, seed_copy: Path) -> None:
@@ -532,13 +551,15 @@ def test_a_changed_cited_passage_sends_the_article_back_for_re_review(tmp_path: 
     assert visible is not None and visible.number == 1  # readers still see it, marked as source updated
 
     # The board re-reviews: changes requested, the author regenerates from the new text, a reviewer approves.
-    service.start_review(article.id, users["rhea"])
-    service.request_changes(article.id, users["rhea"], "regenerate from the updated page")
+    service.start_review(article.id, users["rhea"], version=current(service, article.id))
+    service.request_changes(
+        article.id, users["rhea"], "regenerate from the updated page", version=current(service, article.id)
+    )
     regenerated = engine.ask(article.title, remember=False)
-    service.new_version(article.id, regenerated, users["alice"])
-    service.submit(article.id, users["alice"])
-    service.start_review(article.id, users["ravi"])
-    approved = service.approve(article.id, users["ravi"])
+    service.new_version(article.id, regenerated, users["alice"], version=current(service, article.id))
+    service.submit(article.id, users["alice"], version=current(service, article.id))
+    service.start_review(article.id, users["ravi"], version=current(service, article.id))
+    approved = service.approve(article.id, users["ravi"], version=current(service, article.id))
     assert approved.approved_version == 2 and not approved.source_updated and service.queue() == []
     visible = service.visible_version(article.id)
     assert visible is not None and diff.new_passage_id in visible.cited_passages
@@ -588,13 +609,15 @@ def test_review_from_the_command_line(tmp_path: Path, seed_copy: Path) -> None:
     )
     article_id = saved.strip()
     assert article_id == "how-late-can-abdominal-metastases-occur-in-osteosarcoma"
-    run("articles", "submit", article_id, "--as", "alice")  # the hidden prompt
+    run("articles", "submit", article_id, "--version", "1", "--as", "alice")  # the hidden prompt
     assert queued() == [article_id]
     token = run("users", "token", "rhea", "--password-stdin").split()[0]
-    run("review", "start", article_id, "--token", token, password=None)
-    result = CliRunner().invoke(cli, ["--db", str(db), "review", "approve", article_id, "--as", "ravi"], input="no\n")
+    run("review", "start", article_id, "--version", "1", "--token", token, password=None)
+    result = CliRunner().invoke(
+        cli, ["--db", str(db), "review", "approve", article_id, "--version", "1", "--as", "ravi"], input="no\n"
+    )
     assert result.exit_code == 1 and "wrong username or password" in result.output
-    run("review", "approve", article_id, "--as", "ravi", "--comment", "accurate")
+    run("review", "approve", article_id, "--version", "1", "--as", "ravi", "--comment", "accurate")
     assert queued() == []
     seed_copy.write_text(
         seed_copy.read_text().replace("Abdominal metastases are rare", "Abdominal metastases are very rare")
@@ -604,5 +627,7 @@ def test_review_from_the_command_line(tmp_path: Path, seed_copy: Path) -> None:
     shown = " ".join(run("review", "show", article_id, password=None).split())
     assert "needs re-review" in shown and "Abdominal metastases are rare" in shown and "very" in shown
     assert "system" in shown and "accurate" in shown
-    result = CliRunner().invoke(cli, ["--db", str(db), "review", "reject", article_id, "--as", "ravi"], input="x\n")
+    result = CliRunner().invoke(
+        cli, ["--db", str(db), "review", "reject", article_id, "--version", "1", "--as", "ravi"], input="x\n"
+    )
     assert result.exit_code == 1

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from clinqa.web.app import MAX_BODY_BYTES, create_app
+from clinqa.settings import settings
+from clinqa.web.app import create_app
 
 QUESTION = "What is the 5-year survival after complete resection of pulmonary metastases in recurrent osteosarcoma?"
 
@@ -77,7 +78,8 @@ def test_bad_api_requests_name_the_field(client: TestClient, body: object, statu
 def test_malformed_json_oversize_and_unknown_ids(client: TestClient) -> None:
     bad = client.post("/api/ask", content=b"{not json", headers={"content-type": "application/json"})
     assert bad.status_code == 422 and "error" in bad.json()
-    big = client.post("/api/ask", content=b"x" * (MAX_BODY_BYTES + 1), headers={"content-type": "application/json"})
+    too_many = settings().web.max_body_bytes + 1
+    big = client.post("/api/ask", content=b"x" * too_many, headers={"content-type": "application/json"})
     assert big.status_code == 413
     missing = client.get("/api/sources/no-such-document")
     assert missing.status_code == 404 and "no-such-document" in missing.json()["error"]

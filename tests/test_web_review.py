@@ -23,7 +23,7 @@ from clinqa.review import ArticleState, AuditEvent, Role, User
 from clinqa.types import ChangeKind, DocumentChange
 from clinqa.web.app import create_app
 from clinqa.web.backend import Web
-from clinqa.web.sessions import SESSION_COOKIE, SESSION_TTL_S
+from clinqa.web.sessions import SESSION_COOKIE
 
 from .conftest import OSTEOSARCOMA_HP, ROOT
 from .transitions import ALL_USER_MOVES
@@ -70,6 +70,11 @@ class Site:
     def state(self, article_id: str) -> ArticleState:
         with self.web.lock:
             return self.web.engine.review().article(article_id).state
+
+    def version(self, article_id: str) -> int:
+        """The current version: what someone who opens the article now sees, and acts on."""
+        with self.web.lock:
+            return self.web.engine.review().article(article_id).current_version
 
 
 def copy_kb(kb_path: Path, folder: Path) -> Path:
@@ -120,6 +125,13 @@ def csrf_in(html: str) -> str:
     return found.group(1)
 
 
+def shown_version(html: str) -> str:
+    """The version the review forms of an article page act on (their hidden field)."""
+    found = re.search(r'name="version" value="(\d+)"', html)
+    assert found, "no review form on the page"
+    return found.group(1)
+
+
 def session_csrf(client: TestClient) -> str:
     """The session's CSRF token, from the logout form every page carries."""
     return csrf_in(client.get("/articles").text)
@@ -131,8 +143,12 @@ def save(site: Site, name: str = "alice", question: str = QUESTION) -> str:
     return str(response.json()["id"])
 
 
-def move(site: Site, article_id: str, name: str, to: ArticleState, comment: str | None = None) -> Any:
-    body = {"to": to.value} | ({"comment": comment} if comment else {})
+def move(
+    site: Site, article_id: str, name: str, to: ArticleState, comment: str | None = None, version: int | None = None
+) -> Any:
+    """A move through the API, on the version given or else the current one (as just seen)."""
+    body = {"to": to.value, "version": site.version(article_id) if version is None else version}
+    body |= {"comment": comment} if comment else {}
     return site.client().post(f"/api/articles/{article_id}/transitions", json=body, headers=site.auth(name))
 
 
@@ -258,7 +274,7 @@ def test_unknown_and_expired_sessions_are_logged_out(site: Site, monkeypatch: py
 
     client = log_in(site, "rhea")
     assert client.get("/review").status_code == 200
-    later = site.web.sessions.clock() + SESSION_TTL_S + 1
+    later = site.web.sessions.clock() + site.web.sessions.ttl_s + 1
     monkeypatch.setattr(site.web.sessions, "clock", lambda: later)
     assert "Log in" in client.get("/articles").text
     assert client.get("/review", follow_redirects=False).headers["location"] == "/login?next=/review"
@@ -324,7 +340,7 @@ def test_the_review_forms_take_an_article_from_pending_to_approved(site: Site) -
     def press(client: TestClient, to: ArticleState, comment: str = "") -> None:
         page = client.get(f"/articles/{article_id}").text
         assert f'name="to" value="{to.value}"' in page
-        data = {"to": to.value, "comment": comment, "csrf": csrf_in(page)}
+        data = {"to": to.value, "comment": comment, "csrf": csrf_in(page), "version": shown_version(page)}
         response = client.post(f"/articles/{article_id}/transitions", data=data, follow_redirects=False)
         assert response.status_code == 303 and site.state(article_id) is to
 
@@ -348,9 +364,11 @@ def test_a_review_form_with_a_wrong_or_missing_csrf_token_changes_nothing(site: 
     article_id = save(site, "alice")
     client = log_in(site, "alice")
     before = site.snapshot(article_id)
-    for data in ({"to": "submitted"}, {"to": "submitted", "csrf": "forged"}):
+    for data in ({"to": "submitted", "version": "1"}, {"to": "submitted", "csrf": "forged", "version": "1"}):
         assert client.post(f"/articles/{article_id}/transitions", data=data).status_code == 403
-    anonymous = site.client().post(f"/articles/{article_id}/transitions", data={"to": "submitted", "csrf": "x"})
+    anonymous = site.client().post(
+        f"/articles/{article_id}/transitions", data={"to": "submitted", "csrf": "x", "version": "1"}
+    )
     assert "Log in" in anonymous.text  # sent to the login page
     assert site.snapshot(article_id) == before
 
@@ -363,9 +381,10 @@ def test_a_refused_form_shows_why_and_changes_nothing(site: Site) -> None:
     page = client.get(f"/articles/{article_id}").text
     assert 'value="approved"' not in page and 'value="rejected"' in page  # no button to approve her own version
     before = site.snapshot(article_id)
-    response = client.post(f"/articles/{article_id}/transitions", data={"to": "approved", "csrf": csrf_in(page)})
+    form = {"csrf": csrf_in(page), "version": shown_version(page)}
+    response = client.post(f"/articles/{article_id}/transitions", data={"to": "approved", **form})
     assert response.status_code == 403 and "may not approve" in response.text
-    response = client.post(f"/articles/{article_id}/transitions", data={"to": "rejected", "csrf": csrf_in(page)})
+    response = client.post(f"/articles/{article_id}/transitions", data={"to": "rejected", **form})
     assert response.status_code == 409 and "needs a comment" in response.text
     assert site.snapshot(article_id) == before
 
@@ -388,8 +407,8 @@ def test_print_view_and_markdown_export(site: Site) -> None:
 
     page = site.client().get(f"/articles/{article_id}").text
     assert f'href="/articles/{article_id}/print"' in page and f'href="/articles/{article_id}.md"' in page
-    share = re.search(r'href="(mailto:[^"]+)"', page)
-    assert share is not None and f"body=http%3A//testserver/articles/{article_id}" in share.group(1)
+    share = re.search(r'href="(mailto:[^"]+)"', page)  # no web.base_url configured: the path alone
+    assert share is not None and share.group(1).endswith(f"body=/articles/{article_id}")
 
 
 def test_an_approved_article_exports_its_approval(site: Site) -> None:
@@ -585,7 +604,7 @@ def test_the_api_needs_a_valid_token_to_act(site: Site) -> None:
         assert response.status_code == 401 and response.headers["www-authenticate"] == "Bearer"
         assert "token" in response.json()["error"]
         moved_without = client.post(
-            f"/api/articles/{article_id}/transitions", json={"to": "submitted"}, headers=headers
+            f"/api/articles/{article_id}/transitions", json={"to": "submitted", "version": 1}, headers=headers
         )
         assert moved_without.status_code == 401
         for path in ("/api/review/queue", f"/api/articles/{article_id}/audit", "/api/threads"):
@@ -593,7 +612,9 @@ def test_the_api_needs_a_valid_token_to_act(site: Site) -> None:
     assert site.snapshot(article_id) == before and len(site.web.articles()) == count
     # A session cookie is no API credential.
     assert (
-        log_in(site, "alice").post(f"/api/articles/{article_id}/transitions", json={"to": "submitted"}).status_code
+        log_in(site, "alice")
+        .post(f"/api/articles/{article_id}/transitions", json={"to": "submitted", "version": 1})
+        .status_code
         == 401
     )
 
@@ -654,8 +675,9 @@ def test_api_sources_and_threads(site: Site) -> None:
     sources = site.client().get("/api/sources").json()
     assert "types-bone-hp-osteosarcoma-treatment-pdq" in {d["id"] for d in sources}
     assert all({"id", "title", "passages"} <= d.keys() for d in sources)
-    thread_id = site.client().post("/api/ask", json={"question": QUESTION}).json()["thread_id"]
-    thread = site.client().get(f"/api/threads/{thread_id}").json()
+    asker = site.client()
+    thread_id = asker.post("/api/ask", json={"question": QUESTION}).json()["thread_id"]
+    thread = asker.get(f"/api/threads/{thread_id}").json()  # the asker's owner cookie
     assert thread["id"] == thread_id and thread["turns"][0]["question"] == QUESTION
     listing = site.client().get("/api/threads", headers=site.auth("ada"))
     assert listing.status_code == 200 and thread_id in {t["id"] for t in listing.json()}
@@ -668,7 +690,7 @@ def test_api_sources_and_threads(site: Site) -> None:
 def test_api_rejects_an_unknown_target_state(site: Site) -> None:
     article_id = save(site, "alice")
     response = site.client().post(
-        f"/api/articles/{article_id}/transitions", json={"to": "published"}, headers=site.auth("alice")
+        f"/api/articles/{article_id}/transitions", json={"to": "published", "version": 1}, headers=site.auth("alice")
     )
     assert response.status_code == 422 and response.json()["field"] == "to"
 
@@ -683,14 +705,18 @@ def test_unknown_ids_are_404_without_a_stack_trace(site: Site) -> None:
     for response in (
         client.get("/api/articles/no-such-article"),
         client.get("/api/articles/no-such-article/audit", headers=auth),
-        client.post("/api/articles/no-such-article/transitions", json={"to": "submitted"}, headers=auth),
-        client.post("/api/articles/no-such-article/transitions", json={"to": "draft"}, headers=auth),
-        client.post("/api/articles/no-such-article/transitions", json={"to": "needs_rereview"}, headers=auth),
+        client.post("/api/articles/no-such-article/transitions", json={"to": "submitted", "version": 1}, headers=auth),
+        client.post("/api/articles/no-such-article/transitions", json={"to": "draft", "version": 1}, headers=auth),
+        client.post(
+            "/api/articles/no-such-article/transitions", json={"to": "needs_rereview", "version": 1}, headers=auth
+        ),
         client.get("/api/threads/no-such-thread"),
     ):
         assert response.status_code == 404 and "error" in response.json(), response.text
     csrf = session_csrf(reviewer)
-    form = reviewer.post("/articles/no-such-article/transitions", data={"to": "under_review", "csrf": csrf})
+    form = reviewer.post(
+        "/articles/no-such-article/transitions", data={"to": "under_review", "csrf": csrf, "version": "1"}
+    )
     assert form.status_code == 404 and "Traceback" not in form.text
 
 

@@ -18,7 +18,7 @@ from clinqa.answer.render import print_answer, to_markdown, trials_table
 from clinqa.cli_users import users
 from clinqa.config import DEMO_QUESTION, default_db_path, starter_corpus
 from clinqa.errors import ClinqaError
-from clinqa.review.models import Article, User
+from clinqa.review.models import MAX_VERSION, Article, User
 from clinqa.types import Answer, IngestReport, PatientContext, answer_json_schema, patient_json_schema
 
 console = Console()
@@ -218,16 +218,35 @@ def changes(obj: Context, document_id: str | None) -> None:
     console.print(table)
 
 
-@cli.command()
-@click.pass_obj
-def threads(obj: Context) -> None:
-    """List the stored conversations."""
-    table = Table("started", "audience", "turns", "first question")
+@cli.group(invoke_without_command=True)
+@click.pass_context
+def threads(ctx: click.Context) -> None:
+    """List the command line's stored conversations (`ask --thread`); web conversations belong to their browser or
+    user. Each is deleted after privacy.thread_retention_days (settings)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from clinqa.answer.threads import CLI_OWNER
+
+    table = Table("started", "expires", "audience", "turns", "first question")
     table.add_column("id", no_wrap=True)
-    for t in obj.engine().threads():
+    for t in ctx.obj.engine().threads(CLI_OWNER):
         first = t.turns[0].question if t.turns else ""
-        table.add_row(t.created_at.isoformat(), Text(t.audience), str(len(t.turns)), Text(first), Text(t.id))
+        table.add_row(
+            t.created_at.isoformat(),
+            t.expires_at.isoformat(),
+            Text(t.audience),
+            str(len(t.turns)),
+            Text(first),
+            Text(t.id),
+        )
     console.print(table)
+
+
+@threads.command("purge")
+@click.pass_obj
+def threads_purge(obj: Context) -> None:
+    """Delete the expired conversations (web and command line) now; prints how many were deleted."""
+    click.echo(f"{obj.engine().purge_threads()} expired conversation(s) deleted")
 
 
 @cli.command()
@@ -261,6 +280,12 @@ def serve(obj: Context, host: str, port: int) -> None:
 
 # --- accounts and editorial review -----------------------------------------------------------------------
 
+acting_version_option = click.option(
+    "--version",
+    type=click.IntRange(1, MAX_VERSION),
+    required=True,
+    help="The version you reviewed (`clinqa review show ARTICLE`); refused when a newer one was made since.",
+)
 password_stdin_option = click.option(
     "--password-stdin", is_flag=True, help="Read the password from the first line of standard input."
 )
@@ -321,13 +346,20 @@ def articles_save(obj: Context, question: str, username: str | None, token: str 
 @click.argument("article_id", metavar="ARTICLE")
 @login_options
 @click.option("--comment", help="What changed and why.")
+@acting_version_option
 @click.pass_obj
 def articles_regenerate(
-    obj: Context, article_id: str, username: str | None, token: str | None, password_stdin: bool, comment: str | None
+    obj: Context,
+    article_id: str,
+    username: str | None,
+    token: str | None,
+    password_stdin: bool,
+    comment: str | None,
+    version: int,
 ) -> None:
     """Answer the article's question again from the current sources, as a new draft version."""
     user = _login(obj, username, token, password_stdin)
-    article = obj.engine().regenerate_article(article_id, user, comment)
+    article = obj.engine().regenerate_article(article_id, user, comment, version=version)
     errors.print(
         f"article {article.id}: version {article.current_version} saved as draft",
         highlight=False,
@@ -358,6 +390,7 @@ def _transition_command(group: click.Group, name: str, method: str, summary: str
     @click.argument("article_id", metavar="ARTICLE")
     @login_options
     @click.option("--comment", help="Recorded in the audit log (required to reject or request changes).")
+    @acting_version_option
     @click.pass_obj
     def command(
         obj: Context,
@@ -366,9 +399,10 @@ def _transition_command(group: click.Group, name: str, method: str, summary: str
         token: str | None,
         password_stdin: bool,
         comment: str | None,
+        version: int,
     ) -> None:
         user = _login(obj, username, token, password_stdin)
-        article = getattr(obj.engine().review(), method)(article_id, user, comment)
+        article = getattr(obj.engine().review(), method)(article_id, user, comment, version=version)
         errors.print(
             f"article {article.id} is now {article.state.value}", highlight=False, soft_wrap=True, markup=False
         )
@@ -392,7 +426,9 @@ def review_list(obj: Context, as_json: bool) -> None:
 
 @review.command("show")
 @click.argument("article_id", metavar="ARTICLE")
-@click.option("--version", "number", type=int, help="Show this version (default: the current one).")
+@click.option(
+    "--version", "number", type=click.IntRange(1, MAX_VERSION), help="Show this version (default: the current one)."
+)
 @click.pass_obj
 def review_show(obj: Context, article_id: str, number: int | None) -> None:
     """An article: its state, the source changes to re-review, the answer and the audit log."""

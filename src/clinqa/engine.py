@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import time
 from collections.abc import Callable, Iterable
@@ -11,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from clinqa.answer.answerer import Answerer
-from clinqa.answer.threads import standalone_question
+from clinqa.answer.threads import CLI_OWNER, retention, standalone_question
 from clinqa.clinical.patient import extract_patient, load_patient_file, merge
 from clinqa.clinical.regimens import Normaliser
 from clinqa.errors import IngestError, StoreError
@@ -201,16 +202,20 @@ class Engine:
         answer = self.ask(question, patient=patient, audience=audience, remember=False)
         return self.review().save_article(answer, author)
 
-    def regenerate_article(self, article_id: str, author: User, comment: str | None = None) -> Article:
+    def regenerate_article(self, article_id: str, author: User, comment: str | None = None, *, version: int) -> Article:
         """Answer the article's question again from the current sources, for the same audience, as a new
-        draft version."""
+        draft version replacing `version` (`StaleVersion` when that is no longer the current one)."""
         service = self.review()
+        service.check_version(article_id, version)  # before answering: a stale request costs no answer
         audience = service.version(article_id).answer.audience
         answer = self.ask(service.article(article_id).title, audience=audience, remember=False)
-        return service.new_version(article_id, answer, author, comment)
+        return service.new_version(article_id, answer, author, comment, version=version)
 
-    def move_article(self, article_id: str, actor: User, to: ArticleState, comment: str | None = None) -> Article:
-        """One review transition by `actor`; a move to draft regenerates the answer as a new version."""
+    def move_article(
+        self, article_id: str, actor: User, to: ArticleState, comment: str | None = None, *, version: int
+    ) -> Article:
+        """One review transition by `actor` on `version` (the one they saw; `StaleVersion` when it is no longer
+        the current one); a move to draft regenerates the answer as a new version."""
         service = self.review()
         moves = {
             ArticleState.SUBMITTED: service.submit,
@@ -220,11 +225,11 @@ class Engine:
             ArticleState.REJECTED: service.reject,
         }
         if to is ArticleState.DRAFT:
-            return self.regenerate_article(article_id, actor, comment)
+            return self.regenerate_article(article_id, actor, comment, version=version)
         if to not in moves:
             service.article(article_id)  # NotFound first, as for every other move
             raise NotPermitted("only the system sends an article to needs re-review, when a cited source changes")
-        return moves[to](article_id, actor, comment)
+        return moves[to](article_id, actor, comment, version=version)
 
     def _new_vectors(self, document: Document) -> dict[str, bytes]:
         texts = (embedding_text(p, document.title) for p in document.passages)
@@ -333,10 +338,13 @@ class Engine:
         thread_id: str | None = None,
         audience: Audience = "clinician",
         remember: bool = True,
+        owner: str = CLI_OWNER,
     ) -> Answer:
-        """Answer a question. With `thread_id` it continues that conversation: the patient context and the
-        earlier question carry over. With `remember`, the turn is stored (a new thread when none is given)."""
-        thread = self.store.get_thread(thread_id) if thread_id else None
+        """Answer a question. With `thread_id` it continues that conversation of `owner`'s (`NotFound` for an
+        unknown, expired or someone else's thread): the patient context and the earlier question carry over. With
+        `remember`, the turn is stored (a new thread of `owner`'s when none is given), unless the retention
+        setting keeps nothing."""
+        thread = self.store.get_thread(thread_id, owner, utc_now()) if thread_id else None
         previous = thread.turns[-1].standalone if thread and thread.turns else None
         standalone = standalone_question(question, previous)
         context = merge(thread.patient, patient) if thread and patient else (thread.patient if thread else patient)
@@ -345,19 +353,27 @@ class Engine:
         keep = self.answerer("clinician").ask(standalone, context).sentences() if chosen == "patient" else None
         answer = self.answerer(chosen).ask(standalone, context, keep)
         answer = answer.model_copy(update={"question": question.strip(), "audience": chosen})
-        if not remember:
+        if not remember or retention() <= dt.timedelta(0):
             return answer
         if thread is None:
-            thread = self.store.create_thread(chosen, PatientContext())
+            now = utc_now()
+            self.store.purge_threads(now)  # expired conversations go at each new one, as well as on `serve`
+            thread = self.store.create_thread(chosen, PatientContext(), owner, now + retention())
         turn = Turn(question=question.strip(), standalone=standalone, status=answer.status.value, at=utc_now())
         self.store.add_turn(thread.id, turn, answer.patient or context or PatientContext())
         return answer.model_copy(update={"thread_id": thread.id})
 
-    def threads(self) -> list[Thread]:
-        return self.store.threads()
+    def threads(self, owner: str | None = None) -> list[Thread]:
+        """The unexpired conversations of `owner`, or of everyone (None: an administrator's view)."""
+        return self.store.threads(owner, utc_now())
 
-    def thread(self, thread_id: str) -> Thread:
-        return self.store.get_thread(thread_id)
+    def thread(self, thread_id: str, owner: str) -> Thread:
+        """`owner`'s conversation; `NotFound` for an unknown, expired or someone else's one."""
+        return self.store.get_thread(thread_id, owner, utc_now())
+
+    def purge_threads(self, now: dt.datetime | None = None) -> int:
+        """Delete the expired conversations; how many were deleted."""
+        return self.store.purge_threads(now or utc_now())
 
     # --- browsing -----------------------------------------------------------------------------------------
 

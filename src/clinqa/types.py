@@ -246,6 +246,7 @@ class Thread(Frozen):
 
     id: str
     created_at: dt.datetime
+    expires_at: dt.datetime = Field(description="When the conversation is deleted (privacy.thread_retention_days)")
     audience: Audience
     patient: PatientContext
     turns: list[Turn]

@@ -13,6 +13,10 @@ class NotPermitted(ReviewStateError):
     """The user's role does not allow this action (or the user wrote the version they would approve)."""
 
 
+class StaleVersion(ReviewStateError):
+    """The move names a version that is no longer the article's current one: the actor saw an older version."""
+
+
 class AuthError(ClinqaError):
     """Wrong username, password or API token."""
 

@@ -93,6 +93,11 @@ class PassageDiff(Frozen):
     new_passage_id: str | None = None
 
 
+# Far above any real article's count of versions, and within SQLite's 64-bit integers: a version number outside
+# 1..MAX_VERSION names no version (the web and the CLI refuse it as a bad parameter).
+MAX_VERSION = 1_000_000
+
+
 class ArticleVersion(Frozen):
     """One saved answer of an article. Versions are never changed; an edit or regeneration adds one."""
 

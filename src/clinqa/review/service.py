@@ -11,11 +11,12 @@ from functools import partial
 
 from argon2 import PasswordHasher
 
+from clinqa.errors import NotFound
 from clinqa.review import workflow
 from clinqa.review.accounts import Accounts, LoginLimiter
 from clinqa.review.diffs import passage_diffs
 from clinqa.review.errors import ReviewStateError
-from clinqa.review.models import Article, ArticleState, ArticleVersion, AuditEvent, Role, User
+from clinqa.review.models import MAX_VERSION, Article, ArticleState, ArticleVersion, AuditEvent, Role, User
 from clinqa.review.store import ReviewStore, now
 from clinqa.types import Answer, AnswerStatus, DocumentChange, Passage
 
@@ -78,27 +79,35 @@ class ReviewService:
         log.info("article saved by %s", actor.username)
         return article
 
-    def new_version(self, article_id: str, answer: Answer, author: User, comment: str | None = None) -> Article:
-        """An edit or regeneration: a new version in draft. The approved version stays visible until a newer one
-        is approved."""
+    def new_version(
+        self, article_id: str, answer: Answer, author: User, comment: str | None = None, *, version: int
+    ) -> Article:
+        """An edit or regeneration of `version` (which must be the current one): a new version in draft. The
+        approved version stays visible until a newer one is approved."""
         if answer.status is not AnswerStatus.ANSWERED:
             raise ReviewStateError(f"only an answered question can be an article version (this one is {answer.status})")
-        return self._move(article_id, author, ArticleState.DRAFT, comment, answer)
+        return self._move(article_id, author, ArticleState.DRAFT, comment, version, answer)
 
-    def submit(self, article_id: str, actor: User, comment: str | None = None) -> Article:
-        return self._move(article_id, actor, ArticleState.SUBMITTED, comment)
+    # Each move names the version the actor saw (`version`); a stale one is refused with `StaleVersion`.
 
-    def start_review(self, article_id: str, actor: User, comment: str | None = None) -> Article:
-        return self._move(article_id, actor, ArticleState.UNDER_REVIEW, comment)
+    def submit(self, article_id: str, actor: User, comment: str | None = None, *, version: int) -> Article:
+        return self._move(article_id, actor, ArticleState.SUBMITTED, comment, version)
 
-    def approve(self, article_id: str, actor: User, comment: str | None = None) -> Article:
-        return self._move(article_id, actor, ArticleState.APPROVED, comment)
+    def start_review(self, article_id: str, actor: User, comment: str | None = None, *, version: int) -> Article:
+        return self._move(article_id, actor, ArticleState.UNDER_REVIEW, comment, version)
 
-    def request_changes(self, article_id: str, actor: User, comment: str | None = None) -> Article:
-        return self._move(article_id, actor, ArticleState.CHANGES_REQUESTED, comment)
+    def approve(self, article_id: str, actor: User, comment: str | None = None, *, version: int) -> Article:
+        return self._move(article_id, actor, ArticleState.APPROVED, comment, version)
 
-    def reject(self, article_id: str, actor: User, comment: str | None = None) -> Article:
-        return self._move(article_id, actor, ArticleState.REJECTED, comment)
+    def request_changes(self, article_id: str, actor: User, comment: str | None = None, *, version: int) -> Article:
+        return self._move(article_id, actor, ArticleState.CHANGES_REQUESTED, comment, version)
+
+    def reject(self, article_id: str, actor: User, comment: str | None = None, *, version: int) -> Article:
+        return self._move(article_id, actor, ArticleState.REJECTED, comment, version)
+
+    def check_version(self, article_id: str, version: int) -> None:
+        """`StaleVersion` unless `version` is the article's current one (checked again when the move is written)."""
+        workflow.check_version(self.store.article(article_id), version)
 
     def queue(self) -> list[Article]:
         """The reviewers' queue: submitted, under review and needs re-review, oldest change first."""
@@ -112,6 +121,8 @@ class ReviewService:
 
     def version(self, article_id: str, number: int | None = None) -> ArticleVersion:
         """A version of the article; without `number`, the current one (the one being worked on or reviewed)."""
+        if number is not None and not 1 <= number <= MAX_VERSION:
+            raise NotFound(f"article {article_id!r} has no version {number}")
         return self.store.version(article_id, number or self.store.article(article_id).current_version)
 
     def versions(self, article_id: str) -> list[ArticleVersion]:
@@ -150,14 +161,21 @@ class ReviewService:
         return flagged
 
     def _move(
-        self, article_id: str, actor: User, to: ArticleState, comment: str | None, answer: Answer | None = None
+        self,
+        article_id: str,
+        actor: User,
+        to: ArticleState,
+        comment: str | None,
+        version: int,
+        answer: Answer | None = None,
     ) -> Article:
         user = self._current(actor)
         comment = comment.strip() if comment and comment.strip() else None
         before_state = self.store.article(article_id).state.value
-        after = self.store.change_article(
-            article_id, user.username, partial(workflow.transition, actor=user, to=to, comment=comment), comment, answer
-        )
+        # The move is checked inside the write's transaction, on the article as stored: a version added since
+        # the actor looked makes it stale there, not just here.
+        move = partial(workflow.transition, actor=user, to=to, comment=comment, version=version)
+        after = self.store.change_article(article_id, user.username, move, comment, answer)
         log.info("article moved from %s to %s by %s", before_state, to.value, user.username)
         return after
 

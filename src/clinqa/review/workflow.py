@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from typing import Literal
 
 from clinqa.packages import utc_now
-from clinqa.review.errors import NotPermitted, ReviewStateError
+from clinqa.review.errors import NotPermitted, ReviewStateError, StaleVersion
 from clinqa.review.models import Article, ArticleState, PassageDiff, Role, User
 
 S = ArticleState
@@ -85,6 +85,16 @@ def check_move(actor: Actor, who: str, state: ArticleState | None, to: ArticleSt
     raise ReviewStateError(f"{what}is {_words(state)}; it cannot go to {_words(to)} (from {_words(state)}: {targets})")
 
 
+def check_version(article: Article, version: int) -> None:
+    """Raise `StaleVersion` unless `version` is the article's current version: a decision taken on what the actor
+    saw never lands on a version they did not see (a regeneration or an edit since)."""
+    if version != article.current_version:
+        raise StaleVersion(
+            f"article {article.id} is at version {article.current_version} (by {article.current_author}) and"
+            f" {_words(article.state)}; this move was made on version {version}: reload the article and look again"
+        )
+
+
 def new_article(article_id: str, title: str, actor: User, at: dt.datetime) -> Article:
     """A new article in draft with version 1, written by `actor`."""
     check_move(actor.role, actor.username, None, S.DRAFT, article_id)
@@ -101,10 +111,18 @@ def new_article(article_id: str, title: str, actor: User, at: dt.datetime) -> Ar
 
 
 def transition(
-    article: Article, actor: User, to: ArticleState, comment: str | None = None, at: dt.datetime | None = None
+    article: Article,
+    actor: User,
+    to: ArticleState,
+    comment: str | None = None,
+    at: dt.datetime | None = None,
+    *,
+    version: int,
 ) -> Article:
-    """The article after `actor` moves it to `to`, or a `ReviewStateError` (nothing changes)."""
+    """The article after `actor` moves it to `to`, acting on `version` (the version they saw, which must still be
+    the current one), or a `ReviewStateError` (nothing changes)."""
     check_move(actor.role, actor.username, article.state, to, article.id)
+    check_version(article, version)
     if to is S.APPROVED and actor.username == article.current_author:
         raise NotPermitted(
             f"{actor.username} wrote version {article.current_version} of article {article.id}"

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Protocol
 
 from clinqa.types import (
+    Audience,
     Document,
     DocumentChange,
     DocumentSummary,
@@ -45,11 +47,11 @@ class Store(Protocol):
         """Up to `limit` passages that come right after `passage` in its document."""
         ...
 
-    def references(self, document_id: str) -> dict[int, Reference]: ...
-
     def preceding(self, passage: Passage, limit: int) -> list[Passage]:
         """Up to `limit` passages of the same document before `passage`, nearest first."""
         ...
+
+    def references(self, document_id: str) -> dict[int, Reference]: ...
 
     def iter_passages(self) -> Iterator[Passage]:
         """Every passage, in a stable order (document id, ordinal)."""
@@ -65,12 +67,22 @@ class Store(Protocol):
 
     def trials(self) -> list[Trial]: ...
 
-    def create_thread(self, audience: str, patient: PatientContext) -> Thread: ...
+    def create_thread(self, audience: Audience, patient: PatientContext, owner: str, expires_at: dt.datetime) -> Thread:
+        """A new conversation of `owner`'s, with a random 128-bit id, kept until `expires_at`."""
+        ...
 
-    def get_thread(self, thread_id: str) -> Thread: ...
+    def get_thread(self, thread_id: str, owner: str, now: dt.datetime) -> Thread:
+        """`NotFound` unless the thread exists, is `owner`'s and has not expired at `now`."""
+        ...
 
     def add_turn(self, thread_id: str, turn: Turn, patient: PatientContext) -> None:
         """Append a turn and store the patient context as of it."""
         ...
 
-    def threads(self) -> list[Thread]: ...
+    def threads(self, owner: str | None, now: dt.datetime) -> list[Thread]:
+        """The unexpired threads of `owner`, or of everyone (None)."""
+        ...
+
+    def purge_threads(self, now: dt.datetime) -> int:
+        """Delete the threads expired at `now`; how many."""
+        ...

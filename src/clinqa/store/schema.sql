@@ -68,13 +68,18 @@ CREATE TABLE IF NOT EXISTS trials (
     ingested_at TEXT NOT NULL
 );
 
--- Conversations: the patient context and the questions carry over to follow-ups.
+-- Conversations: the patient context and the questions carry over to follow-ups. A thread is read only by its
+-- owner, and deleted once expired (privacy.thread_retention_days after it started).
 CREATE TABLE IF NOT EXISTS threads (
-    id         TEXT PRIMARY KEY,
+    id         TEXT PRIMARY KEY,     -- 128 random bits
+    owner      TEXT NOT NULL,        -- 'cli', 'user:<user id>', or 'browser:<SHA-256 of the browser's owner cookie>'
     created_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL,        -- UTC, microseconds: compares as text
     audience   TEXT NOT NULL,
     patient    TEXT NOT NULL         -- JSON of clinqa.types.PatientContext, as of the latest turn
 );
+CREATE INDEX IF NOT EXISTS threads_by_expiry ON threads(expires_at);
+CREATE INDEX IF NOT EXISTS threads_by_owner ON threads(owner, created_at);
 
 CREATE TABLE IF NOT EXISTS thread_turns (
     thread_id  TEXT NOT NULL REFERENCES threads(id) ON DELETE CASCADE,

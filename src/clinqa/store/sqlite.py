@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import secrets
 import sqlite3
-import uuid
 from collections.abc import Iterable, Iterator, Mapping
 from importlib import resources
 from pathlib import Path
@@ -13,6 +13,7 @@ from pathlib import Path
 from clinqa.errors import NotFound, StoreError
 from clinqa.packages import utc_now
 from clinqa.types import (
+    Audience,
     ChangeKind,
     Citation,
     Document,
@@ -50,6 +51,7 @@ class SQLiteStore:
 
     def _migrate(self) -> None:
         schema = resources.files("clinqa.store").joinpath("schema.sql").read_text(encoding="utf-8")
+        drop_ownerless_threads(self.db)
         self.db.executescript(schema)
         row = self.db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
         if row is None:
@@ -208,8 +210,6 @@ class SQLiteStore:
         )
         return [_passage(r) for r in rows]
 
-    def references(self, document_id: str) -> dict[int, Reference]:
-        rows = self.db.execute(
     def preceding(self, passage: Passage, limit: int) -> list[Passage]:
         rows = self.db.execute(
             f"{_PASSAGE_SELECT} WHERE document_id=? AND ordinal < ? ORDER BY ordinal DESC LIMIT ?",
@@ -217,6 +217,8 @@ class SQLiteStore:
         )
         return [_passage(r) for r in rows]
 
+    def references(self, document_id: str) -> dict[int, Reference]:
+        rows = self.db.execute(
             "SELECT number, text, pmid FROM doc_references WHERE document_id=? ORDER BY number",
             (document_id,),
         )
@@ -267,31 +269,38 @@ class SQLiteStore:
     def trials(self) -> list[Trial]:
         return [Trial.model_validate_json(r[0]) for r in self.db.execute("SELECT record FROM trials ORDER BY id")]
 
-    def create_thread(self, audience: str, patient: PatientContext) -> Thread:
-        thread_id = uuid.uuid4().hex[:12]
+    def create_thread(self, audience: Audience, patient: PatientContext, owner: str, expires_at: dt.datetime) -> Thread:
+        thread_id = secrets.token_hex(16)  # 128 random bits: not guessed, not enumerated
         now = utc_now()
         self.db.execute(
-            "INSERT INTO threads VALUES (?, ?, ?, ?)", (thread_id, now.isoformat(), audience, patient.model_dump_json())
+            "INSERT INTO threads (id, owner, created_at, expires_at, audience, patient) VALUES (?, ?, ?, ?, ?, ?)",
+            (thread_id, owner, _instant(now), _instant(expires_at), audience, patient.model_dump_json()),
         )
-        return self.get_thread(thread_id)
+        return Thread(id=thread_id, created_at=now, expires_at=expires_at, audience=audience, patient=patient, turns=[])
 
-    def get_thread(self, thread_id: str) -> Thread:
+    def get_thread(self, thread_id: str, owner: str, now: dt.datetime) -> Thread:
+        """The thread when `owner` owns it and it has not expired; `NotFound` otherwise (whether another owner's
+        thread exists is not revealed)."""
         row = self.db.execute(
-            "SELECT id, created_at, audience, patient FROM threads WHERE id=?", (thread_id,)
+            f"{_THREAD_SELECT} WHERE id=? AND owner=? AND expires_at > ?", (thread_id, owner, _instant(now))
         ).fetchone()
         if row is None:
             raise NotFound(f"no thread with id {thread_id!r}")
+        return self._thread(row)
+
+    def _thread(self, row: tuple) -> Thread:  # type: ignore[type-arg]
         turns = [
             Turn(question=r[0], standalone=r[1], status=r[2], at=dt.datetime.fromisoformat(r[3]))
             for r in self.db.execute(
-                "SELECT question, standalone, status, at FROM thread_turns WHERE thread_id=? ORDER BY n", (thread_id,)
+                "SELECT question, standalone, status, at FROM thread_turns WHERE thread_id=? ORDER BY n", (row[0],)
             )
         ]
         return Thread(
             id=row[0],
             created_at=dt.datetime.fromisoformat(row[1]),
-            audience=row[2],
-            patient=PatientContext.model_validate_json(row[3]),
+            expires_at=dt.datetime.fromisoformat(row[2]),
+            audience=row[3],
+            patient=PatientContext.model_validate_json(row[4]),
             turns=turns,
         )
 
@@ -304,9 +313,35 @@ class SQLiteStore:
             )
             self.db.execute("UPDATE threads SET patient=? WHERE id=?", (patient.model_dump_json(), thread_id))
 
-    def threads(self) -> list[Thread]:
-        ids = [r[0] for r in self.db.execute("SELECT id FROM threads ORDER BY created_at, id")]
-        return [self.get_thread(i) for i in ids]
+    def threads(self, owner: str | None, now: dt.datetime) -> list[Thread]:
+        """The unexpired threads of `owner` (of everyone: None), oldest first."""
+        where, args = ("WHERE expires_at > ?", [_instant(now)])
+        if owner is not None:
+            where, args = (where + " AND owner=?", [*args, owner])
+        rows = self.db.execute(f"{_THREAD_SELECT} {where} ORDER BY created_at, id", args).fetchall()
+        return [self._thread(r) for r in rows]
+
+    def purge_threads(self, now: dt.datetime) -> int:
+        """Delete the threads expired at `now`, with their turns; how many were deleted."""
+        with _transaction(self.db):
+            return self.db.execute("DELETE FROM threads WHERE expires_at <= ?", (_instant(now),)).rowcount
+
+
+_THREAD_SELECT = "SELECT id, created_at, expires_at, audience, patient FROM threads"
+
+
+def _instant(at: dt.datetime) -> str:
+    """A UTC time as stored for threads: one fixed format, so the text compares as the time does."""
+    return at.astimezone(dt.UTC).isoformat(timespec="microseconds")
+
+
+def drop_ownerless_threads(db: sqlite3.Connection) -> None:
+    """Conversations stored before threads had an owner and an expiry cannot be told apart by whom they belong
+    to, nor kept for a known time: they are deleted (before schema.sql creates the tables as they are now)."""
+    columns = {r[1] for r in db.execute("PRAGMA table_info(threads)")}
+    if columns and "owner" not in columns:
+        db.execute("DROP TABLE IF EXISTS thread_turns")
+        db.execute("DROP TABLE threads")
 
 
 _PASSAGE_SELECT = "SELECT id, document_id, ordinal, section_path, kind, text, citations FROM passages"

@@ -5,15 +5,17 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.responses import Response
 
 from clinqa.review import Article, ArticleState, ArticleVersion, AuditEvent, Role, User
-from clinqa.types import Answer, Document, DocumentSummary, PatientContext, Thread
+from clinqa.review.models import MAX_VERSION
+from clinqa.types import Answer, Document, DocumentSummary, Thread
 from clinqa.web.auth import api_user, require_role
-from clinqa.web.backend import MAX_QUESTION_CHARS, AskRequest, Web
+from clinqa.web.backend import MAX_COMMENT_CHARS, AskRequest, PatientDetails, QuestionText, Web
+from clinqa.web.owners import Owner, api_owner, reader
 
-MAX_COMMENT_CHARS = 4_000
 REVIEWERS = (Role.REVIEWER, Role.ADMIN)
 Token = Annotated[User, Depends(api_user)]  # the owner of the request's API token
 
@@ -23,15 +25,21 @@ class ArticleRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    question: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS)
+    question: QuestionText = Field(min_length=1)
     audience: Literal["clinician", "patient"] = "clinician"
-    patient: PatientContext | None = None
+    patient: PatientDetails = None
 
 
 class TransitionRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     to: ArticleState = Field(description="The state to move the article to; `draft` regenerates it as a new version")
+    version: int = Field(
+        ge=1,
+        le=MAX_VERSION,
+        description="The version the move acts on: the article's current version as the caller saw it; a newer one"
+        " since makes the move stale (409, nothing changes)",
+    )
     comment: str | None = Field(default=None, max_length=MAX_COMMENT_CHARS, description="Kept in the audit log")
 
 
@@ -44,8 +52,14 @@ def router(web: Web) -> APIRouter:
     routes = APIRouter(prefix="/api")
 
     @routes.post("/ask", response_model=Answer)
-    def api_ask(body: AskRequest) -> Answer:
-        return web.ask(body)
+    def api_ask(
+        request: Request, response: Response, body: AskRequest, owner: Annotated[Owner, Depends(api_owner)]
+    ) -> Answer:
+        """Answer, and keep the question as a conversation of the caller's: the API token's user, else the
+        browser of the `clinqa_owner` cookie (given with the first answer)."""
+        answer = web.ask(body, owner.key)
+        owner.remember(response, request)
+        return answer
 
     @routes.get("/sources", response_model=list[DocumentSummary])
     def api_sources() -> list[DocumentSummary]:
@@ -62,9 +76,9 @@ def router(web: Web) -> APIRouter:
         return web.threads()
 
     @routes.get("/threads/{thread_id}", response_model=Thread)
-    def api_thread(thread_id: str) -> Thread:
-        """One conversation; its random id, given to the asker with the answer, is what grants access."""
-        return web.thread(thread_id)
+    def api_thread(thread_id: str, owner: Annotated[str | None, Depends(reader)]) -> Thread:
+        """One of the caller's conversations (API token, else owner cookie); anyone else's is 404."""
+        return web.thread(thread_id, owner)
 
     @routes.get("/articles", response_model=list[Article])
     def api_articles() -> list[Article]:
@@ -82,7 +96,7 @@ def router(web: Web) -> APIRouter:
 
     @routes.post("/articles/{article_id}/transitions", response_model=Article)
     def api_move_article(article_id: str, body: TransitionRequest, user: Token) -> Article:
-        return web.move_article(article_id, user, body.to, body.comment)
+        return web.move_article(article_id, user, body.to, body.comment, body.version)
 
     @routes.get("/articles/{article_id}/audit", response_model=list[AuditEvent])
     def api_audit(article_id: str, user: Token) -> list[AuditEvent]:

@@ -4,17 +4,19 @@ move it through review (CSRF-protected forms), the reviewers' queue and the audi
 from __future__ import annotations
 
 from typing import Annotated, Literal
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from clinqa.review import ArticleState, Role, User
+from clinqa.review.models import MAX_VERSION
 from clinqa.review.render import article_markdown
+from clinqa.settings import settings
 from clinqa.web.auth import form_actor, logged_in, require_role, viewer
-from clinqa.web.backend import MAX_QUESTION_CHARS, ArticlePage, AskRequest, Web
+from clinqa.web.backend import MAX_COMMENT_CHARS, ArticlePage, AskRequest, QuestionText, Web
 
-MAX_COMMENT_CHARS = 4_000
 MOVE_LABELS = {
     ArticleState.SUBMITTED: "Submit for review",
     ArticleState.UNDER_REVIEW: "Start review",
@@ -23,7 +25,9 @@ MOVE_LABELS = {
     ArticleState.REJECTED: "Reject",
     ArticleState.DRAFT: "Regenerate from the current sources (new version)",
 }
-VersionQuery = Annotated[int | None, Query(ge=1, description="A version number (authors, reviewers, admins)")]
+VersionQuery = Annotated[
+    int | None, Query(ge=1, le=MAX_VERSION, description="A version number (authors, reviewers, admins)")
+]
 
 
 def router(web: Web, templates: Jinja2Templates) -> APIRouter:
@@ -35,7 +39,7 @@ def router(web: Web, templates: Jinja2Templates) -> APIRouter:
 
     @routes.post("/articles")
     def save_article(
-        question: Annotated[str, Form(min_length=1, max_length=MAX_QUESTION_CHARS)],
+        question: Annotated[QuestionText, Form(min_length=1)],
         author: Annotated[User, Depends(form_actor)],
         audience: Annotated[Literal["clinician", "patient"], Form()] = "clinician",
     ) -> Response:
@@ -79,20 +83,25 @@ def router(web: Web, templates: Jinja2Templates) -> APIRouter:
     def move_article(
         article_id: str,
         to: Annotated[ArticleState, Form()],
+        version: Annotated[int, Form(ge=1, le=MAX_VERSION, description="The version the form was shown with")],
         actor: Annotated[User, Depends(form_actor)],
         comment: Annotated[str, Form(max_length=MAX_COMMENT_CHARS)] = "",
     ) -> Response:
-        article = web.move_article(article_id, actor, to, comment or None)
+        article = web.move_article(article_id, actor, to, comment or None, version)
         return RedirectResponse(f"/articles/{article.id}", status_code=303)
 
     @routes.get("/articles/{article_id}", response_class=HTMLResponse, name="article_page")
     def article_page(request: Request, article_id: str, version: VersionQuery = None) -> Response:
         shown = page(request, article_id, version)
-        context = {
-            "page": shown,
-            "move_labels": MOVE_LABELS,
-            "share_url": str(request.url_for("article_page", article_id=shown.article.id)),
-        }
+        context = {"page": shown, "move_labels": MOVE_LABELS, "share_url": share_url(shown.article.id)}
         return templates.TemplateResponse(request, "article.html", context)
 
     return routes
+
+
+def share_url(article_id: str) -> str:
+    """The article's address to share: on the configured `web.base_url`, never the request's Host header (which
+    the sender of the request chooses); without one, the path alone."""
+    path = f"/articles/{quote(article_id, safe='')}"
+    base = settings().web.base_url.strip().rstrip("/")
+    return base + path if base else path

@@ -23,7 +23,6 @@ from clinqa.web.sessions import (
     LOGIN_COOKIE,
     LOGIN_FORM_TTL_S,
     SESSION_COOKIE,
-    SESSION_TTL_S,
     clear_cookie,
     new_token,
     same_token,
@@ -141,7 +140,7 @@ def router(web: Web, templates: Jinja2Templates) -> APIRouter:
             return login_form(request, next_path, 401, str(ex))
         web.sessions.end(request.cookies.get(SESSION_COOKIE))
         response = RedirectResponse(local_path(next_path), status_code=303)
-        set_cookie(response, request, SESSION_COOKIE, session.token, SESSION_TTL_S)
+        set_cookie(response, request, SESSION_COOKIE, session.token, int(web.sessions.ttl_s))
         clear_cookie(response, request, LOGIN_COOKIE)
         return response
 

@@ -5,28 +5,57 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from clinqa.engine import Engine
 from clinqa.errors import NotFound
 from clinqa.review import Article, ArticleState, ArticleVersion, AuditEvent, NotPermitted, Role, User
 from clinqa.review.models import AccountEvent
 from clinqa.review.workflow import permitted_moves
+from clinqa.settings import settings
 from clinqa.types import Answer, Document, DocumentSummary, PatientContext, Thread
 from clinqa.web.sessions import Session, Sessions
 
-MAX_QUESTION_CHARS = 2_000
+MAX_COMMENT_CHARS = 4_000
+MAX_ID_CHARS = 200  # thread, article and document ids are far shorter
+
+
+def within_question_limit(text: str) -> str:
+    """A question or patient description is at most `web.max_question_chars` long (read at each request)."""
+    limit = settings().web.max_question_chars
+    if len(text) > limit:
+        raise ValueError(f"longer than {limit} characters")
+    return text
+
+
+QuestionText = Annotated[str, AfterValidator(within_question_limit)]
+
+
+def storable(patient: PatientContext | None) -> PatientContext | None:
+    """Patient details that can be written down: text with a lone UTF-16 surrogate (which JSON may carry) cannot,
+    and is refused here rather than failing when the conversation is stored."""
+    if patient is not None:
+        try:
+            patient.model_dump_json()
+        except ValueError as ex:  # PydanticSerializationError: surrogates not allowed
+            raise ValueError("holds text that is not valid Unicode") from ex
+    return patient
+
+
+PatientDetails = Annotated[PatientContext | None, AfterValidator(storable)]
 
 
 class AskRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    question: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS)
+    question: QuestionText = Field(min_length=1)
     audience: Literal["clinician", "patient"] = "clinician"
-    patient: PatientContext | None = None
-    thread_id: str | None = Field(default=None, max_length=64)
+    patient: PatientDetails = None
+    thread_id: str | None = Field(
+        default=None, max_length=MAX_ID_CHARS, description="Continue this conversation (yours only)"
+    )
 
 
 @dataclass(frozen=True)
@@ -62,10 +91,16 @@ class Web:
 
     # --- questions and sources ----------------------------------------------------------------------------
 
-    def ask(self, request: AskRequest) -> Answer:
+    def ask(self, request: AskRequest, owner: str | None) -> Answer:
+        """The answer; the question is kept as a conversation of `owner`'s, or not kept at all (None)."""
         with self.lock:
             return self.engine.ask(
-                request.question, patient=request.patient, thread_id=request.thread_id, audience=request.audience
+                request.question,
+                patient=request.patient,
+                thread_id=request.thread_id,
+                audience=request.audience,
+                remember=owner is not None,
+                owner=owner or "",
             )
 
     def document(self, document_id: str) -> Document:
@@ -83,12 +118,20 @@ class Web:
             return self.engine.patient_from_text(text)
 
     def threads(self) -> list[Thread]:
+        """Every unexpired conversation (administrators)."""
         with self.lock:
             return self.engine.threads()
 
-    def thread(self, thread_id: str) -> Thread:
+    def thread(self, thread_id: str, owner: str | None) -> Thread:
+        """`owner`'s conversation: `NotFound` for anyone else's, as for an unknown one."""
+        if owner is None:
+            raise NotFound(f"no thread with id {thread_id!r}")
         with self.lock:
-            return self.engine.thread(thread_id)
+            return self.engine.thread(thread_id, owner)
+
+    def purge_threads(self) -> int:
+        with self.lock:
+            return self.engine.purge_threads()
 
     # --- accounts and sessions ----------------------------------------------------------------------------
 
@@ -124,9 +167,11 @@ class Web:
         with self.lock:
             return self.engine.save_article(ask.question, author, ask.audience, ask.patient)
 
-    def move_article(self, article_id: str, actor: User, to: ArticleState, comment: str | None) -> Article:
+    def move_article(
+        self, article_id: str, actor: User, to: ArticleState, comment: str | None, version: int
+    ) -> Article:
         with self.lock:
-            return self.engine.move_article(article_id, actor, to, comment)
+            return self.engine.move_article(article_id, actor, to, comment, version=version)
 
     def articles(self) -> list[Article]:
         with self.lock:
@@ -160,5 +205,7 @@ class Web:
                 raise NotPermitted("only authors, reviewers and admins may open versions that are not published")
             shown = review.version(article_id, number or published)
             versions = list(range(1, article.current_version + 1)) if editor else [published]
-            moves = permitted_moves(article, user) if user is not None else []
+            # The review forms act on the version on the page: only the current version's page has them.
+            current = shown.number == article.current_version
+            moves = permitted_moves(article, user) if user is not None and current else []
             return ArticlePage(article, shown, versions, moves)

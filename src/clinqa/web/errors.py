@@ -1,9 +1,9 @@
-"""The web's edge: named errors become a status code and a message (JSON naming the field for the API, a page for
-people), never a stack trace; request size and browser security headers."""
+"""Named errors become a status code and a message (JSON naming the field for the API, a page for people), never a
+stack trace. (The body limit and the security headers: edge.py.)"""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
@@ -11,36 +11,12 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from pydantic import ValidationError
 from starlette.exceptions import HTTPException
 
 from clinqa.errors import ClinqaError, NotFound
 from clinqa.review import AccountError, AuthError, NotPermitted, RateLimited, ReviewStateError
 from clinqa.web.auth import LoginRequired
-
-MAX_BODY_BYTES = 64 * 1024  # a question and patient details fit many times over
-
-SECURITY_HEADERS = {
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-    "Content-Security-Policy": "frame-ancestors 'none'; base-uri 'self'; form-action 'self'; object-src 'none'",
-    # Article addresses are slugs of questions: they are not sent to other sites (PubMed links, the original page).
-    "Referrer-Policy": "same-origin",
-}
-
-
-async def edge(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-    """Refuse an oversized body before it is read; add the browser security headers to every response."""
-    declared = request.headers.get("content-length")
-    if declared and (not declared.isdigit() or int(declared) > MAX_BODY_BYTES):
-        response: Response = JSONResponse(
-            {"error": f"request body larger than {MAX_BODY_BYTES} bytes"}, status_code=413
-        )
-    else:
-        response = await call_next(request)
-    for name, value in SECURITY_HEADERS.items():
-        response.headers.setdefault(name, value)
-    return response
-
 
 # Named errors and their status codes; a subclass not listed takes its nearest listed base's.
 STATUS: dict[type[ClinqaError], int] = {
@@ -78,11 +54,16 @@ def install_error_handlers(app: FastAPI, templates: Jinja2Templates) -> None:
         context = {"status": status, "message": message}
         return templates.TemplateResponse(request, "error.html", context, status_code=status, headers=headers)
 
-    @app.exception_handler(RequestValidationError)
-    async def invalid(request: Request, exc: RequestValidationError) -> Response:
-        first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid request"}
+    async def invalid(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, RequestValidationError | ValidationError)  # registered for these two only
+        errors = list(exc.errors())
+        first = errors[0] if errors else {"loc": (), "msg": "invalid request"}
         field = ".".join(str(p) for p in first["loc"] if p not in ("body", "form", "query", "path"))
         return respond(request, 422, f"{field or 'request'}: {first['msg']}", field or None)
+
+    app.add_exception_handler(RequestValidationError, invalid)
+    # A value a handler builds a model from (e.g. the ask form's fields) is the request's too: 422, not 500.
+    app.add_exception_handler(ValidationError, invalid)
 
     async def named_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, ClinqaError)  # registered for ClinqaError and its subclasses only

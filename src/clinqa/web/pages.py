@@ -8,7 +8,8 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
-from clinqa.web.backend import MAX_QUESTION_CHARS, AskRequest, Web
+from clinqa.web.backend import MAX_ID_CHARS, AskRequest, QuestionText, Web
+from clinqa.web.owners import page_owner
 
 
 def router(web: Web, templates: Jinja2Templates) -> APIRouter:
@@ -21,33 +22,42 @@ def router(web: Web, templates: Jinja2Templates) -> APIRouter:
     @routes.get("/ask", response_class=HTMLResponse)
     def ask_link(
         request: Request,
-        question: Annotated[str, Query(min_length=1, max_length=MAX_QUESTION_CHARS)],
+        question: Annotated[QuestionText, Query(min_length=1)],
         audience: Literal["clinician", "patient"] = "clinician",
     ) -> HTMLResponse:
-        """A question as a link, to share or bookmark (nothing about the patient is put in the address)."""
+        """A question as a link, to share or bookmark (nothing about the patient is put in the address). Opening
+        a link stores nothing: a visit, a crawler or a prefetch is not a conversation."""
         ask = AskRequest(question=question, audience=audience)
-        return templates.TemplateResponse(request, "ask.html", {"answer": web.ask(ask), "asked": ask})
+        return templates.TemplateResponse(request, "ask.html", {"answer": web.ask(ask, None), "asked": ask})
 
-    # No CSRF token here: asking needs no account, so a forged question acts with no one's authority.
+    # No CSRF token here: asking needs no account, so a forged question acts with no one's authority (and
+    # continues only the forger's own conversations: a thread is read by its owner alone).
     @routes.post("/ask", response_class=HTMLResponse)
     def ask_form(
         request: Request,
-        question: Annotated[str, Form(max_length=MAX_QUESTION_CHARS)],
+        question: Annotated[QuestionText, Form(min_length=1)],
         audience: Annotated[Literal["clinician", "patient"], Form()] = "clinician",
-        patient_details: Annotated[str, Form(max_length=MAX_QUESTION_CHARS)] = "",
-        thread_id: Annotated[str, Form(max_length=64)] = "",
+        patient_details: Annotated[QuestionText, Form()] = "",
+        thread_id: Annotated[str, Form(max_length=MAX_ID_CHARS)] = "",
     ) -> HTMLResponse:
+        owner = page_owner(request)
         ask = AskRequest(
             question=question,
             audience=audience,
             patient=web.patient_from_text(patient_details),
             thread_id=thread_id or None,
         )
-        answer = web.ask(ask)
-        return templates.TemplateResponse(request, "ask.html", {"answer": answer, "asked": ask})
+        answer = web.ask(ask, owner.key)
+        page = templates.TemplateResponse(request, "ask.html", {"answer": answer, "asked": ask})
+        owner.remember(page, request)
+        return page
 
     @routes.get("/sources/{document_id}", response_class=HTMLResponse)
-    def source_page(request: Request, document_id: str, passage: str | None = None) -> HTMLResponse:
+    def source_page(
+        request: Request,
+        document_id: str,
+        passage: Annotated[str | None, Query(max_length=MAX_ID_CHARS)] = None,
+    ) -> HTMLResponse:
         document = web.document(document_id)
         return templates.TemplateResponse(request, "source.html", {"document": document, "highlight": passage})
 

@@ -1,6 +1,6 @@
 """Server-side login sessions, kept in memory: a random token in the `clinqa_session` cookie names a session that
-holds the username and the session's CSRF token. A session ends at logout or SESSION_TTL_S after login; a restart
-of the server ends them all (everyone logs in again)."""
+holds the username and the session's CSRF token. A session ends at logout or `web.session_ttl_s` (settings) after
+login; a restart of the server ends them all (everyone logs in again)."""
 
 from __future__ import annotations
 
@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from starlette.requests import Request
 from starlette.responses import Response
 
+from clinqa.settings import settings
+
 SESSION_COOKIE = "clinqa_session"
 LOGIN_COOKIE = "clinqa_login"  # the login form's CSRF token: there is no session to hold it yet
-SESSION_TTL_S = 8 * 3600  # a working day
 LOGIN_FORM_TTL_S = 3600
 MAX_SESSIONS = 10_000  # bounded memory: the oldest sessions end first
 
@@ -32,8 +33,8 @@ class Session:
 class Sessions:
     """Live sessions by token. Thread-safe; an expired session is as good as unknown."""
 
-    def __init__(self, ttl_s: float = SESSION_TTL_S, clock: Callable[[], float] = time.time) -> None:
-        self.ttl_s = ttl_s
+    def __init__(self, ttl_s: float | None = None, clock: Callable[[], float] = time.time) -> None:
+        self.ttl_s = settings().web.session_ttl_s if ttl_s is None else ttl_s
         self.clock = clock
         self._live: dict[str, Session] = {}
         self._lock = threading.Lock()
