@@ -309,7 +309,10 @@ class Answer(Frozen):
     references: list[AnswerReference]
     sources: list[SourceDocument]
     disclaimer: str
-    note: str | None = Field(default=None, description="Why the answer abstained, when it did")
+    note: str | None = Field(
+        default=None,
+        description="Why the answer abstained, when it did; or a caveat on the answer (e.g. no patient-version page)",
+    )
     patient: PatientContext | None = Field(default=None, description="The patient context clinqa understood")
     flags: list[Flag] = Field(default_factory=list, description="Applicability warnings on answer sentences")
     trials: list[TrialMatch] = Field(default_factory=list, description="Candidate trials, eligible first")

@@ -185,3 +185,20 @@ def recommendations(steps: list[AlgorithmStep], limit: int = 3) -> list[Candidat
             chosen.append(step.candidates[0])
     order = {id(c): i for i, c in enumerate(c for s in open_steps for c in s.candidates)}
     return sorted(chosen[:limit], key=lambda c: order[id(c)])
+
+
+def open_options(
+    candidates: list[Candidate], prior_agents: list[str], agents_of: Callable[[str], list[str]]
+) -> list[Candidate]:
+    """The candidates that can be offered to this patient: not a negative result, a design or a legend, and
+    naming no agent already received (a regimen with one has its own step); in their ranked order."""
+    prior = set(prior_agents)
+    out = []
+    for c in candidates:
+        if _not_offered(c, "systemic"):
+            continue
+        agents = set(agents_of(f"{c.sentence.label or ''} {c.sentence.text}"))
+        if agents & prior:
+            continue
+        out.append(c)
+    return out

@@ -10,7 +10,7 @@ from functools import cached_property
 
 import numpy as np
 
-from clinqa.answer.algorithm import AlgorithmStep, TreatmentAlgorithm, recommendations
+from clinqa.answer.algorithm import AlgorithmStep, TreatmentAlgorithm, open_options, recommendations
 from clinqa.answer.compose import (
     Candidate,
     Citer,
@@ -21,6 +21,7 @@ from clinqa.answer.compose import (
     source_documents,
     to_sentences,
 )
+from clinqa.answer.filters import particular_words
 from clinqa.answer.reader import explanations, safety_kept
 from clinqa.answer.scoring import QueryTerms, weigh_terms
 from clinqa.answer.subjects import missing_subjects
@@ -53,6 +54,11 @@ DISCLAIMER = (
     "no advice of its own. It supports, and does not replace, the judgement of the clinician caring for the "
     "patient. Check the primary literature and current guidelines before acting, and mind each source's date."
 )
+PROFESSIONAL_ONLY = (
+    "No page written for patients and families covers this question in the knowledge base: the answer below comes "
+    "from summaries written for health professionals. Ask your care team to explain what it means for you."
+)
+PARTICULAR_SPECIFICITY = 2.5  # a word this specific asks for something in particular (consolidation 3.9)
 LIST_LIMIT = 20  # list items brought in under one lead-in
 SPECIFIC_IDF = 4.0  # a title word this rare names a topic ("osteosarcoma"), not a generic notion ("rates")
 # Parenthetical details ("after 4 lines (doxorubicin, ...)") describe the patient, not the topic asked about.
@@ -157,7 +163,8 @@ class Answerer:
             search_topic = self._topic(question, context)
             steps = self._algorithm(topic).steps(search_topic, context)
             if steps:
-                return self._compose_algorithm(question, steps, kinds, candidates, keep)
+                particular = self._asks_in_particular(focus_text, topic, q)
+                return self._compose_algorithm(question, steps, kinds, candidates, keep, context, particular)
         if not candidates or candidates[0].coverage < self.limits.min_coverage:
             disease = topic.topic.disease
             if disease and not any(topic.passage(p) is Fit.ON_TOPIC for _, p in evidence):
@@ -182,13 +189,21 @@ class Answerer:
         kinds: list[QuestionKind],
         candidates: list[Candidate],
         keep: list[Sentence],
+        context: PatientContext,
+        particular: bool,
     ) -> Answer:
-        """Bottom line from the first steps (trial, surgery, a new systemic option); then the steps in order,
-        whole (the bottom line repeats their first sentences); then what else the question's own retrieval found."""
+        """Bottom line: what the question's own retrieval offers this patient (not a negative result, not only
+        what was received), when it answers the question closely enough; else the first advice of the steps
+        (trial, surgery, a new systemic option). Then the steps in order, whole; then what else was found."""
         if not steps:
             return self._compose(question, kinds, candidates, keep)
         citer = Citer(self.store.references)
-        bottom_line = [x for c in recommendations(steps) for x in to_sentences(c, citer)]
+        offers = open_options(candidates, context.prior_agents, self.normaliser.agents) if particular else []
+        if offers and offers[0].coverage >= self.limits.min_coverage:
+            chosen, _ = select(offers, self.limits)
+        else:
+            chosen = recommendations(steps)
+        bottom_line = [x for c in chosen for x in to_sentences(c, citer)]
         sections = [
             AnswerSection(title=s.title, sentences=[x for c in s.candidates for x in to_sentences(c, citer)])
             for s in steps
@@ -207,13 +222,17 @@ class Answerer:
         citer: Citer,
         keep: list[Sentence],
     ) -> Answer:
+        note = None
         if self.audience == "patient":
             shown = [*bottom_line, *(x for s in sections for x in s.sentences)]
             sections = sections + self._for_patient_reader(shown, keep, citer)
+            if not any(self._is_patient_page(s.source.document_id) for s in shown):
+                note = PROFESSIONAL_ONLY
         used = list(
             dict.fromkeys(s.source.document_id for s in [*bottom_line, *(x for sec in sections for x in sec.sentences)])
         )
         return Answer(
+            note=note,
             status=AnswerStatus.ANSWERED,
             question=question,
             bottom_line=bottom_line,
@@ -222,6 +241,10 @@ class Answerer:
             sources=source_documents(used, self.documents),
             disclaimer=DISCLAIMER,
         )
+
+    def _is_patient_page(self, document_id: str) -> bool:
+        summary = self.documents.get(document_id)
+        return summary is not None and summary.audience == "patient"
 
     def _for_patient_reader(self, sentences: list[Sentence], keep: list[Sentence], citer: Citer) -> list[AnswerSection]:
         """Terms explained from patient pages; and the clinician answer's safety sentences, kept."""
@@ -237,6 +260,16 @@ class Answerer:
         if context.recurrent or re.search(r"\b(?:recurr|relaps|refractory|progress|lines?)\w*", question, re.I):
             words.append("recurrent")
         return " ".join([*words, *context.sites])
+
+    def _asks_in_particular(self, question: str, topic: TopicFit, q: QueryTerms) -> bool:
+        """Whether a "what next" question asks for something beyond the next options (a kind of therapy, a
+        setting, an outcome): then its own retrieval answers it, ahead of the algorithm's general advice."""
+        named = topic.terms()
+        weights = {**q.expansion, **q.weights}
+        return any(
+            t not in named and weights.get(t, 0.0) >= PARTICULAR_SPECIFICITY
+            for t in query_terms(particular_words(question))
+        )
 
     def _page_weights(self, topic: TopicFit) -> np.ndarray | None:
         """Per indexed document, 0 for a page about another disease; None when nothing is left out."""

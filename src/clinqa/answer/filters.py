@@ -1,5 +1,6 @@
 """Sentences never offered as a treatment option: negative results, study designs, legends, cautions
-(`clinqa/data/answer_filters.tsv`). They may still stand in an answer, as evidence or as a pitfall."""
+(`clinqa/data/answer_filters.tsv`). They may still stand in an answer, as evidence or as a pitfall. The same file
+lists the generic words of a "what next" question."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import re
 from functools import cache
 
 from clinqa.data import compile_pattern, read_table
+
+SENTENCE_KINDS = ("negative", "design", "legend", "caution")
 
 
 @cache
@@ -25,6 +28,12 @@ def not_an_option(text: str, trial: bool = False) -> str | None:
     """Why a sentence cannot be offered as a treatment option ("negative", "design", "legend", "caution"), or
     None. For the clinical-trial step a trial's design is what is offered."""
     for kind, pattern in _filters().items():
-        if pattern.search(text) and not (trial and kind == "design"):
+        if kind in SENTENCE_KINDS and pattern.search(text) and not (trial and kind == "design"):
             return kind
     return None
+
+
+def particular_words(question: str) -> str:
+    """A "what next" question less its generic words ("options", "next line", "after", "patient"): what it
+    asks in particular, if anything ("consolidation", "a cellular therapy", "with an OS benefit")."""
+    return _filters()["generic"].sub(" ", question)

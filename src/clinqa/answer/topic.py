@@ -21,7 +21,7 @@ from clinqa.types import Passage, PatientContext
 _CHILD_TITLE = re.compile(r"\b(?:childhood|pediatric|paediatric|children)\b", re.I)
 _ADULT_TITLE = re.compile(r"\badults?\b", re.I)
 _CHILD_QUESTION = re.compile(
-    r"\b(?:child|children|childhood|pediatric|paediatric|infant|toddler|my (?:son|daughter|kid|baby)|"
+    r"\b(?:child(?!-pugh)|children|childhood|pediatric|paediatric|infant|toddler|my (?:son|daughter|kid|baby)|"
     r"(?:[1-9]|1[0-7])[- ](?:year|month)s?[- ]old)\b",
     re.I,
 )
@@ -65,7 +65,8 @@ class TopicFit:
     def _page_fit(self, title: str) -> Fit:
         if self.topic.disease is None:
             return Fit.GENERAL
-        named = diagnoses_in(title)
+        organ = read_organ(title)
+        named = diagnoses_in(title) or ([organ] if organ else [])
         if not named:
             return Fit.GENERAL
         return Fit.ON_TOPIC if any(related(self.topic.disease, d) for d in named) else Fit.OTHER
@@ -80,12 +81,16 @@ class TopicFit:
         return page
 
     def names_disease(self, text: str) -> bool:
-        if not self.topic.aliases:
+        """Whether `text` (a title, a section path) names the question's disease or a related one; the longest
+        listed name wins, so "non-small cell lung cancer" does not name small cell lung cancer."""
+        disease = self.topic.disease
+        if disease is None:
             return False
+        listed = diagnoses_in(text)
+        if listed:
+            return any(related(disease, d) for d in listed)
         lowered = fold(text).lower()
-        return any(re.search(rf"(?<![a-z0-9]){re.escape(a)}(?![a-z0-9])", lowered) for a in self.topic.aliases) or any(
-            self.topic.disease is not None and related(self.topic.disease, d) for d in diagnoses_in(text)
-        )
+        return any(re.search(rf"(?<![a-z0-9-]){re.escape(a)}(?![a-z0-9])", lowered) for a in self.topic.aliases)
 
     def terms(self) -> set[str]:
         """The stemmed words naming the disease: every page about it has them, so they decide which pages

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from clinqa.clinical.numbers import COUNT, NUMBER, ORDINAL, number_value, ordinal_value
-from clinqa.data import read_table, split_list
+from clinqa.data import VocabularyError, read_table, split_list
 from clinqa.retrieve.analysis import fold
 
 _I = re.IGNORECASE
@@ -123,7 +123,7 @@ def read_organ(text: str) -> str | None:
     for match in _organ_pattern().finditer(text):
         after, before = text[match.end() : match.end() + 30], text[max(0, match.start() - 60) : match.start()]
         if not (_ORGAN_AS_SITE_AFTER.match(after) or _ORGAN_AS_SITE_BEFORE.search(before)):
-            return match.group(1).lower()
+            return _ORGAN_NAMES[match.group(1).lower()]
     return None
 
 
@@ -140,10 +140,23 @@ _ORGAN_AS_SITE_BEFORE = re.compile(
 
 @cache
 def _organ_pattern() -> re.Pattern[str]:
-    patterns = _diagnosis_patterns()
-    organs = {c for categories in patterns.broader.values() for c in categories} - set(patterns.aliases)
-    alternation = "|".join(re.escape(o) for o in sorted(organs, key=len, reverse=True))
-    return re.compile(rf"(?<![A-Za-z0-9])({alternation})(?:s|es)?(?![A-Za-z0-9])", _I)
+    """Organs and their other words, `clinqa/data/organs.tsv`; each organ must be a broader category of some
+    diagnosis, so that the two lists cannot drift apart."""
+    categories = {c for cs in _diagnosis_patterns().broader.values() for c in cs}
+    words: dict[str, str] = {}
+    for row in read_table("organs.tsv", 2):
+        organ, others = row.cells
+        if organ not in categories:
+            raise VocabularyError(f"{row.where()}: {organ!r} is no diagnosis's broader category in diagnoses.tsv")
+        for word in [organ, *split_list(others)]:
+            words[word.lower()] = organ
+    _ORGAN_NAMES.clear()
+    _ORGAN_NAMES.update(words)
+    alternation = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+    return re.compile(rf"(?<![A-Za-z0-9])({alternation})(?![A-Za-z0-9])", _I)
+
+
+_ORGAN_NAMES: dict[str, str] = {}  # a word for an organ (lower case) -> the organ, filled with the pattern
 
 
 # --- recurrence ----------------------------------------------------------------------------------------------
