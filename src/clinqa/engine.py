@@ -13,6 +13,7 @@ import numpy as np
 
 from clinqa.answer.answerer import Answerer
 from clinqa.answer.threads import CLI_OWNER, retention, standalone_question
+from clinqa.clinical.followup import follow_up, starts_anew
 from clinqa.clinical.patient import extract_patient, load_patient_file, merge
 from clinqa.clinical.regimens import Normaliser
 from clinqa.errors import IngestError, StoreError
@@ -345,13 +346,23 @@ class Engine:
         `remember`, the turn is stored (a new thread of `owner`'s when none is given), unless the retention
         setting keeps nothing."""
         thread = self.store.get_thread(thread_id, owner, utc_now()) if thread_id else None
-        previous = thread.turns[-1].standalone if thread and thread.turns else None
-        standalone = standalone_question(question, previous)
-        context = merge(thread.patient, patient) if thread and patient else (thread.patient if thread else patient)
+        standalone, context, read_question = question, patient, True
+        if thread is not None:
+            # A follow-up updates the conversation's patient (new sites, lines, resectability); a question about
+            # another disease or patient starts afresh, inheriting nothing.
+            said = extract_patient(question, self.normaliser())
+            said = merge(said, patient) if patient else said
+            if not starts_anew(thread.patient, said, question):
+                previous = thread.turns[-1].standalone if thread.turns else None
+                standalone = standalone_question(question, previous)
+                context, read_question = follow_up(thread.patient, said, question), False
         chosen = thread.audience if thread else audience
         # A patient reader's answer keeps every safety sentence the clinician's answer gives.
-        keep = self.answerer("clinician").ask(standalone, context).sentences() if chosen == "patient" else None
-        answer = self.answerer(chosen).ask(standalone, context, keep)
+        clinician = self.answerer("clinician")
+        keep = (
+            clinician.ask(standalone, context, read_question=read_question).sentences() if chosen == "patient" else None
+        )
+        answer = self.answerer(chosen).ask(standalone, context, keep, read_question=read_question)
         answer = answer.model_copy(update={"question": question.strip(), "audience": chosen})
         if not remember or retention() <= dt.timedelta(0):
             return answer

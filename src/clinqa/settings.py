@@ -40,6 +40,23 @@ class AccountSettings(BaseModel):
 
 class IngestSettings(BaseModel):
     max_file_bytes: int = Field(default=20 * 1024 * 1024, ge=1024, description="Larger files are refused by name")
+    max_trial_file_bytes: int = Field(
+        default=256 * 1024 * 1024,
+        ge=1024,
+        description="Larger trial registry files are refused by name (JSON Lines exports hold many records)",
+    )
+    max_front_matter_depth: int = Field(
+        default=10, ge=2, description="YAML front matter nested deeper than this is refused (page metadata is flat)"
+    )
+    max_json_depth: int = Field(
+        default=64, ge=8, description="Trial JSON nested deeper than this is refused before parsing (records: ~20)"
+    )
+    max_xml_depth: int = Field(
+        default=64, ge=8, description="Trial XML nested deeper than this is refused while parsing (records: ~12)"
+    )
+    max_xml_elements: int = Field(
+        default=500_000, ge=1_000, description="Trial XML with more elements than this is refused while parsing"
+    )
 
 
 class RetrievalSettings(BaseModel):
@@ -89,6 +106,9 @@ class AnswerSettings(BaseModel):
         default=0.08, ge=0, description="Score a treatment sentence gains for advising (should, recommended...)"
     )
     list_bonus: float = Field(default=0.1, ge=0, description="Score a list gains when its lead-in names what is asked")
+    design_share: float = Field(
+        default=0.8, ge=0, le=1, description="Score share kept by a sentence that describes a study's design"
+    )
     list_items: int = Field(default=12, ge=1, description="List items a lead-in carries into an answer")
     short_item_words: int = Field(
         default=30, ge=1, description="A list whose items are all this short is read as one unit with its lead-in"

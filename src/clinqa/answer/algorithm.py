@@ -31,6 +31,8 @@ NOT_YET_RECEIVED = "Treatment algorithm: 3a. Systemic options not yet received"
 INCLUDES_RECEIVED = "Treatment algorithm: 3b. Regimens that include an agent already received"
 ALREADY_RECEIVED = "Treatment algorithm: 3c. Systemic options already received"
 RECEIVED_TITLES = (INCLUDES_RECEIVED, ALREADY_RECEIVED)
+# Sections listing trials open now, where a trial's design is what the trial step offers.
+_ONGOING = re.compile(r"clinical trials|under (?:clinical )?evaluation|ongoing|investigational", re.I)
 STEP_KEYS = ("trial", "surgery", "systemic", "local", "supportive")
 
 
@@ -91,7 +93,8 @@ def _not_offered(c: Candidate, step: str) -> bool:
     if passage.kind == "list_item" and c.sentence.label and not_an_option(passage.text) == "negative":
         return True
     text = " ".join([c.sentence.text, *(x.text for x in c.items)])
-    return not_an_option(text, trial=step == "trial") is not None
+    ongoing = step == "trial" and bool(_ONGOING.search(" ".join(passage.section_path)))
+    return not_an_option(text, trial=ongoing) is not None
 
 
 @dataclass(frozen=True)

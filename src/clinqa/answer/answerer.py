@@ -58,6 +58,7 @@ PROFESSIONAL_ONLY = (
     "No page written for patients and families covers this question in the knowledge base: the answer below comes "
     "from summaries written for health professionals. Ask your care team to explain what it means for you."
 )
+DOSE_CANDIDATES = 10  # a dose question is answered only if one of the best sentences states a dose
 PARTICULAR_SPECIFICITY = 2.5  # a word this specific asks for something in particular (consolidation 3.9)
 LIST_LIMIT = 20  # list items brought in under one lead-in
 SPECIFIC_IDF = 4.0  # a title word this rare names a topic ("osteosarcoma"), not a generic notion ("rates")
@@ -111,13 +112,21 @@ class Answerer:
         specific = {t for t in analyze([titles])[0] if self._idf.get(t, 0.0) >= SPECIFIC_IDF}
         return (specific | set(analyze([names])[0])) - QUESTION_WORDS
 
-    def ask(self, question: str, patient: PatientContext | None = None, keep: list[Sentence] | None = None) -> Answer:
+    def ask(
+        self,
+        question: str,
+        patient: PatientContext | None = None,
+        keep: list[Sentence] | None = None,
+        read_question: bool = True,
+    ) -> Answer:
         """Answer `question`; `patient` (e.g. from a file or an earlier turn) is merged with what the question
-        itself says about the patient. `keep`: sentences a patient reader's answer must not lose (the safety
-        sentences of the clinician's answer to the same question)."""
+        itself says about the patient (not when `read_question` is False: a follow-up's patient is already
+        updated). `keep`: sentences a patient reader's answer must not lose (the safety sentences of the
+        clinician's answer to the same question)."""
         if not self.patient_aware:
             return self._answer(question, PatientContext(), [], algorithm=False)
-        context = merge(patient or PatientContext(), extract_patient(question, self.normaliser))
+        said = extract_patient(question, self.normaliser) if read_question else PatientContext()
+        context = merge(patient or PatientContext(), said)
         searched = question
         if context.diagnosis and context.diagnosis.lower() not in question.lower():
             searched = f"{question} {context.diagnosis}"  # "what are the options?" is about the patient's disease
@@ -165,6 +174,9 @@ class Answerer:
             if steps:
                 particular = self._asks_in_particular(focus_text, topic, q)
                 return self._compose_algorithm(question, steps, kinds, candidates, keep, context, particular)
+        if kinds[0] is QuestionKind.DOSE and not self._states_a_dose(candidates):
+            note = "The sources found give no dose or schedule for this; check the prescribing information."
+            return self._abstain(question, AnswerStatus.INSUFFICIENT_EVIDENCE, note)
         if not candidates or candidates[0].coverage < self.limits.min_coverage:
             disease = topic.topic.disease
             if disease and not any(topic.passage(p) is Fit.ON_TOPIC for _, p in evidence):
@@ -260,6 +272,15 @@ class Answerer:
         if context.recurrent or re.search(r"\b(?:recurr|relaps|refractory|progress|lines?)\w*", question, re.I):
             words.append("recurrent")
         return " ".join([*words, *context.sites])
+
+    def _states_a_dose(self, candidates: list[Candidate]) -> bool:
+        """Whether a sentence that answers the question closely enough states a dose or a schedule."""
+        dose = kind_cues()[QuestionKind.DOSE].sentence
+        return any(
+            dose.search(" ".join([c.sentence.text, *(x.text for x in c.items)]))
+            for c in candidates[:DOSE_CANDIDATES]
+            if c.coverage >= self.limits.min_coverage
+        )
 
     def _asks_in_particular(self, question: str, topic: TopicFit, q: QueryTerms) -> bool:
         """Whether a "what next" question asks for something beyond the next options (a kind of therapy, a

@@ -108,6 +108,8 @@ def rank_candidates(
             score += (
                 settings().answer.list_bonus
             )  # a list whose lead-in names what is asked ("Risk factors include:") answers it
+        if not_an_option(s.text) == "design":
+            score *= settings().answer.design_share  # how a study was run answers less than what it found
         score *= authority(s.passage.document_id) * weights[s.passage.id]
         out.append(Candidate(s, frozenset(terms), cov, score, items))
     out.sort(key=lambda c: (-c.score, *_reading_order(c)))

@@ -58,7 +58,9 @@ def coverage(q: QueryTerms, sentence_terms: set[str], context_terms: set[str]) -
             got += weight
         elif term in context_terms:
             got += 0.5 * weight
-    got += sum(w for t, w in q.expansion.items() if t in sentence_terms)
+    got += sum(
+        w if t in sentence_terms else 0.5 * w for t, w in q.expansion.items() if t in sentence_terms | context_terms
+    )
     return min(1.0, got / q.total)
 
 

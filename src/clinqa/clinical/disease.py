@@ -231,7 +231,7 @@ _LESION_NOUN = (
 _SITE_BEFORE = re.compile(rf"\b({_SITE_LIST})\s+(?:only\s+)?(?:{_LESION_NOUN})\b", _I)
 _SITE_AFTER = re.compile(
     r"\b(?:relaps\w*|recurr\w*|metasta\w*|spread|progress\w*|mets|disease|nodules?|lesions?)\s+"
-    r"(?:(?:only|solely|isolated|confined|limited|now)\s+)?(?:in|to|within|involving)\s+"
+    r"(?:(?:are|is|were|was)\s+)?(?:(?:only|solely|isolated|confined|limited|now)\s+)?(?:in|to|within|involving)\s+"
     rf"(?:the\s+|both\s+|his\s+|her\s+|their\s+|one\s+)?({_SITE_LIST})\b",
     _I,
 )

@@ -78,7 +78,7 @@ _HISTORY_FILLER = frozenset(
     "several cycles cycle courses course including include includes included such as consisting consisted "
     "combination combined agents agent drugs drug single multiagent multi was were been has have had received "
     "treated given completing completed also already then later conventional intensive high dose doses months "
-    "weeks years e g i ie namely which l".split()
+    "weeks years e g i ie namely which l interval compressed dense finishing finished courses full".split()
 )
 _NEGATION_FILLER = frozenset(
     "prior previous previously received receive receiving had have has been treated treatment with exposure "
