@@ -4,7 +4,6 @@ Runs on the starter corpus alone (no ../shared needed)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
