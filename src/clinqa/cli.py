@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import click
+from pydantic import ValidationError
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -19,6 +20,7 @@ from clinqa.cli_users import users
 from clinqa.config import DEMO_QUESTION, default_db_path, starter_corpus
 from clinqa.errors import ClinqaError
 from clinqa.review.models import MAX_VERSION, Article, User
+from clinqa.settings import described, override, settings
 from clinqa.types import Answer, IngestReport, PatientContext, answer_json_schema, patient_json_schema
 
 console = Console()
@@ -67,11 +69,34 @@ format_option = click.option(
     show_default="$CLINQA_DB or the user data directory",
     help="Knowledge base file (SQLite).",
 )
+@click.option(
+    "--set",
+    "overrides",
+    multiple=True,
+    metavar="SECTION.KEY=VALUE",
+    help="Override one setting for this run (repeatable); docs/settings.md lists them.",
+)
 @click.version_option(package_name="clinqa")
 @click.pass_context
-def cli(ctx: click.Context, db: Path) -> None:
+def cli(ctx: click.Context, db: Path, overrides: tuple[str, ...]) -> None:
     """clinqa: guideline-backed, cited answers to clinical questions, offline."""
+    for assignment in overrides:
+        try:
+            override(assignment)
+        except (ValueError, ValidationError) as ex:
+            raise click.BadParameter(str(ex), param_hint="--set") from ex
     ctx.obj = Context(db)
+
+
+@cli.command("settings")
+def settings_command() -> None:
+    """The settings in force: every key, its value and its environment variable."""
+    table = Table("key", "value", "environment variable", "what it does")
+    for key, env, _default, text in described():
+        section, name = key.split(".")
+        value = getattr(getattr(settings(), section), name)
+        table.add_row(key, repr(value), env, text)
+    console.print(table)
 
 
 @cli.command()
@@ -266,7 +291,7 @@ def trials(obj: Context, patient_file: Path | None, as_json: bool) -> None:
 
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (loopback by default).")
-@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
 @click.pass_obj
 def serve(obj: Context, host: str, port: int) -> None:
     """Serve the web app and JSON API (OpenAPI at /openapi.json)."""
