@@ -343,14 +343,15 @@ def test_out_of_range_version_numbers_are_a_422_naming_the_parameter(hostile: Ho
             review.version(article_id, int(HUGE))
 
 
-def test_the_command_line_refuses_out_of_range_versions(hostile: Hostile) -> None:
+def test_the_command_line_refuses_out_of_range_numbers(hostile: Hostile) -> None:
     db = str(hostile.site.web.engine.db_path)
-    for args in (
-        ["review", "show", hostile.article_id, "--version", HUGE],
-        ["review", "approve", hostile.article_id, "--version", HUGE, "--token", hostile.site.tokens["ravi"]],
+    for option, args in (
+        ("--version", ["review", "show", hostile.article_id, "--version", HUGE]),
+        ("--version", ["review", "approve", hostile.article_id, "--version", HUGE, "--token", "x"]),
+        ("--port", ["serve", "--port", HUGE]),
     ):
         result = CliRunner().invoke(cli, ["--db", db, *args])
-        assert result.exit_code == 2 and "--version" in result.output and result.exception is not None
+        assert result.exit_code == 2 and option in result.output and result.exception is not None
         assert isinstance(result.exception, SystemExit), result.exception  # a usage error, not a crash
 
 
