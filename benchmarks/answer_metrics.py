@@ -53,6 +53,7 @@ class Question(BaseModel):
     facts: list[list[str]]
     split: Split
     audience: Literal["patient"] | None = None
+    refuse_elsewhere: bool = True  # False: not scored on a knowledge base without its documents
 
     @field_validator("question", "cancer")
     @classmethod

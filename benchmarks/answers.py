@@ -176,8 +176,11 @@ def ask_questions(
 ) -> list[Record]:
     records = []
     for q in questions:
+        answerable = any(d in held for d in q.documents)
+        if not answerable and not q.refuse_elsewhere:
+            continue  # a question whose topic other pages cover in other words: only scored where it is answerable
         answer, ms = timed(engine, q.question, q.audience)
-        record = measure(q, any(d in held for d in q.documents), answer, ms)
+        record = measure(q, answerable, answer, ms)
         if q.kind == "what_next":
             record.issues = algorithm_issues(answer, q.cancer, titles)
         records.append(record)
