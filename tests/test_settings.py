@@ -37,14 +37,14 @@ def test_an_override_wins_and_is_validated() -> None:
         override("answer.bottom_line=0")
     with pytest.raises(ValueError, match="no key 'nope'"):
         override("answer.nope=1")
-    with pytest.raises(ValueError, match="SECTION.KEY=VALUE"):
+    with pytest.raises(ValueError, match=r"SECTION\.KEY=VALUE"):
         override("bottom_line")
     assert settings().answer.bottom_line == 2, "a refused override changes nothing"
 
 
 def test_a_bad_environment_value_names_the_key(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CLINQA_RETRIEVAL__MODEL", "gpt")
-    with pytest.raises(ValidationError, match="retrieval.model"):
+    with pytest.raises(ValidationError, match=r"retrieval\.model"):
         settings()
 
 

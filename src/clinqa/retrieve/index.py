@@ -26,7 +26,7 @@ from clinqa.store import Store
 from clinqa.types import Passage
 
 EncodeFn = Callable[[list[str]], np.ndarray]
-FORMAT_VERSION = 4
+FORMAT_VERSION = 5
 DRUG_NAMES = "drug_names.json"
 BM25_K1, BM25_B = 0.9, 0.4
 

@@ -21,7 +21,7 @@ from clinqa.retrieve.analysis import fold, stem
 CEILING = 7.0  # Zipf frequency of the commonest words ("the" is 7.7): specificity is CEILING - Zipf
 FLOOR = 0.5  # the least weight a searched term has
 MAX_SPECIFICITY = 6.0  # words wordfreq has never seen (new drug names) are as specific as the rarest it knows
-_WORD = re.compile(r"[a-z][a-z0-9\-']*[a-z0-9]|[a-z]")
+_WORD = re.compile(r"[a-z][a-z0-9']*")  # hyphenated compounds count by their parts, as the index reads them
 
 
 @cache
