@@ -94,11 +94,31 @@ def test_questions_articles_and_comments_are_shown_literally(corpus: Corpus) -> 
     article_id = article_id.splitlines()[0].strip()
     shows(corpus.run("articles", "list"), QUESTION)
     corpus.run(
-        "articles", "submit", article_id, "--as", "alice", "--password-stdin", "--comment", COMMENT, password=PASSWORD
+        "articles",
+        "submit",
+        article_id,
+        "--version",
+        "1",
+        "--as",
+        "alice",
+        "--password-stdin",
+        "--comment",
+        COMMENT,
+        password=PASSWORD,
     )
     shows(corpus.run("review", "list"), QUESTION)
     corpus.run(
-        "review", "start", article_id, "--as", "ravi", "--password-stdin", "--comment", COMMENT, password=PASSWORD
+        "review",
+        "start",
+        article_id,
+        "--version",
+        "1",
+        "--as",
+        "ravi",
+        "--password-stdin",
+        "--comment",
+        COMMENT,
+        password=PASSWORD,
     )
     shown = corpus.run("review", "show", article_id)
     shows(shown, QUESTION, COMMENT, TITLE)
