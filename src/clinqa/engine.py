@@ -17,7 +17,8 @@ from clinqa.clinical.followup import follow_up, starts_anew
 from clinqa.clinical.patient import extract_patient, load_patient_file, merge
 from clinqa.clinical.regimens import Normaliser
 from clinqa.errors import IngestError, StoreError
-from clinqa.ingest import discover, parse_file
+from clinqa.ingest import SUPPORTED_SUFFIXES as GUIDELINE_SUFFIXES
+from clinqa.ingest import find_files, parse_source, read_source
 from clinqa.packages import utc_now
 from clinqa.retrieve.dense import Encoder, encoder, model_name
 from clinqa.retrieve.index import (
@@ -33,7 +34,8 @@ from clinqa.retrieve.index import (
 from clinqa.retrieve.retriever import HybridRetriever, RetrievalConfig
 from clinqa.review import Article, ArticleState, NotPermitted, ReviewService, User
 from clinqa.store import SQLiteStore, Store
-from clinqa.trials import condition_names, discover_trial_files, parse_trial_records, rank_trials, trials_in_guideline
+from clinqa.trials import condition_names, parse_trial_records, rank_trials, trials_in_guideline
+from clinqa.trials.parse import SUPPORTED_SUFFIXES as TRIAL_SUFFIXES
 from clinqa.types import (
     Answer,
     Audience,
@@ -83,27 +85,23 @@ class Engine:
     # --- ingest -------------------------------------------------------------------------------------------
 
     def ingest(self, paths: Iterable[Path], progress: Progress | None = None) -> IngestReport:
-        """Ingest files and folders. A file that fails is reported and the rest still go in."""
+        """Ingest files and folders. A file that fails is reported and the rest still go in; so is every path
+        not read (see `find_sources`) and a second file claiming a document id with other content."""
         started = time.perf_counter()
         self._trials = None
         report = IngestReport()
-        existing = []
-        for path in map(Path, paths):
-            if path.exists():
-                existing.append(path)
-            else:  # reported, and the other paths still go in
-                report.failed.append(IngestFailure(path=str(path), reason="no such file or directory"))
-        files, trial_files = sources(existing)
-        known = self.store.source_hashes()
-        seen: dict[str, str] = {}
-        for path in files:
+        found = find_sources(map(Path, paths))
+        report.failed.extend(IngestFailure(path=p.path, reason=p.reason) for p in found.problems)
+        known = self.store.source_documents()
+        seen: dict[str, tuple[str, str]] = {}  # document id -> (path, content hash) that claimed it in this run
+        for path in found.guidelines:
             try:
                 self._ingest_file(path, known, seen, report)
             except IngestError as ex:
                 report.failed.append(IngestFailure(path=ex.path, reason=ex.reason))
             if progress:
                 progress(path)
-        for path in trial_files:
+        for path in found.trials:
             self._ingest_trials(path, report)
             if progress:
                 progress(path)
@@ -133,17 +131,23 @@ class Engine:
         report.seconds = time.perf_counter() - started
         return report
 
-    def _ingest_file(self, path: Path, known: dict[str, str], seen: dict[str, str], report: IngestReport) -> None:
-        digest = _file_hash(path)
-        if known.get(str(path)) == digest:
+    def _ingest_file(
+        self, path: Path, known: dict[str, tuple[str, str]], seen: dict[str, tuple[str, str]], report: IngestReport
+    ) -> None:
+        raw = read_source(path)  # read once: the hash and the parse see the same bytes
+        digest = hashlib.sha256(raw).hexdigest()
+        stored = known.get(str(path))
+        if stored is not None and stored[1] == digest:
+            _claim(seen, stored[0], path, digest)
             report.documents_unchanged += 1
             return
-        document = parse_file(path)
-        if document.id in seen:
-            reason = f"same document (id {document.id}) as {seen[document.id]}, ingested from there"
+        document = parse_source(path, raw)
+        first = seen.get(document.id)
+        if first is not None and first[1] == document.content_hash:
+            reason = f"same document (id {document.id}) as {first[0]}, ingested from there"
             report.skipped.append(IngestFailure(path=str(path), reason=reason))
             return
-        seen[document.id] = str(path)
+        _claim(seen, document.id, path, document.content_hash)
         self._store_document(document, report)
 
     def _store_document(self, document: Document, report: IngestReport) -> None:
@@ -156,8 +160,9 @@ class Engine:
             # Articles citing a passage about to be replaced are flagged first, with the diff: a crash between
             # the two writes then leaves an article flagged needlessly, never an approved one citing stale text.
             self._sources_changing(document, old_hash)
-        change = self.store.put_document(document, vectors, self.model)
-        report.trials += self.store.put_trials(trials_in_guideline(document))
+        trials = trials_in_guideline(document)
+        change = self.store.put_document(document, vectors, self.model, trials)  # one transaction: both or neither
+        report.trials += len(trials)
         if change.old_hash is None:
             report.documents_added += 1
         else:
@@ -398,15 +403,37 @@ class Engine:
         return self.store.changes(document_id)
 
 
+@dataclass
+class Sources:
+    """What an ingest of some paths reads: guideline files, trial registry files, and the paths it will not."""
+
+    guidelines: list[Path]
+    trials: list[Path]
+    problems: list[IngestError]
+
+
+def find_sources(paths: Iterable[Path]) -> Sources:
+    """The guideline and trial files under `paths`, and one IngestError per path that will not be read: missing,
+    an unlistable folder, a folder without such files, a pipe or device, a link loop or a link out of `paths`."""
+    found = find_files(paths, (*GUIDELINE_SUFFIXES, *TRIAL_SUFFIXES), "guideline or trial files")
+    trials = [p for p in found.files if p.suffix.lower() in TRIAL_SUFFIXES]
+    guidelines = [p for p in found.files if p.suffix.lower() not in TRIAL_SUFFIXES]
+    return Sources(guidelines, trials, found.problems)
+
+
 def sources(paths: Iterable[Path]) -> tuple[list[Path], list[Path]]:
-    """Guideline files and trial registry files under `paths` (which must exist)."""
-    existing = list(paths)
-    trial_files = discover_trial_files(existing)
-    return list(discover(p for p in existing if p not in trial_files)), trial_files
+    """Guideline files and trial registry files under `paths` (the problems are `find_sources`'s to report)."""
+    found = find_sources(paths)
+    return found.guidelines, found.trials
 
 
-def _file_hash(path: Path) -> str:
-    try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
-    except OSError as ex:
-        raise IngestError(str(path), f"cannot read ({ex.strerror})") from ex
+def _claim(seen: dict[str, tuple[str, str]], document_id: str, path: Path, content_hash: str) -> None:
+    """Records that `path` holds `document_id` in this run; the first file to claim an id keeps it, and a later
+    one with other content is refused rather than silently replacing it or being dropped."""
+    first = seen.setdefault(document_id, (str(path), content_hash))
+    if first[1] != content_hash:
+        raise IngestError(
+            str(path),
+            f"has the same document id ({document_id}) as {first[0]} but other content; not ingested "
+            "(rename or remove one of them)",
+        )

@@ -1,26 +1,27 @@
 """Ingest: read guideline files (PDQ Markdown, plain text, HTML) into Documents.
 
-`discover` lists the files to ingest; `parse_file` reads one file, refusing what is not a sane text file, and
-hands it to the parser for its format. Every failure is an `IngestError` naming the file.
+`discover` lists the files to ingest (see `files.find_files` for what it refuses to follow or open);
+`parse_file` reads one file, refusing what is not a sane text file, and hands it to the parser for its format.
+Every failure is an `IngestError` naming the file.
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from clinqa.errors import IngestError
+from clinqa.ingest.files import find_files, read_regular_file
 from clinqa.ingest.html import parse_html
 from clinqa.ingest.markdown import parse_markdown
 from clinqa.ingest.plaintext import parse_plain_text
+from clinqa.settings import settings
 from clinqa.types import Document
 
-__all__ = ["MAX_FILE_BYTES", "SUPPORTED_SUFFIXES", "discover", "parse_file"]
+__all__ = ["SUPPORTED_SUFFIXES", "discover", "find_files", "parse_file", "parse_source", "read_source"]
 
-MAX_FILE_BYTES = 20 * 1024 * 1024
 MAX_GARBLED_SHARE = 0.01  # more replacement or control characters than this: binary data saved as text
 
 _GARBLED = re.compile(r"[\ufffd\x01-\x08\x0b\x0e-\x1f\x7f]")
@@ -38,58 +39,41 @@ SUPPORTED_SUFFIXES = tuple(_PARSERS)
 def parse_file(path: Path) -> Document:
     """The Document in `path`, chosen by its suffix (.md, .markdown, .txt, .html, .htm)."""
     path = Path(path)
+    _parser_for(path)  # an unsupported file is refused before it is read
+    return parse_source(path, read_source(path))
+
+
+def read_source(path: Path) -> bytes:
+    """The bytes of a guideline file: a regular file within the size limit (`ingest.max_file_bytes`)."""
+    return read_regular_file(Path(path), settings().ingest.max_file_bytes)
+
+
+def parse_source(path: Path, raw: bytes) -> Document:
+    """The Document in `raw`, the bytes read from `path`; its content hash is theirs."""
+    parser = _parser_for(Path(path))
+    return parser(str(path), _decode(Path(path), raw), hashlib.sha256(raw).hexdigest())
+
+
+def discover(paths: Iterable[Path]) -> Iterator[Path]:
+    """The guideline files under `paths` (files, folders searched recursively, or both), sorted, each once.
+
+    Folders contribute their supported files, hidden ones excepted; a file named directly is listed whatever
+    its suffix, so that `parse_file` reports it. The first path that will not be read (missing, a folder that
+    cannot be listed or holds no supported file, a link loop, a link out of the given folders, a pipe) raises
+    IngestError before any file is listed; `find_files` reports them all instead.
+    """
+    found = find_files(paths, SUPPORTED_SUFFIXES, "guideline files")
+    if found.problems:
+        raise found.problems[0]
+    return iter(found.files)
+
+
+def _parser_for(path: Path) -> Callable[[str, str, str], Document]:
     parser = _PARSERS.get(path.suffix.lower())
     if parser is None:
         expected = ", ".join(SUPPORTED_SUFFIXES)
         raise IngestError(str(path), f"unsupported file type {path.suffix or '(none)'!r} (expected {expected})")
-    raw = _read(path)
-    text = _decode(path, raw)
-    return parser(str(path), text, hashlib.sha256(raw).hexdigest())
-
-
-def discover(paths: Iterable[Path]) -> Iterator[Path]:
-    """The files to ingest under `paths` (files, folders searched recursively, or both), sorted, each once.
-
-    Folders contribute their supported files, hidden ones excepted; a file named directly is listed whatever
-    its suffix, so that `parse_file` reports it. A path that does not exist raises IngestError before any
-    file is listed.
-    """
-    found: dict[Path, Path] = {}
-    for path in paths:
-        if path.is_dir():
-            for file in _walk(path):
-                found.setdefault(file.resolve(), file)
-        elif path.exists():
-            found.setdefault(path.resolve(), path)
-        else:
-            raise IngestError(str(path), "no such file or directory")
-    return iter(sorted(found.values(), key=str))
-
-
-def _walk(folder: Path) -> Iterator[Path]:
-    for root, folders, files in os.walk(folder):
-        folders[:] = sorted(f for f in folders if not f.startswith("."))
-        for name in sorted(files):
-            if not name.startswith(".") and os.path.splitext(name)[1].lower() in _PARSERS:
-                yield Path(root, name)
-
-
-def _read(path: Path) -> bytes:
-    try:
-        size = path.stat().st_size
-        if not path.is_file():
-            raise IngestError(str(path), "not a regular file")
-        if size > MAX_FILE_BYTES:
-            raise IngestError(str(path), f"file is {size / 2**20:.1f} MB, larger than the 20 MB limit")
-        with path.open("rb") as file:
-            raw = file.read(MAX_FILE_BYTES + 1)  # the file may have grown since stat
-    except FileNotFoundError as error:
-        raise IngestError(str(path), "no such file or directory") from error
-    except OSError as error:
-        raise IngestError(str(path), f"cannot read the file: {error.strerror or error}") from error
-    if len(raw) > MAX_FILE_BYTES:
-        raise IngestError(str(path), "file is larger than the 20 MB limit")
-    return raw
+    return parser
 
 
 def _decode(path: Path, raw: bytes) -> str:

@@ -30,6 +30,7 @@ from clinqa.ingest.assemble import (
     parse_date,
 )
 from clinqa.ingest.citations import plain_text
+from clinqa.settings import settings
 from clinqa.types import Document
 
 _FRONT_MATTER_END = re.compile(r"^(?:---|\.\.\.)[ \t]*$", re.MULTILINE)
@@ -38,6 +39,7 @@ _FRONT_MATTER_END = re.compile(r"^(?:---|\.\.\.)[ \t]*$", re.MULTILINE)
 _NUMBERED_AFTER_TEXT = re.compile(r"(?<=[^\n])\n(?=\d{1,2}[.)] )")
 _TABLE_DELIMITER = re.compile(r":?-{3,}:?")
 _DATE_FIELDS = ("lastReviewed", "updated", "date")
+_SINGLE_VALUE_FIELDS = ("title", "url", "audience", *_DATE_FIELDS)
 _YamlLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
@@ -66,15 +68,42 @@ def split_front_matter(path: str, text: str) -> tuple[dict[str, Any], str]:
     end = _FRONT_MATTER_END.search(text, 4)
     if end is None:
         raise IngestError(path, "front matter opened with '---' is never closed")
+    yaml_text = text[4 : end.start()]
     try:
-        fields = yaml.load(text[4 : end.start()], Loader=_YamlLoader)  # a safe loader (C if available)
+        _check_front_matter_shape(path, yaml_text)
+        fields = yaml.load(yaml_text, Loader=_YamlLoader)  # a safe loader (C if available)
     except yaml.YAMLError as error:
         raise IngestError(path, f"broken YAML front matter: {_yaml_problem(error)}") from error
+    except ValueError as error:  # a date that does not exist, an integer too long to convert
+        raise IngestError(path, f"broken YAML front matter: {str(error).split(';')[0]}") from error
     if fields is None:
         fields = {}
     if not isinstance(fields, dict):
         raise IngestError(path, "front matter is not a mapping of fields")
+    for name in _SINGLE_VALUE_FIELDS:
+        if isinstance(fields.get(name), dict | list):
+            kind = "a list" if isinstance(fields[name], list) else "a mapping"
+            raise IngestError(path, f"front matter {name} is {kind}, not a single value")
     return fields, text[end.end() :]
+
+
+def _check_front_matter_shape(path: str, yaml_text: str) -> None:
+    """Refuses aliases and deep nesting from the parser's events, before anything is built.
+
+    An alias makes the loaded value a graph: nine anchors of nine aliases each are 9**9 strings to whoever
+    walks or prints it (a "billion laughs"). Page metadata never needs one, nor more than a few levels.
+    """
+    limit = settings().ingest.max_front_matter_depth
+    depth = 0
+    for event in yaml.parse(yaml_text, Loader=_YamlLoader):
+        if isinstance(event, yaml.AliasEvent):
+            raise IngestError(path, f"front matter uses the YAML alias *{event.anchor}; aliases are not accepted")
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > limit:
+                raise IngestError(path, f"front matter is nested more than {limit} levels deep")
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
 
 
 def _updated(path: str, front: dict[str, Any]) -> dt.date | None:

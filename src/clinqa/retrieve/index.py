@@ -1,17 +1,25 @@
 """The derived search index: BM25 terms, passage vectors and the expansion vocabulary.
 
 It is rebuilt from the store after an ingest and saved beside the database as plain files (bm25s arrays,
-`vectors.npy`, JSON), written to a temporary folder and swapped in whole. `meta.json` records the store
+`vectors.npy`, JSON), written to a staging folder and swapped in whole. `meta.json` records the store
 generation it reflects, so a stale index is detected and rebuilt rather than trusted.
+
+Several processes may share one knowledge base (an ingest while the web app answers): a save holds an exclusive
+`flock` on `<index>.lock` beside the folder, a load a shared one, so no load sees a half-swapped folder and no
+two saves swap at once. Staging and retired folders have names of their own (`.<index>.staging-*`,
+`.<index>.old-*`); a save first removes those a killed process left behind.
 """
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
+import os
 import shutil
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -120,32 +128,74 @@ def _plain_terms(passages: Iterable[Passage]) -> set[str]:
 
 
 def save_index(index: SearchIndex, directory: Path) -> None:
+    """Write the index to `directory`, replacing the one there in a single rename, under the index lock."""
     directory.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".index-", dir=directory.parent))
+    with _index_lock(directory, fcntl.LOCK_EX):
+        remove_leftovers(directory)
+        staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}.staging-", dir=directory.parent))
+        try:
+            _write_files(index, staging)
+            retired = Path(tempfile.mkdtemp(prefix=f".{directory.name}.old-", dir=directory.parent))
+            if directory.exists():
+                directory.rename(retired / "index")  # a crash here leaves no index: the next load rebuilds it
+            staging.rename(directory)
+            shutil.rmtree(retired, ignore_errors=True)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+
+
+def remove_leftovers(directory: Path) -> None:
+    """Staging and retired folders of `directory` that a killed save left behind; call with the lock held."""
+    prefixes = (f".{directory.name}.staging-", f".{directory.name}.old-")
+    for entry in directory.parent.iterdir():
+        ours = entry.name.startswith(prefixes) or entry.name == f"{directory.name}.old"  # older versions' name
+        if ours and entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry)
+
+
+def _write_files(index: SearchIndex, staging: Path) -> None:
+    if index.size:  # bm25s cannot save an index of nothing
+        index.bm25.save(str(staging / "bm25"), show_progress=False)
+    np.save(staging / "vectors.npy", index.vectors.astype(np.float16), allow_pickle=False)
+    np.save(staging / "passage_document.npy", index.passage_document, allow_pickle=False)
+    _write_json(staging / "passages.json", {"passage_ids": index.passage_ids, "documents": index.document_ids})
+    _write_json(staging / "vocabulary.json", index.vocabulary.to_json())
+    # Every drug name variant, for normalising what a patient received (which the corpus may never name).
+    _write_json(staging / DRUG_NAMES, drug_dictionary())
+    _write_json(
+        staging / "meta.json",
+        {"format": FORMAT_VERSION, "generation": index.generation, "model": index.model},
+    )
+
+
+@contextmanager
+def _index_lock(directory: Path, mode: int) -> Iterator[None]:
+    """The index's file lock (exclusive to save, shared to load), held for the block.
+
+    Where the lock file cannot be made (a read-only folder), a load goes ahead unlocked: nobody can save there.
+    """
+    lock_path = directory.with_name(directory.name + ".lock")
     try:
-        if index.size:  # bm25s cannot save an index of nothing
-            index.bm25.save(str(staging / "bm25"), show_progress=False)
-        np.save(staging / "vectors.npy", index.vectors.astype(np.float16), allow_pickle=False)
-        np.save(staging / "passage_document.npy", index.passage_document, allow_pickle=False)
-        _write_json(staging / "passages.json", {"passage_ids": index.passage_ids, "documents": index.document_ids})
-        _write_json(staging / "vocabulary.json", index.vocabulary.to_json())
-        # Every drug name variant, for normalising what a patient received (which the corpus may never name).
-        _write_json(staging / DRUG_NAMES, drug_dictionary())
-        _write_json(
-            staging / "meta.json",
-            {"format": FORMAT_VERSION, "generation": index.generation, "model": index.model},
-        )
-        old = directory.with_name(directory.name + ".old")
-        if directory.exists():
-            directory.rename(old)
-        staging.rename(directory)
-        shutil.rmtree(old, ignore_errors=True)
+        descriptor = os.open(lock_path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o644)
+    except OSError:
+        if mode == fcntl.LOCK_EX:
+            raise
+        yield
+        return
+    try:
+        fcntl.flock(descriptor, mode)
+        yield
     finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        os.close(descriptor)  # closing releases the lock
 
 
 def load_index(directory: Path, generation: int, model: str) -> SearchIndex | None:
     """The saved index if it reflects this store generation and model, else None."""
+    with _index_lock(directory, fcntl.LOCK_SH):
+        return _load(directory, generation, model)
+
+
+def _load(directory: Path, generation: int, model: str) -> SearchIndex | None:
     try:
         meta = json.loads((directory / "meta.json").read_text())
     except (OSError, ValueError):
@@ -177,7 +227,8 @@ def _write_json(path: Path, data: object) -> None:
 def load_drug_names(directory: Path) -> dict[str, str] | None:
     """The full drug-name dictionary saved with the index (variant -> generic), if there is one."""
     try:
-        data = json.loads((directory / DRUG_NAMES).read_text(encoding="utf-8"))
+        with _index_lock(directory, fcntl.LOCK_SH):
+            data = json.loads((directory / DRUG_NAMES).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
     return {str(k): str(v) for k, v in data.items()}

@@ -29,12 +29,16 @@ class Store(Protocol):
 
     def document_hash(self, document_id: str) -> str | None: ...
 
-    def source_hashes(self) -> dict[str, str]:
-        """Source path -> content hash of every stored document: lets re-ingest skip unchanged files unparsed."""
+    def source_documents(self) -> dict[str, tuple[str, str]]:
+        """Source path -> (document id, content hash) of every stored document: lets re-ingest skip unchanged
+        files unparsed, and still know which document id each one claims."""
         ...
 
-    def put_document(self, document: Document, vectors: Mapping[str, bytes], model: str) -> DocumentChange:
-        """Insert or atomically replace a document (with its passages' new vectors) and record the change."""
+    def put_document(
+        self, document: Document, vectors: Mapping[str, bytes], model: str, trials: Iterable[Trial] = ()
+    ) -> DocumentChange:
+        """Insert or atomically replace a document (with its passages' new vectors and the trials it names, in
+        the same transaction) and record the change."""
         ...
 
     def get_document(self, document_id: str) -> Document: ...

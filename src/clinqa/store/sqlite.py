@@ -69,12 +69,16 @@ class SQLiteStore:
         row = self.db.execute("SELECT content_hash FROM documents WHERE id=?", (document_id,)).fetchone()
         return row[0] if row else None
 
-    def source_hashes(self) -> dict[str, str]:
-        return dict(self.db.execute("SELECT source_path, content_hash FROM documents"))
+    def source_documents(self) -> dict[str, tuple[str, str]]:
+        rows = self.db.execute("SELECT source_path, id, content_hash FROM documents")
+        return {r[0]: (r[1], r[2]) for r in rows}
 
-    def put_document(self, document: Document, vectors: Mapping[str, bytes], model: str) -> DocumentChange:
+    def put_document(
+        self, document: Document, vectors: Mapping[str, bytes], model: str, trials: Iterable[Trial] = ()
+    ) -> DocumentChange:
         now = utc_now()
         with _transaction(self.db):
+            self._insert_trials(trials, now)
             old = self.db.execute("SELECT content_hash FROM documents WHERE id=?", (document.id,)).fetchone()
             old_ids = {r[0] for r in self.db.execute("SELECT id FROM passages WHERE document_id=?", (document.id,))}
             self.db.execute("DELETE FROM documents WHERE id=?", (document.id,))
@@ -260,10 +264,12 @@ class SQLiteStore:
         ]
 
     def put_trials(self, trials: Iterable[Trial]) -> int:
-        now = utc_now().isoformat()
-        rows = [(t.id, t.source, t.model_dump_json(), now) for t in trials]
         with _transaction(self.db):
-            self.db.executemany("INSERT OR REPLACE INTO trials VALUES (?, ?, ?, ?)", rows)
+            return self._insert_trials(trials, utc_now())
+
+    def _insert_trials(self, trials: Iterable[Trial], now: dt.datetime) -> int:
+        rows = [(t.id, t.source, t.model_dump_json(), now.isoformat()) for t in trials]
+        self.db.executemany("INSERT OR REPLACE INTO trials VALUES (?, ?, ?, ?)", rows)
         return len(rows)
 
     def trials(self) -> list[Trial]:

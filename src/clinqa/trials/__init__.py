@@ -6,11 +6,10 @@ guideline document names; `match_trial` and `rank_trials` judge them criterion b
 
 from clinqa.trials.eligibility import condition_names, match_trial, rank_trials
 from clinqa.trials.guideline import trials_in_guideline
-from clinqa.trials.parse import discover_trial_files, parse_trial_file, parse_trial_records
+from clinqa.trials.parse import parse_trial_file, parse_trial_records
 
 __all__ = [
     "condition_names",
-    "discover_trial_files",
     "match_trial",
     "parse_trial_file",
     "parse_trial_records",

@@ -13,19 +13,21 @@ A bad record is an `IngestError` naming the file and the record; the others are 
 
 from __future__ import annotations
 
-import json
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 from clinqa.errors import IngestError
+from clinqa.ingest.files import read_regular_file
+from clinqa.settings import settings
 from clinqa.trials.ctgov import trial_from_v1, trial_from_v2, trial_from_xml
 from clinqa.trials.cts import trial_from_cts, trial_from_description
+from clinqa.trials.decode import Undecodable, load_json, load_xml
 from clinqa.trials.fields import MalformedRecord
 from clinqa.types import Trial
 
-__all__ = ["SUPPORTED_SUFFIXES", "discover_trial_files", "parse_trial_file", "parse_trial_records"]
+__all__ = ["SUPPORTED_SUFFIXES", "parse_trial_file", "parse_trial_records"]
 
 JSON_SUFFIXES = frozenset({".json"})
 LINES_SUFFIXES = frozenset({".jsonl", ".ndjson"})
@@ -33,30 +35,10 @@ XML_SUFFIXES = frozenset({".xml"})
 SUPPORTED_SUFFIXES = tuple(sorted(JSON_SUFFIXES | LINES_SUFFIXES | XML_SUFFIXES))
 # Keys under which a JSON file lists its records: CT.gov v2 search, NCI CTS API v2 and v1 responses.
 LIST_KEYS = ("studies", "data", "trials")
-# The stdlib parser does not fetch external entities; entity declarations are refused outright, since no
-# registry record needs one and they are the way to blow up memory.
-XML_ENTITY_DECLARATION = b"<!ENTITY"
 
 # Where a record sits in the file ('line 3', 'record 2', '' for a one-record file), and the record, or the
 # IngestError of a line that is not even JSON.
 Located = tuple[str, Any]
-
-
-def discover_trial_files(paths: Iterable[Path]) -> list[Path]:
-    """Trial registry files among `paths`: files named directly, and those in folders (recursively), sorted."""
-    found: set[Path] = set()
-    for path in paths:
-        if path.is_file() and path.suffix.lower() in SUPPORTED_SUFFIXES:
-            found.add(path)
-        elif path.is_dir():
-            found.update(
-                p
-                for p in path.rglob("*")
-                if p.is_file()
-                and p.suffix.lower() in SUPPORTED_SUFFIXES
-                and not any(part.startswith(".") for part in p.relative_to(path).parts)
-            )
-    return sorted(found)
 
 
 def parse_trial_file(path: Path) -> list[Trial]:
@@ -67,25 +49,23 @@ def parse_trial_file(path: Path) -> list[Trial]:
     trials, errors = parse_trial_records(path)
     if trials:
         return trials
-    if errors:
-        if len(errors) == 1:
-            raise errors[0]
-        raise IngestError(str(path), f"none of its {len(errors)} records could be read; first: {errors[0].reason}")
-    raise IngestError(str(path), "holds no trial records")
+    if len(errors) == 1:
+        raise errors[0]
+    raise IngestError(str(path), f"none of its {len(errors)} records could be read; first: {errors[0].reason}")
 
 
 def parse_trial_records(path: Path) -> tuple[list[Trial], list[IngestError]]:
     """(trials read, one IngestError per record that could not be), in file order.
 
-    Raises IngestError when the file as a whole cannot be read: missing, unsupported suffix, not UTF-8,
-    not JSON or XML at all.
+    Raises IngestError when the file as a whole cannot be read: missing, not a regular file, too large,
+    unsupported suffix, not UTF-8, not JSON or XML at all or beyond the nesting limits, or holding no record.
     """
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
         expected = ", ".join(SUPPORTED_SUFFIXES)
         raise IngestError(str(path), f"unsupported trial file type {suffix or '(none)'!r} (expected {expected})")
-    raw = _read(path)
+    raw = read_regular_file(path, settings().ingest.max_trial_file_bytes)
     trials: list[Trial] = []
     errors: list[IngestError] = []
     for where, record in _records(path, suffix, raw):
@@ -97,12 +77,17 @@ def parse_trial_records(path: Path) -> tuple[list[Trial], list[IngestError]]:
         except MalformedRecord as error:
             reason = f"{where}: {error}" if where else str(error)
             errors.append(IngestError(str(path), reason))
+    if not trials and not errors:
+        raise IngestError(str(path), "holds no trial records")
     return trials, errors
 
 
 def _records(path: Path, suffix: str, raw: bytes) -> Iterator[Located]:
     if suffix in XML_SUFFIXES:
-        yield "", _xml_root(path, raw)
+        try:
+            yield "", load_xml(raw)
+        except Undecodable as error:
+            raise IngestError(str(path), str(error)) from None
     elif suffix in LINES_SUFFIXES:
         yield from _json_lines(path, _decode(path, raw))
     else:
@@ -136,17 +121,16 @@ def _json_lines(path: Path, text: str) -> Iterator[Located]:
         if not line.strip():
             continue
         try:
-            yield f"line {number}", json.loads(line)
-        except json.JSONDecodeError as error:
-            reason = f"line {number}: not JSON ({error.msg} at column {error.colno})"
-            yield f"line {number}", IngestError(str(path), reason)
+            yield f"line {number}", load_json(line)
+        except Undecodable as error:
+            yield f"line {number}", IngestError(str(path), f"line {number}: {error}")
 
 
 def _json_records(path: Path, text: str) -> Iterator[Located]:
     try:
-        document = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise IngestError(str(path), f"not JSON ({error.msg} at line {error.lineno}, column {error.colno})") from None
+        document = load_json(text)
+    except Undecodable as error:
+        raise IngestError(str(path), str(error)) from None
     records = _listed(document)
     if records is None:
         yield "", document
@@ -172,28 +156,8 @@ def _listed(document: Any) -> list[Any] | None:
     return None
 
 
-def _read(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except FileNotFoundError:
-        raise IngestError(str(path), "no such file") from None
-    except IsADirectoryError:
-        raise IngestError(str(path), "is a folder, not a file") from None
-    except OSError as error:
-        raise IngestError(str(path), f"cannot be read ({error.strerror or error})") from None
-
-
 def _decode(path: Path, raw: bytes) -> str:
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         raise IngestError(str(path), f"not UTF-8 text (byte {error.start})") from None
-
-
-def _xml_root(path: Path, raw: bytes) -> ET.Element:
-    if XML_ENTITY_DECLARATION in raw:
-        raise IngestError(str(path), "declares XML entities, which trial records never need; refused")
-    try:
-        return ET.fromstring(raw)
-    except ET.ParseError as error:
-        raise IngestError(str(path), f"not well-formed XML ({error})") from None
