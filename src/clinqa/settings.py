@@ -79,7 +79,10 @@ class RetrievalSettings(BaseModel):
 
 class AnswerSettings(BaseModel):
     bottom_line: int = Field(default=3, ge=1, le=10, description="Most sentences in the bottom line")
-    body: int = Field(default=12, ge=0, le=60, description="Most sentences in the sections below it")
+    body: int = Field(default=20, ge=0, le=60, description="Most sentences in the sections below it")
+    bottom_line_margin: float = Field(
+        default=0.3, ge=0, le=1, description="Bottom-line sentences after the first score within this share of it"
+    )
     min_coverage: float = Field(
         default=0.35,
         ge=0,
@@ -87,7 +90,7 @@ class AnswerSettings(BaseModel):
         description="Below this share of the question's terms the best sentence does not answer",
     )
     relative_floor: float = Field(
-        default=0.55, ge=0, le=1, description="Body sentences score at least this share of the best one"
+        default=0.45, ge=0, le=1, description="Body sentences score at least this share of the best one"
     )
     duplicate_jaccard: float = Field(default=0.6, ge=0, le=1, description="Near-duplicate sentences are dropped")
     covered_terms: int = Field(

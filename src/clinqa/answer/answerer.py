@@ -21,13 +21,15 @@ from clinqa.answer.compose import (
     source_documents,
     to_sentences,
 )
-from clinqa.answer.filters import particular_words
+from clinqa.answer.filters import about_animals, not_an_option, particular_words
 from clinqa.answer.reader import explanations, safety_kept
 from clinqa.answer.scoring import QueryTerms, weigh_terms
+from clinqa.answer.sentences import SourceSentence, split_passage
 from clinqa.answer.subjects import missing_subjects
 from clinqa.answer.topic import Fit, Topic, TopicFit
 from clinqa.answer.triage import QuestionKind, is_clinical, kind_cues, question_kinds
 from clinqa.clinical.applicability import assess
+from clinqa.clinical.disease import diagnoses_in
 from clinqa.clinical.patient import extract_patient, merge
 from clinqa.clinical.regimens import Normaliser
 from clinqa.retrieve.analysis import QUESTION_WORDS, analyze, query_terms
@@ -59,7 +61,9 @@ PROFESSIONAL_ONLY = (
     "from summaries written for health professionals. Ask your care team to explain what it means for you."
 )
 DOSE_CANDIDATES = 10  # a dose question is answered only if one of the best sentences states a dose
-PARTICULAR_SPECIFICITY = 2.5  # a word this specific asks for something in particular (consolidation 3.9)
+PARTICULAR_SPECIFICITY = 2.5
+SETTING_SPECIFICITY = 3.5  # a word this specific steers the algorithm's searches (ESR1, consolidation)
+SETTING_WORDS = 3  # a word this specific asks for something in particular (consolidation 3.9)
 LIST_LIMIT = 20  # list items brought in under one lead-in
 SPECIFIC_IDF = 4.0  # a title word this rare names a topic ("osteosarcoma"), not a generic notion ("rates")
 # Parenthetical details ("after 4 lines (doxorubicin, ...)") describe the patient, not the topic asked about.
@@ -140,6 +144,9 @@ class Answerer:
             return self._abstain(question, AnswerStatus.INSUFFICIENT_EVIDENCE, "The knowledge base is empty.")
         if not is_clinical(question, self._known_terms):
             return self._abstain(question, AnswerStatus.OUT_OF_SCOPE, "This does not read as a clinical question.")
+        if about_animals(question):
+            note = "The knowledge base holds guidelines for people; it has nothing on animals."
+            return self._abstain(question, AnswerStatus.INSUFFICIENT_EVIDENCE, note)
         kinds = question_kinds(question)
         topic = TopicFit(Topic.of(question, context), self._titles)
         hints = kind_cues()[kinds[0]].search if kinds[0] in kind_cues() else ""
@@ -169,7 +176,15 @@ class Answerer:
         next_step = _NEXT_STEP.search(focus_text) or bool(context.prior_therapies or context.lines_of_therapy)
         if algorithm and QuestionKind.TREATMENT in kinds[:1] and next_step:
             # A "what next" question is answered by the algorithm's steps, each found by its own search.
-            search_topic = self._topic(question, context)
+            if topic.topic.disease is None and candidates:
+                # No disease named ("OS ... after MAP"): the steps keep to the disease of the page that answers best.
+                inferred = diagnoses_in(self._titles.get(candidates[0].sentence.passage.document_id, ""))
+                if inferred:
+                    topic = TopicFit(
+                        Topic.of(question, context.model_copy(update={"diagnosis": inferred[0]})), self._titles
+                    )
+            search_topic = self._topic(question, context.model_copy(update={"diagnosis": topic.topic.disease}))
+            search_topic = " ".join([search_topic, *self._setting_words(focus_text, topic, q)])
             steps = self._algorithm(topic).steps(search_topic, context)
             if steps:
                 particular = self._asks_in_particular(focus_text, topic, q)
@@ -190,9 +205,35 @@ class Answerer:
         self, question: str, kinds: list[QuestionKind], candidates: list[Candidate], keep: list[Sentence]
     ) -> Answer:
         bottom, body = select(candidates, self.limits)
+        bottom = self._with_findings(bottom)
+        shown = {(c.sentence.passage.id, c.sentence.position) for c in bottom}
+        body = [c for c in body if (c.sentence.passage.id, c.sentence.position) not in shown]
         citer = Citer(self.store.references)
         bottom_line, sections = build_sections(bottom, body, kinds, citer)
         return self._answered(question, bottom_line, sections, citer, keep)
+
+    def _with_findings(self, chosen: list[Candidate]) -> list[Candidate]:
+        """A bottom-line sentence that only says how a study was run brings what the study found: the next
+        sentence of its passage, or the first of the passage after it in the same section."""
+        out: list[Candidate] = []
+        for c in chosen:
+            out.append(c)
+            if not_an_option(c.sentence.text) != "design" or c.items:
+                continue
+            finding = self._next_sentence(c.sentence)
+            if finding is not None and all(finding != x.sentence for x in chosen):
+                out.append(Candidate(finding, c.terms, c.coverage, c.score))
+        return out
+
+    def _next_sentence(self, s: SourceSentence) -> SourceSentence | None:
+        sentences = split_passage(s.passage)
+        if s.position + 1 < len(sentences):
+            return sentences[s.position + 1]
+        following = self.store.following(s.passage, 1)
+        if following and following[0].section_path == s.passage.section_path:
+            first = split_passage(following[0])
+            return first[0] if first else None
+        return None
 
     def _compose_algorithm(
         self,
@@ -272,6 +313,15 @@ class Answerer:
         if context.recurrent or re.search(r"\b(?:recurr|relaps|refractory|progress|lines?)\w*", question, re.I):
             words.append("recurrent")
         return " ".join([*words, *context.sites])
+
+    def _setting_words(self, question: str, topic: TopicFit, q: QueryTerms) -> list[str]:
+        """The most specific words a "what next" question adds to its disease (a biomarker, a setting: ESR1,
+        FLT3, consolidation), which steer the algorithm's searches to the right sections."""
+        named = topic.terms()
+        weights = q.weights
+        terms = [t for t in query_terms(particular_words(question)) if t not in named and t in weights]
+        ranked = sorted(dict.fromkeys(terms), key=lambda t: -weights[t])
+        return [t for t in ranked if weights[t] >= SETTING_SPECIFICITY][:SETTING_WORDS]
 
     def _states_a_dose(self, candidates: list[Candidate]) -> bool:
         """Whether a sentence that answers the question closely enough states a dose or a schedule."""

@@ -67,6 +67,7 @@ class ComposeLimits:
     min_coverage: float = _setting("min_coverage")  # below this the best sentence does not answer the question
     relative_floor: float = _setting("relative_floor")  # body sentences score at least this share of the best
     duplicate_jaccard: float = _setting("duplicate_jaccard")
+    bottom_line_margin: float = _setting("bottom_line_margin")
 
 
 @dataclass(frozen=True)
@@ -168,7 +169,7 @@ def select(candidates: list[Candidate], limits: ComposeLimits) -> tuple[list[Can
         chosen.append(c)
     bottom = [chosen[0]]
     for c in chosen[1 : limits.bottom_line]:
-        if c.score >= best - 0.15 * abs(best) and c.coverage >= limits.min_coverage:
+        if c.score >= best - limits.bottom_line_margin * abs(best) and c.coverage >= limits.min_coverage:
             bottom.append(c)
     body = [c for c in chosen if c not in bottom]
     return bottom, body

@@ -33,6 +33,11 @@ def not_an_option(text: str, trial: bool = False) -> str | None:
     return None
 
 
+def about_animals(question: str) -> bool:
+    """A question about animals (a dog's lymphoma): the sources are about people."""
+    return bool(_filters()["animals"].search(question))
+
+
 def particular_words(question: str) -> str:
     """A "what next" question less its generic words ("options", "next line", "after", "patient"): what it
     asks in particular, if anything ("consolidation", "a cellular therapy", "with an OS benefit")."""

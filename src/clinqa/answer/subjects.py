@@ -1,14 +1,14 @@
 """Whether the knowledge base names what a question is about.
 
-A *subject* is a word of the question that names something: a drug, a disease or condition, a named thing (a
-trial, a device, a gene, an acronym: capitals or digits), or a rare word. An ordinary English word the corpus
-happens not to use ("soon", "relieve", "regimens") is never a subject: it simply does not count. Rarity is
-judged by general-English frequency (specificity.py), so the decision is the same on one page and on a thousand.
+A *subject* is a word of the question that names something: a drug, a disease or condition, a proper name, a
+named thing (a trial, a gene, an acronym: capitals or digits), or a rare word. An ordinary English word the
+corpus happens not to use ("soon", "relieve", "regimens") is never a subject. Rarity is judged by general-English
+frequency (specificity.py), so the decision is the same on one page and on a thousand.
 
-A drug or a condition the knowledge base never names is *decisive*: the question cannot be answered from it
-("dupilumab", "cystitis"). Another missing subject (an acronym the pages spell out, a rare word) only weighs in
-the question's terms, which no sentence can then fully cover; the evidence decides. A missing ordinary word
-weighs too, at a fraction of its specificity: the pages may say it otherwise, or not at all.
+A drug, a condition or a proper name the knowledge base never names is *decisive*: the question cannot be
+answered from it ("dupilumab", "cystitis", "Lyme"). Another missing subject (an acronym the pages spell out, a
+rare word) only weighs in the question's terms, which no sentence can then fully cover; the evidence decides. A
+missing ordinary word weighs too, at a fraction of its specificity: the pages may say it otherwise, or not at all.
 """
 
 from __future__ import annotations
@@ -86,7 +86,9 @@ def _subject_kind(word: str, starts_sentence: bool, is_drug: Callable[[str], boo
         return "decisive"
     if any(c.isdigit() for c in word) or sum(c.isupper() for c in word) >= 2:
         return "named"  # a code, a trial, a gene, an acronym: BRCA2, CAPP2, WATCHMAN
-    if (word[0].isupper() and not starts_sentence) or _PROCEDURE_SHAPE.search(lower):
-        return "named"  # a name in mid-sentence (Paxlovid, Medicare); a procedure (hysterectomy)
+    if word[0].isupper() and not starts_sentence and word[1:].islower():
+        return "decisive"  # a proper name in mid-sentence the pages never use: Paxlovid, Medicare, Lyme
+    if _PROCEDURE_SHAPE.search(lower):
+        return "named"  # a procedure (hysterectomy), which the pages may name otherwise
     # a word rarer in English than answer.rare_zipf is a subject (heartworm 2.1; regimens 2.8)
     return "rare" if zipf(lower) < settings().answer.rare_zipf else "ordinary"

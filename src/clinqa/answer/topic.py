@@ -27,6 +27,14 @@ _CHILD_QUESTION = re.compile(
 )
 
 
+_ADULT_QUESTION = re.compile(
+    r"\b(?:adults?|elderly|older (?:adults?|patients?|man|woman)|postmenopausal|[2-9]\d[- ]?(?:year[- ]old|yo|[mf])\b)",
+    re.I,
+)
+ADULT_AGE = 18
+UNSTATED_CHILD_PAGE = 0.85  # with no population stated, a childhood page ranks a little below the others
+
+
 class Fit(StrEnum):
     ON_TOPIC = "on_topic"  # the page or its section is about the question's disease
     GENERAL = "general"  # the page is about no disease in particular
@@ -43,8 +51,12 @@ class Topic:
     def of(cls, question: str, patient: PatientContext) -> Topic:
         disease = patient.diagnosis or read_diagnosis(question) or read_organ(question)
         population = patient.age_group if patient.age_group in ("child", "adult") else None
+        if population is None and patient.age is not None:
+            population = "adult" if patient.age >= ADULT_AGE else "child"
         if population is None and _CHILD_QUESTION.search(question):
             population = "child"
+        if population is None and _ADULT_QUESTION.search(question):
+            population = "adult"
         aliases = tuple(fold(a).lower() for a in diagnosis_aliases(disease)) if disease else ()
         return cls(disease, population, aliases)
 
@@ -111,4 +123,6 @@ class TopicFit:
             return 0.6
         if self.topic.population == "child" and adult_page and not child_page:
             return 0.6
+        if self.topic.population is None and child_page and not adult_page:
+            return UNSTATED_CHILD_PAGE
         return 1.0

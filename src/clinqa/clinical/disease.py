@@ -129,7 +129,7 @@ def read_organ(text: str) -> str | None:
 
 # An organ named as where disease spread ("lung metastases", "spread to the liver") is a site, not the topic.
 _ORGAN_AS_SITE_AFTER = re.compile(
-    r"\s*(?:-only\s+)?(?:metasta\w*|mets?\b|nodules?|lesions?|involvement|recurrence|relapse)", _I
+    r"\s*(?:-only\s+)?(?:metasta\w*|mets?\b|involvement|recurrence|relapse)", _I
 )
 _ORGAN_AS_SITE_BEFORE = re.compile(
     r"(?:metasta\w*|mets|spread\w*|relaps\w*|recurr\w*|came back|come back|comes back|nodules?)\s+(?:\w+\s+){0,3}"
