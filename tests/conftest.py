@@ -1,7 +1,13 @@
-"""Shared fixtures: real files from ../shared, a real SQLite knowledge base, the real embedding model."""
+"""Shared fixtures: real files from ../shared, a real SQLite knowledge base, the real embedding model.
+
+The core answer tests (`engine`, `answer_kb_path`) fall back to the starter corpus and clinqa's own fixture pages
+(`tests/fixtures/pages/`) when ../shared is not beside the project; `CLINQA_TEST_SHARED` points elsewhere (a path
+that does not exist runs the suite as a checkout without ../shared would).
+"""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,7 +17,8 @@ from clinqa.config import starter_corpus
 from clinqa.engine import Engine
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared"
+SHARED = Path(os.environ.get("CLINQA_TEST_SHARED") or ROOT.parent / "shared")
+FIXTURE_PAGES = ROOT / "tests" / "fixtures" / "pages"
 SEED_PAGE = SHARED / "seeds" / "000_e9b37f1732a04d97.txt"
 PDQ = SHARED / "data" / "pdq"
 OSTEOSARCOMA_HP = PDQ / "pdq" / "types-bone-hp-osteosarcoma-treatment-pdq.md"
@@ -24,8 +31,12 @@ CORPUS_SAMPLE = [
 ]
 
 
+def have_shared() -> bool:
+    return OSTEOSARCOMA_HP.is_file()
+
+
 def need_shared() -> None:
-    if not OSTEOSARCOMA_HP.is_file():
+    if not have_shared():
         pytest.skip("../shared/data is not beside the project")
 
 
@@ -41,8 +52,23 @@ def kb_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+@pytest.fixture(scope="session")
+def answer_kb_path(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The knowledge base of the core answer tests: `kb_path` with ../shared; without it, the starter corpus
+    (recurrent osteosarcoma) and the fixture pages (nine more cancers and an osteosarcoma patient version)."""
+    if have_shared():
+        path: Path = request.getfixturevalue("kb_path")
+        return path
+    path = tmp_path_factory.mktemp("kb-fixtures") / "kb.sqlite"
+    engine = Engine(path)
+    report = engine.ingest([starter_corpus(), FIXTURE_PAGES])
+    assert not report.failed, report.failed
+    engine.close()
+    return path
+
+
 @pytest.fixture()
-def engine(kb_path: Path) -> Iterator[Engine]:
-    e = Engine(kb_path)
+def engine(answer_kb_path: Path) -> Iterator[Engine]:
+    e = Engine(answer_kb_path)
     yield e
     e.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from clinqa.answer.compose import numbers_missing
 from clinqa.engine import Engine
@@ -95,9 +96,9 @@ def test_non_clinical_questions_are_out_of_scope(engine: Engine) -> None:
         assert not answer.sentences()
 
 
-def test_same_corpus_and_question_give_the_same_answer(engine: Engine, kb_path) -> None:  # type: ignore[no-untyped-def]
+def test_same_corpus_and_question_give_the_same_answer(engine: Engine, answer_kb_path: Path) -> None:
     first = engine.ask(SURVIVAL_Q, remember=False).model_dump_json()
-    again = Engine(kb_path)
+    again = Engine(answer_kb_path)
     try:
         assert again.ask(SURVIVAL_Q, remember=False).model_dump_json() == first
     finally:

@@ -8,6 +8,8 @@ from clinqa.answer.threads import CLI_OWNER
 from clinqa.engine import Engine
 from clinqa.types import Answer, AnswerStatus, FlagKind, PatientContext
 
+from .conftest import need_shared
+
 SEED_QUESTION = (
     "What's next for an osteosarcoma patient after 4 lines of chemo "
     "(doxorubicin, ifosfamide, dacarbazine, gemcitabine with docetaxel)?"
@@ -61,6 +63,7 @@ def test_unknown_age_and_resectability_are_said(engine: Engine) -> None:
 
 
 def test_trials_are_listed_with_verdicts_for_the_patient(engine: Engine) -> None:
+    need_shared()  # the registry sample: trials named only in guideline text are not listed (see test_answers_across)
     question = (
         "What next for a 16-year-old with a second recurrence of osteosarcoma in the lung, two resectable nodules?"
     )
