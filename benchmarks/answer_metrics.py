@@ -292,7 +292,7 @@ CHECKS: dict[str, re.Pattern[str]] = {
 }
 OTHER_DISEASE = "other disease"
 RECEIVED_AGENT = "received agent under not yet received"
-NON_OPTION_STEP = re.compile(r"already received|includes an agent", re.I)
+NON_OPTION_STEP = re.compile(r"already received|includes an agent|include, or follow", re.I)
 NON_OPTION_TITLE = re.compile(r"^(?:Evidence|Pitfalls)\b", re.I)
 
 # Which document titles are about the question's cancer; a cancer not listed is matched by its own name.

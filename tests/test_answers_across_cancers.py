@@ -180,7 +180,7 @@ def harm_only(s: Sentence) -> bool:
 def test_option_steps_offer_no_sentence_that_only_reports_a_harm(case: Case, ask: Asker) -> None:
     answer = ask(case.next.question)
     for title, sentences in algorithm_steps(answer):
-        if "already received" in title or "include an agent" in title:
+        if "already received" in title:
             continue  # what the patient had, not an offer
         for s in sentences:
             assert not harm_only(s), f"{title}: a caution offered as an option: {s.text}"

@@ -48,6 +48,9 @@ class IngestSettings(BaseModel):
     max_front_matter_depth: int = Field(
         default=10, ge=2, description="YAML front matter nested deeper than this is refused (page metadata is flat)"
     )
+    max_html_depth: int = Field(
+        default=256, ge=32, description="HTML pages whose elements nest deeper than this are refused (pages: ~30)"
+    )
     max_json_depth: int = Field(
         default=64, ge=8, description="Trial JSON nested deeper than this is refused before parsing (records: ~20)"
     )

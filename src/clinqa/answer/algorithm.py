@@ -24,15 +24,24 @@ from clinqa.answer.topic import Fit, TopicFit
 from clinqa.answer.triage import QuestionKind
 from clinqa.clinical.disease import related
 from clinqa.data import VocabularyError, compile_pattern, read_table
-from clinqa.retrieve.analysis import analyze
+from clinqa.retrieve.analysis import analyze, analyze_cached
 from clinqa.types import Passage, PatientContext
 
 NOT_YET_RECEIVED = "Treatment algorithm: 3a. Systemic options not yet received"
-INCLUDES_RECEIVED = "Treatment algorithm: 3b. Regimens that include an agent already received"
+INCLUDES_RECEIVED = "Treatment algorithm: 3b. Regimens that include, or follow, an agent already received"
 ALREADY_RECEIVED = "Treatment algorithm: 3c. Systemic options already received"
 RECEIVED_TITLES = (INCLUDES_RECEIVED, ALREADY_RECEIVED)
+_EVIDENCE_LEAD_IN = re.compile(r"^(?:evidence|results|studies)\b", re.I)
+# The setting or the comparator of an option, not the option: "progressed after trastuzumab", "versus docetaxel".
+_NOT_THE_OPTION = re.compile(
+    r"\b(?:after|following|(?:progress\w*|relaps\w*|recurr\w*|fail\w*) (?:on|after|during|following|with)|"
+    r"refractory to|resistant to|intoleran\w+ (?:of|to)|(?:pre|previously )treated with|prior|previous|"
+    r"compared with|compared to|versus|vs\.?|instead of|rather than|than|placebo)\s+[^,;.()]{1,60}",
+    re.I,
+)
 # Sections listing trials open now, where a trial's design is what the trial step offers.
 _ONGOING = re.compile(r"clinical trials|under (?:clinical )?evaluation|ongoing|investigational", re.I)
+LATER_SECTION, FIRST_SECTION = 1.2, 0.5  # setting weights for a patient past first treatment
 STEP_KEYS = ("trial", "surgery", "systemic", "local", "supportive")
 
 
@@ -77,24 +86,71 @@ def steps_for(disease: str | None) -> tuple[Step, ...]:
     for base in (r for r in rows if r.disease == "*"):
         extra = [r for r in rows if r.key == base.key and r.disease != "*" and disease and related(disease, r.disease)]
         probe = " ".join([base.probe, *(r.probe for r in extra)])
-        cues = [c for c in (base.cue, *(r.cue for r in extra)) if c]
+        # Additions widen a step's cue; a step open to any sentence (systemic: any that names an agent) stays open.
+        cues = [c for c in (base.cue, *(r.cue for r in extra)) if c] if base.cue else []
         cue = compile_pattern("|".join(f"(?:{c})" for c in cues), f"algorithm_steps.tsv:{base.key}") if cues else None
         out.append(Step(base.key, base.title, probe, cue, base.limit))
     return tuple(out)
 
 
+def _item_by_item(ranked: list[Candidate]) -> list[Candidate]:
+    """A list read as one unit ("the options studied include: ...") offers its items one by one: each is judged
+    on its own (a negative item is left out, not the whole list); the lead-in itself offers nothing."""
+    out: list[Candidate] = []
+    for c in ranked:
+        if not c.items:
+            out.append(c)
+            continue
+        for item in c.items:
+            terms = frozenset(analyze_cached([f"{item.label or ''} {item.text}"])[0])
+            out.append(Candidate(item, terms, c.coverage, c.score))
+    return out
+
+
+def option_agents(c: Candidate, agents_of: Callable[[str], list[str]]) -> set[str]:
+    """The agents a sentence offers: those it names, less those named as its setting or comparator."""
+    text = f"{c.sentence.label or ''} {c.sentence.text}"
+    offered = set(agents_of(_NOT_THE_OPTION.sub(" ", text)))
+    if not offered and c.sentence.label:
+        return set(agents_of(c.sentence.label))
+    return offered
+
+
 def _not_offered(c: Candidate, step: str) -> bool:
     """A labelled list item ("**Denosumab.** A phase II study ...") offers its agent: it is not an option when
-    anything in the item reports a negative result; another sentence is judged by itself; a lead-in whose
-    items are long reports ("Evidence (...):") is not an option either."""
+    anything in the item reports a negative result; another sentence is judged by itself; a list of study
+    reports ("Evidence (...):") is not an option either."""
     passage = c.sentence.passage
-    if c.items and any(len(x.text.split()) > 12 for x in c.items):
+    if c.items and _EVIDENCE_LEAD_IN.match(c.sentence.text):
         return True
     if passage.kind == "list_item" and c.sentence.label and not_an_option(passage.text) == "negative":
         return True
     text = " ".join([c.sentence.text, *(x.text for x in c.items)])
     ongoing = step == "trial" and bool(_ONGOING.search(" ".join(passage.section_path)))
     return not_an_option(text, trial=ongoing) is not None
+
+
+@cache
+def _setting_sections() -> dict[str, re.Pattern[str]]:
+    patterns = {}
+    for row in read_table("treatment_settings.tsv", 2, 2):
+        setting, pattern = row.cells
+        if setting not in ("later", "first"):
+            raise VocabularyError(f"{row.where()}: unknown setting {setting!r} (later or first)")
+        patterns[setting] = compile_pattern(pattern, row.where())
+    return patterns
+
+
+def setting_weight(passage: Passage, later_line: bool) -> float:
+    """For a patient past first treatment, sections about recurrent or previously treated disease first, and
+    sections about first treatment of early disease (adjuvant, resectable) well below."""
+    if not later_line:
+        return 1.0
+    sections = _setting_sections()
+    path = " ".join(passage.section_path)
+    if sections["later"].search(path):
+        return LATER_SECTION
+    return FIRST_SECTION if sections["first"].search(path) else 1.0
 
 
 @dataclass(frozen=True)
@@ -111,6 +167,7 @@ class TreatmentAlgorithm:
     agents_of: Callable[[str], list[str]]  # normalised agents a text names
     authority: Callable[[str], float]
     fit: TopicFit
+    later_line: bool = False  # the patient is past first treatment (therapies named, a recurrence)
 
     def steps(self, topic: str, patient: PatientContext) -> list[AlgorithmStep]:
         """The algorithm's steps for `topic` (the diagnosis and setting, as search words), in the algorithm's
@@ -135,9 +192,14 @@ class TreatmentAlgorithm:
         probe = analyze([step.probe])[0]
         q = weigh_terms(topic_terms, probe, [], self.weights, 0.5)
         evidence = self.search(f"{topic} {step.probe}")
-        ranked = rank_candidates(evidence, self.titles, q, [QuestionKind.TREATMENT], self.authority, self.fit.weight)
+        later = self.later_line
+
+        def weight(passage: Passage) -> float:
+            return self.fit.weight(passage) * setting_weight(passage, later)
+
+        ranked = rank_candidates(evidence, self.titles, q, [QuestionKind.TREATMENT], self.authority, weight)
         chosen: list[Candidate] = []
-        for c in ranked:
+        for c in _item_by_item(ranked):
             text = f"{c.sentence.label or ''} {c.sentence.text}"
             if step.cue and not step.cue.search(text):
                 continue
@@ -157,18 +219,19 @@ class TreatmentAlgorithm:
         return self.fit.passage(c.sentence.passage) is Fit.ON_TOPIC
 
     def _split_systemic(self, found: list[Candidate], patient: PatientContext) -> list[AlgorithmStep]:
-        """Options without any agent the patient received; regimens with some; options wholly received."""
+        """Options naming no agent the patient received; regimens that include one, or options for after one
+        ("progressed after trastuzumab"); options wholly received."""
         new, partly, received = [], [], []
         prior = set(patient.prior_agents)
         for c in found:
-            agents = set(self.agents_of(f"{c.sentence.label or ''} {c.sentence.text}"))
-            had = agents & prior
-            if not had:
+            named = set(self.agents_of(f"{c.sentence.label or ''} {c.sentence.text}"))
+            offered = option_agents(c, self.agents_of)
+            if not named & prior:
                 new.append(c)
-            elif had == agents:
+            elif offered and offered <= prior:
                 received.append(c)
             else:
-                partly.append(c)
+                partly.append(c)  # a regimen with a received agent, or an option for after one
         return [
             AlgorithmStep(NOT_YET_RECEIVED, new[:10]),
             AlgorithmStep(INCLUDES_RECEIVED, partly[:4]),
@@ -200,8 +263,7 @@ def open_options(
     for c in candidates:
         if _not_offered(c, "systemic"):
             continue
-        agents = set(agents_of(f"{c.sentence.label or ''} {c.sentence.text}"))
-        if agents & prior:
+        if set(agents_of(f"{c.sentence.label or ''} {c.sentence.text}")) & prior:
             continue
         out.append(c)
     return out

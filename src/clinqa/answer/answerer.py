@@ -185,7 +185,8 @@ class Answerer:
                     )
             search_topic = self._topic(question, context.model_copy(update={"diagnosis": topic.topic.disease}))
             search_topic = " ".join([search_topic, *self._setting_words(focus_text, topic, q)])
-            steps = self._algorithm(topic).steps(search_topic, context)
+            later = bool(context.prior_therapies or context.lines_of_therapy or context.recurrent)
+            steps = self._algorithm(topic, later).steps(search_topic, context)
             if steps:
                 particular = self._asks_in_particular(focus_text, topic, q)
                 return self._compose_algorithm(question, steps, kinds, candidates, keep, context, particular)
@@ -310,7 +311,8 @@ class Answerer:
     def _topic(self, question: str, context: PatientContext) -> str:
         """What the algorithm's searches are about: the diagnosis and the setting (recurrent, site)."""
         words = [context.diagnosis or " ".join(query_terms(_PARENTHETICAL.sub(" ", question))[:3])]
-        if context.recurrent or re.search(r"\b(?:recurr|relaps|refractory|progress|lines?)\w*", question, re.I):
+        later = context.recurrent or context.prior_therapies or context.lines_of_therapy
+        if later or re.search(r"\b(?:recurr|relaps|refractory|progress|lines?)\w*", question, re.I):
             words.append("recurrent")
         return " ".join([*words, *context.sites])
 
@@ -349,7 +351,7 @@ class Answerer:
         weights = np.array([topic.page(d) is not Fit.OTHER for d in self.index.document_ids], dtype=np.float32)
         return None if weights.all() else weights
 
-    def _algorithm(self, fit: TopicFit) -> TreatmentAlgorithm:
+    def _algorithm(self, fit: TopicFit, later_line: bool) -> TreatmentAlgorithm:
         lexical = HybridRetriever(self.index, None, RetrievalConfig(use_dense=False))
         return TreatmentAlgorithm(
             search=lambda text: self._evidence(lexical.search(text, k=20).hits),
@@ -358,6 +360,7 @@ class Answerer:
             agents_of=self.normaliser.agents,
             authority=self._authority,
             fit=fit,
+            later_line=later_line,
         )
 
     def _apply_to_patient(self, answer: Answer, context: PatientContext) -> Answer:

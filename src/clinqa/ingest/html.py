@@ -24,7 +24,9 @@ from clinqa.ingest.assemble import (
     parse_date,
     updated_line,
 )
+from clinqa.errors import IngestError
 from clinqa.ingest.citations import plain_text
+from clinqa.settings import settings
 from clinqa.types import Document
 
 _NOT_CONTENT = ["script", "style", "noscript", "template", "nav", "footer", "svg"]
@@ -32,6 +34,8 @@ _BLOCKS = "h1, h2, h3, h4, h5, h6, p, li"
 _NESTED_LISTS = frozenset(("ul", "ol"))
 _BREAKS = frozenset(("br", "p", "div", "td", "th", "tr"))
 _MARKDOWN_SPECIAL = re.compile(r"([\\*_`<&])")
+# ASCII digits, a sane count of them: str.isdigit() also passes "²" and 5,000-digit strings, which int() refuses.
+_ITEM_NUMBER = re.compile(r"[0-9]{1,9}")
 _PUBMED_LINK = "a[href*='list_uids='], a[href*='pubmed.ncbi.nlm.nih.gov']"
 _DATE_META = (
     "meta[name='dcterms.modified']",
@@ -44,6 +48,7 @@ _DATE_META = (
 def parse_html(path: str, text: str, content_hash: str) -> Document:
     """An HTML page; title from og:title or <title>, url from the canonical link, date from meta or text."""
     tree = LexborHTMLParser(text)
+    _check_depth(path, tree)
     tree.strip_tags(_NOT_CONTENT)
     url = _attribute(tree, "link[rel='canonical']", "href") or _attribute(tree, "meta[property='og:url']", "content")
     title_node = tree.css_first("title")
@@ -69,9 +74,10 @@ def html_blocks(tree: LexborHTMLParser) -> Iterator[Block]:
     under_references = False
     references: list[tuple[int, str]] = []
     reference_list: int | None = None  # mem_id of the ol being read as references
+    ancestry = _Ancestry(root)
     for node in root.css(_BLOCKS):
         tag = node.tag or ""
-        if tag == "li" and (under_references or node.css_first(_PUBMED_LINK) is not None):
+        if tag == "li" and (under_references or node.mem_id in ancestry.cite_pubmed):
             parent = node.parent
             if parent is not None and parent.mem_id != reference_list and references:
                 yield ReferenceList(tuple(references))
@@ -87,7 +93,7 @@ def html_blocks(tree: LexborHTMLParser) -> Iterator[Block]:
             under_references = plain_text(raw).lower() == "references"
             if not under_references:
                 yield Heading(int(tag[1]), raw)
-        elif not _inside_list_item(node) and updated_line(node.text()) is None:
+        elif not ancestry.inside_list_item(node) and updated_line(node.text()) is None:
             yield TextBlock("list_item" if tag == "li" else "paragraph", _inline(node))
     if references:
         yield ReferenceList(tuple(references))
@@ -123,20 +129,59 @@ def _item_number(item: LexborNode, position: int) -> int:
     parent = item.parent
     start = parent.attributes.get("start") if parent is not None else None
     value = item.attributes.get("value")
-    if value and value.isdigit():
+    if value and _ITEM_NUMBER.fullmatch(value):
         return int(value)
-    return (int(start) if start and start.isdigit() else 1) + position
+    return (int(start) if start and _ITEM_NUMBER.fullmatch(start) else 1) + position
 
 
-def _inside_list_item(node: LexborNode) -> bool:
-    if node.tag == "li":
-        return False
-    parent = node.parent
-    while parent is not None:
-        if parent.tag == "li":
-            return True
-        parent = parent.parent
-    return False
+class _Ancestry:
+    """What a block's ancestors say about it, each ancestor looked at once for the whole page: walking up from
+    every block instead costs the page's size times its depth (minutes for a page of nested divs)."""
+
+    def __init__(self, root: LexborNode) -> None:
+        self.in_item: dict[int, bool] = {}  # mem_id -> the node is a list item or inside one
+        self.cite_pubmed: set[int] = set()  # mem_ids of the list items that hold a PubMed link
+        seen: set[int] = set()
+        for link in root.css(_PUBMED_LINK):
+            node = link.parent
+            while node is not None and node.mem_id not in seen:
+                seen.add(node.mem_id)
+                if node.tag == "li":
+                    self.cite_pubmed.add(node.mem_id)
+                node = node.parent
+
+    def inside_list_item(self, node: LexborNode) -> bool:
+        if node.tag == "li":
+            return False
+        walked: list[int] = []
+        inside = False
+        parent = node.parent
+        while parent is not None:
+            if parent.mem_id in self.in_item:
+                inside = self.in_item[parent.mem_id]
+                break
+            if parent.tag == "li":
+                inside = True
+                break
+            walked.append(parent.mem_id)
+            parent = parent.parent
+        self.in_item.update(dict.fromkeys(walked, inside))
+        return inside
+
+
+def _check_depth(path: str, tree: LexborHTMLParser) -> None:
+    """Refuses a page whose elements nest deeper than `ingest.max_html_depth`: no guideline needs it, and the
+    work on a page grows with its depth."""
+    limit = settings().ingest.max_html_depth
+    pending = [(tree.root, 1)] if tree.root is not None else []
+    while pending:
+        node, depth = pending.pop()
+        if depth > limit:
+            raise IngestError(path, f"HTML nested more than {limit} elements deep")
+        child = node.child
+        while child is not None:
+            pending.append((child, depth + 1))
+            child = child.next
 
 
 def _attribute(tree: LexborHTMLParser, selector: str, name: str) -> str | None:

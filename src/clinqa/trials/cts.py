@@ -28,6 +28,8 @@ SOURCE_DESCRIPTION = "registry-description"
 # CTS lists each concept named by the trial ("TRIAL") and its thesaurus ancestors ("TREE"); only the first count.
 NAMED_BY_TRIAL = "TRIAL"
 PHASE_SEPARATOR = re.compile(r"[_/]")
+# Far beyond any age (CTS's "no limit" is 999): larger numbers, infinities and NaN are refused, not converted.
+MAX_AGE_MAGNITUDE = 1_000_000
 
 
 def trial_from_cts(record: Mapping[str, Any]) -> Trial:
@@ -77,6 +79,8 @@ def _ages(structured: Mapping[str, Any]) -> tuple[float | None, float | None]:
 def _age(structured: Mapping[str, Any], key: str) -> float | None:
     years = structured.get(f"{key}_in_years")
     if isinstance(years, int | float) and not isinstance(years, bool):
+        if not -MAX_AGE_MAGNITUDE < years < MAX_AGE_MAGNITUDE:  # false for NaN too; a huge int never meets float()
+            raise MalformedRecord(f"{key}_in_years is not an age in years (out of range)")
         return round(float(years), 4)
     if years is not None:
         raise MalformedRecord(f"{key}_in_years is {type(years).__name__}, not a number")
