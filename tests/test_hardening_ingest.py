@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -204,6 +205,55 @@ def test_hostile_xml_trial_records_are_refused_by_name(tmp_path: Path) -> None:
     assert set(failed) == {"entity.xml", "deep.xml"}, failed
     assert "entity declaration" in failed["entity.xml"] and "nested" in failed["deep.xml"]
     assert "NCT09000005" in {t.id for t in engine.store.trials()}
+    assert_good_sources_landed(engine)
+    engine.close()
+
+
+def test_values_past_what_a_conversion_takes_are_reported_by_name(tmp_path: Path) -> None:
+    """Found by the fuzz test: each of these once escaped as a bare ValueError or OverflowError and ended the ingest."""
+    sources = tmp_path / "sources"
+    write_good_sources(sources)
+    page = guideline("Dated page")
+    (sources / "no-such-date.md").write_text(page.replace("'2024-05-01'", "2024-13-45"))
+    (sources / "long-number.md").write_text(page.replace("title: Dated page", "title: x\nrevision: " + "9" * 5000))
+    lines = []
+    for nct_id, age in (("NCT09000011", 10**400), ("NCT09000012", 13)):  # an NCI CTS record, as JSON Lines
+        eligibility = {"structured": {"min_age_in_years": age}}
+        record = {"nct_id": nct_id, "brief_title": "A study", "current_trial_status": "Active"}
+        lines.append(json.dumps({**record, "eligibility": eligibility}) + "\n")
+    (sources / "ages.jsonl").write_text("".join(lines))
+    html = (
+        "<html><body><h1>Listed references</h1><p>Complete removal of the tumour is the main treatment.[1]</p>"
+        "<h6>References</h6><ol start='"
+        + "9" * 5000
+        + "'><li value='²'>Writer A: Surgery. 2001.</li></ol></body></html>"
+    )
+    (sources / "listed-references.html").write_text(html)
+    engine = Engine(tmp_path / "kb.sqlite")
+    report = engine.ingest([sources])
+    failed = failures(report)
+    assert set(failed) == {"no-such-date.md", "long-number.md", "ages.jsonl"}, failed
+    assert "month must be in 1..12" in failed["no-such-date.md"] and "digits" in failed["long-number.md"]
+    assert "line 1: min_age_in_years" in failed["ages.jsonl"]
+    assert "NCT09000012" in {t.id for t in engine.store.trials()}
+    assert [r.number for r in engine.document("listed-references").references] == [1]
+    assert_good_sources_landed(engine)
+    engine.close()
+
+
+def test_deeply_nested_html_is_refused_in_linear_time(tmp_path: Path) -> None:
+    """Found by the fuzz test: every block walked all its ancestors, so 20,000 nested divs (1 MB) took 30 s."""
+    sources = tmp_path / "sources"
+    write_good_sources(sources)
+    block = "<div><p>Text of a nested block, long enough to be a passage.</p>"
+    (sources / "nested.html").write_text("<html><body><h1>Nested</h1>" + block * 20_000 + "</body></html>")
+    engine = Engine(tmp_path / "kb.sqlite")
+    engine.ingest([tmp_path / "sources" / "zz-good-guideline.md"])  # the model is loaded before the clock starts
+    started = time.perf_counter()
+    with finishes_within(120):
+        report = engine.ingest([sources])
+    assert time.perf_counter() - started < 10
+    assert "nested more than 256 elements deep" in failures(report)["nested.html"]
     assert_good_sources_landed(engine)
     engine.close()
 

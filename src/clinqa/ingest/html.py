@@ -12,6 +12,7 @@ from collections.abc import Iterator
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
+from clinqa.errors import IngestError
 from clinqa.ingest.assemble import (
     Block,
     Heading,
@@ -24,7 +25,6 @@ from clinqa.ingest.assemble import (
     parse_date,
     updated_line,
 )
-from clinqa.errors import IngestError
 from clinqa.ingest.citations import plain_text
 from clinqa.settings import settings
 from clinqa.types import Document
