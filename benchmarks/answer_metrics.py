@@ -12,11 +12,13 @@ import re
 import statistics
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
 
+from clinqa.clinical.regimens import Normaliser
 from clinqa.types import Answer, AnswerStatus, FlagKind, Sentence
 
 Kind = Literal[
@@ -380,7 +382,7 @@ def algorithm_issues(answer: Answer, cancer: str, titles: dict[str, str]) -> lis
             issues += [Issue(name, title, s) for name, cue in CHECKS.items() if cue.search(text)]
             if about and not about.search(titles.get(s.source.document_id, s.source.document_id)):
                 issues.append(Issue(OTHER_DISEASE, title, s))
-            if "not yet received" in title and (s.text in flagged or _names_any(text, received)):
+            if "not yet received" in title and (s.text in flagged or _agents(text) & received):
                 issues.append(Issue(RECEIVED_AGENT, title, s))
     return issues
 
@@ -392,8 +394,14 @@ def received_agents(answer: Answer) -> set[str]:
     return {a.lower() for a in agents | set(answer.patient.prior_agents)}
 
 
-def _names_any(text: str, agents: set[str]) -> bool:
-    return any(re.search(rf"\b{re.escape(a)}\b", text, re.I) for a in agents)
+@cache
+def _normaliser() -> Normaliser:
+    return Normaliser()
+
+
+def _agents(text: str) -> set[str]:
+    """The agents a sentence names, normalised as clinqa does (trastuzumab deruxtecan is not trastuzumab)."""
+    return set(_normaliser().agents(text))
 
 
 ISSUE_NAMES = [*CHECKS, OTHER_DISEASE, RECEIVED_AGENT]

@@ -41,6 +41,12 @@ _NOT_THE_OPTION = re.compile(
 )
 # Sections listing trials open now, where a trial's design is what the trial step offers.
 _ONGOING = re.compile(r"clinical trials|under (?:clinical )?evaluation|ongoing|investigational", re.I)
+# A finished trial reported in the past tense is evidence, not a trial to enter.
+_REPORTED = re.compile(
+    r"\b(?:enrolled|included|evaluated|investigated|compared|randomly assigned|randomized|examined|assessed|"
+    r"reported|showed|found|demonstrated)\b",
+    re.I,
+)
 LATER_SECTION, FIRST_SECTION = 1.2, 0.5  # setting weights for a patient past first treatment
 STEP_KEYS = ("trial", "surgery", "systemic", "local", "supportive")
 
@@ -126,7 +132,7 @@ def _not_offered(c: Candidate, step: str) -> bool:
     if passage.kind == "list_item" and c.sentence.label and not_an_option(passage.text) == "negative":
         return True
     text = " ".join([c.sentence.text, *(x.text for x in c.items)])
-    ongoing = step == "trial" and bool(_ONGOING.search(" ".join(passage.section_path)))
+    ongoing = step == "trial" and bool(_ONGOING.search(" ".join(passage.section_path))) and not _REPORTED.search(text)
     return not_an_option(text, trial=ongoing) is not None
 
 

@@ -63,7 +63,7 @@ def extract_patient(text: str, normaliser: Normaliser) -> PatientContext:
     return PatientContext(
         age=age.age,
         age_group=age.age_group,
-        diagnosis=read_diagnosis(text),
+        diagnosis=read_diagnosis(text) or _disease_of_regimens(history.therapies, normaliser),
         recurrent=recurrent,
         recurrence_number=recurrence_number,
         sites=read_sites(text),
@@ -79,6 +79,12 @@ def extract_patient(text: str, normaliser: Normaliser) -> PatientContext:
         not_received=history.not_received,
         conflicts=_unique(conflicts),
     )
+
+
+def _disease_of_regimens(therapies: Iterable[PriorTherapy], normaliser: Normaliser) -> str | None:
+    """A question that names no disease but a regimen given for one disease ("after MAP") is about it."""
+    diseases = {d for t in therapies if t.regimen and (d := normaliser.disease_of(t.regimen))}
+    return diseases.pop() if len(diseases) == 1 else None
 
 
 def load_patient_file(path: Path, normaliser: Normaliser) -> PatientContext:

@@ -42,6 +42,7 @@ class Regimen:
     name: str
     agents: tuple[str, ...]
     aliases: tuple[str, ...]
+    disease: str | None = None  # the one disease a regimen is given for (MAP: osteosarcoma), when it is one
 
 
 @dataclass(frozen=True)
@@ -65,11 +66,11 @@ def clean_text(text: str) -> str:
 @cache
 def regimen_table() -> tuple[Regimen, ...]:
     """clinqa's regimen list, `clinqa/data/regimens.tsv`."""
-    return tuple(_regimen(row) for row in read_table("regimens.tsv", 4, 2))
+    return tuple(_regimen(row) for row in read_table("regimens.tsv", 5, 2))
 
 
 def _regimen(row: Row) -> Regimen:
-    kind, name, agents, aliases = row.cells
+    kind, name, agents, aliases, disease = row.cells
     if kind not in ("regimen", "agent", "ignore"):
         raise VocabularyError(f"{row.where()}: unknown kind {kind!r} (regimen, agent or ignore)")
     return Regimen(
@@ -77,6 +78,7 @@ def _regimen(row: Row) -> Regimen:
         name=name,
         agents=tuple(a.strip() for a in agents.split(",") if a.strip()),
         aliases=tuple(dict.fromkeys([name, *split_list(aliases)])),
+        disease=disease or None,
     )
 
 
@@ -131,6 +133,11 @@ class Normaliser:
                 self._agents_of.clear()
             found = self._agents_of[text] = _unique(a for m in self.mentions(text) for a in m.agents)
         return list(found)
+
+    def disease_of(self, regimen: str) -> str | None:
+        """The one disease a named regimen is given for (regimens.tsv's disease column), if any."""
+        row = self._exact.get(clean_text(regimen)) or self._folded.get(clean_text(regimen).lower())
+        return row.disease if row is not None else None
 
     def is_drug(self, word: str) -> bool:
         """Whether one word names a drug or regimen (any of its names in the bundled dictionary or the table);

@@ -1,0 +1,42 @@
+"""clinqa's vocabulary files: every one loads through the one validated loader, and they agree with each other."""
+
+from __future__ import annotations
+
+from importlib import resources
+
+import pytest
+
+from clinqa.answer.algorithm import steps_for
+from clinqa.answer.filters import not_an_option
+from clinqa.answer.triage import kind_cues
+from clinqa.clinical.disease import diagnosis_aliases, read_organ
+from clinqa.clinical.regimens import regimen_table
+from clinqa.data import VocabularyError, read_table
+from clinqa.retrieve.vocabulary import clinical_shorthand
+
+
+def test_every_data_file_loads() -> None:
+    files = [f.name for f in resources.files("clinqa.data").iterdir() if f.name.endswith(".tsv")]
+    assert len(files) >= 8
+    assert regimen_table() and clinical_shorthand() and kind_cues()
+    assert steps_for("osteosarcoma") and steps_for(None)
+    assert read_organ("a lump in her breast") == "breast"
+    assert not_an_option("Denosumab did not meet its efficacy criteria.") == "negative"
+
+
+def test_the_files_agree() -> None:
+    diagnoses = {row.cells[0] for row in read_table("diagnoses.tsv", 3)}
+    for regimen in regimen_table():
+        assert regimen.disease is None or regimen.disease in diagnoses, regimen
+    for row in read_table("algorithm_steps.tsv", 6, 2):
+        assert row.cells[1] == "*" or row.cells[1] in diagnoses, row.where()
+    assert diagnosis_aliases("osteosarcoma")[0] == "osteosarcoma"
+
+
+def test_a_malformed_row_names_its_file_and_line() -> None:
+    read_table.cache_clear()
+    try:
+        with pytest.raises(VocabularyError, match=r"diagnoses\.tsv:\d+: .*columns"):
+            read_table("diagnoses.tsv", 1)
+    finally:
+        read_table.cache_clear()
