@@ -63,8 +63,10 @@ PROFESSIONAL_ONLY = (
 DOSE_CANDIDATES = 10  # a dose question is answered only if one of the best sentences states a dose
 PARTICULAR_SPECIFICITY = 2.5
 SETTING_SPECIFICITY = 3.5  # a word this specific steers the algorithm's searches (ESR1, consolidation)
-SETTING_WORDS = 3  # a word this specific asks for something in particular (consolidation 3.9)
-LIST_LIMIT = 20  # list items brought in under one lead-in
+SETTING_WORDS = 3
+LIKELY_DISEASE_PASSAGES = 10  # a word this specific asks for something in particular (consolidation 3.9)
+LIST_LIMIT = 20
+LEAD_IN_CACHE = 50_000  # list items brought in under one lead-in
 SPECIFIC_IDF = 4.0  # a title word this rare names a topic ("osteosarcoma"), not a generic notion ("rates")
 # Parenthetical details ("after 4 lines (doxorubicin, ...)") describe the patient, not the topic asked about.
 _PARENTHETICAL = re.compile(r"\([^)]*\)")
@@ -87,6 +89,7 @@ class Answerer:
     audience: Audience = "clinician"
     patient_aware: bool = True  # False: the core engine alone (no patient context, algorithm, flags or trials)
     limits: ComposeLimits = field(default_factory=ComposeLimits)
+    _lead_ins: dict[str, Passage | None] = field(default_factory=dict, repr=False)
 
     @cached_property
     def _idf(self) -> dict[str, float]:
@@ -176,12 +179,12 @@ class Answerer:
         next_step = _NEXT_STEP.search(focus_text) or bool(context.prior_therapies or context.lines_of_therapy)
         if algorithm and QuestionKind.TREATMENT in kinds[:1] and next_step:
             # A "what next" question is answered by the algorithm's steps, each found by its own search.
-            if topic.topic.disease is None and candidates:
-                # No disease named ("OS ... after MAP"): the steps keep to the disease of the page that answers best.
-                inferred = diagnoses_in(self._titles.get(candidates[0].sentence.passage.document_id, ""))
+            if topic.topic.disease is None:
+                # No disease named: the steps keep to the disease the pages retrieved first are about.
+                inferred = self._likely_disease(evidence)
                 if inferred:
                     topic = TopicFit(
-                        Topic.of(question, context.model_copy(update={"diagnosis": inferred[0]})), self._titles
+                        Topic.of(question, context.model_copy(update={"diagnosis": inferred})), self._titles
                     )
             search_topic = self._topic(question, context.model_copy(update={"diagnosis": topic.topic.disease}))
             search_topic = " ".join([search_topic, *self._setting_words(focus_text, topic, q)])
@@ -316,6 +319,15 @@ class Answerer:
             words.append("recurrent")
         return " ".join([*words, *context.sites])
 
+    def _likely_disease(self, evidence: list[tuple[float, Passage]]) -> str | None:
+        """The disease the best retrieved passages' pages are about, by their retrieval weight."""
+        votes: dict[str, float] = {}
+        for prior, passage in evidence[:LIKELY_DISEASE_PASSAGES]:
+            named = diagnoses_in(self._titles.get(passage.document_id, ""))
+            if named:
+                votes[named[0]] = votes.get(named[0], 0.0) + prior
+        return max(votes, key=lambda d: (votes[d], d)) if votes else None
+
     def _setting_words(self, question: str, topic: TopicFit, q: QueryTerms) -> list[str]:
         """The most specific words a "what next" question adds to its disease (a biomarker, a setting: ESR1,
         FLT3, consolidation), which steer the algorithm's searches to the right sections."""
@@ -401,7 +413,15 @@ class Answerer:
         return list(evidence.values())
 
     def _lead_in(self, item: Passage) -> Passage | None:
-        """The passage that introduces the list `item` belongs to ("Risk factors include:"), if any."""
+        """The passage that introduces the list `item` belongs to ("Risk factors include:"), if any;
+        remembered per item, as list items recur across questions."""
+        if item.id not in self._lead_ins:
+            if len(self._lead_ins) > LEAD_IN_CACHE:
+                self._lead_ins.clear()
+            self._lead_ins[item.id] = self._find_lead_in(item)
+        return self._lead_ins[item.id]
+
+    def _find_lead_in(self, item: Passage) -> Passage | None:
         for p in self.store.preceding(item, LIST_LIMIT):
             if p.section_path != item.section_path:
                 return None

@@ -5,7 +5,7 @@ lists the generic words of a "what next" question."""
 from __future__ import annotations
 
 import re
-from functools import cache
+from functools import cache, lru_cache
 
 from clinqa.data import compile_pattern, read_table
 
@@ -24,6 +24,7 @@ def _filters() -> dict[str, re.Pattern[str]]:
     }
 
 
+@lru_cache(maxsize=65536)
 def not_an_option(text: str, trial: bool = False) -> str | None:
     """Why a sentence cannot be offered as a treatment option ("negative", "design", "legend", "caution"), or
     None. For the clinical-trial step a trial's design is what is offered."""

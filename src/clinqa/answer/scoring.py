@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 
 from clinqa.answer.triage import QuestionKind, kind_cues
 from clinqa.settings import settings
@@ -86,6 +87,7 @@ def is_guidance(text: str) -> bool:
     return bool(_GUIDANCE.search(text))
 
 
+@lru_cache(maxsize=65536)
 def is_meta(text: str) -> bool:
     """Navigation and housekeeping sentences that say nothing clinical."""
     return bool(_META.search(text))

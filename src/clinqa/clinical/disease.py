@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 from clinqa.clinical.numbers import COUNT, NUMBER, ORDINAL, number_value, ordinal_value
 from clinqa.data import VocabularyError, read_table, split_list
@@ -61,7 +61,8 @@ def _diagnosis_patterns() -> _DiagnosisPatterns:
     return _DiagnosisPatterns(compile_(exact, 0), compile_(folded, _I), names, aliases_of, broader)
 
 
-def diagnoses_in(text: str) -> list[str]:
+@lru_cache(maxsize=8192)
+def diagnoses_in(text: str) -> tuple[str, ...]:
     """Every listed diagnosis a text names (a page title: "Osteosarcoma and Undifferentiated Pleomorphic
     Sarcoma of Bone" names two), in order of first mention."""
     patterns = _diagnosis_patterns()
@@ -72,7 +73,7 @@ def diagnoses_in(text: str) -> list[str]:
             name = patterns.names.get(alias) or patterns.names.get(alias.lower())
             if name and name not in found:
                 found[name] = m.start()
-    return sorted(found, key=lambda n: found[n])
+    return tuple(sorted(found, key=lambda n: found[n]))
 
 
 def diagnosis_aliases(name: str) -> tuple[str, ...]:
@@ -116,6 +117,7 @@ def read_diagnosis(text: str) -> str | None:
     return None
 
 
+@lru_cache(maxsize=8192)
 def read_organ(text: str) -> str | None:
     """The organ a question names when it names no diagnosis ("a lump in her breast" -> breast): the broader
     categories of diagnoses.tsv that are not diagnoses themselves (breast, lung, prostate, ...)."""
