@@ -1,0 +1,53 @@
+"""Selecting the bottom line never fails, whatever the candidates' scores (a best score below zero once raised
+IndexError and a 500), and an ordinary question on a two-page knowledge base is answered or refused, never a crash."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from clinqa.answer.compose import Candidate, ComposeLimits, select
+from clinqa.answer.sentences import split_passage
+from clinqa.cli import cli
+from clinqa.config import starter_corpus
+from clinqa.types import Passage
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "pages"
+
+
+def _candidates(scores: list[float]) -> list[Candidate]:
+    passage = Passage(
+        id="d#1",
+        document_id="d",
+        ordinal=0,
+        section_path=("Treatment",),
+        kind="paragraph",
+        text=" ".join(f"Sentence number {i} says something about treatment." for i in range(len(scores))),
+        citations=(),
+    )
+    sentences = split_passage(passage)
+    return [
+        Candidate(s, frozenset({f"t{i}"}), 0.5, score)
+        for i, (s, score) in enumerate(zip(sentences, scores, strict=True))
+    ]
+
+
+def test_negative_scores_still_give_a_bottom_line() -> None:
+    bottom, body = select(_candidates([-0.2, -0.3, -0.9]), ComposeLimits())
+    assert bottom and bottom[0].score == -0.2
+    assert all(c not in bottom for c in body)
+
+
+def test_no_candidates_give_nothing() -> None:
+    assert select([], ComposeLimits()) == ([], [])
+
+
+def test_a_two_page_knowledge_base_answers_without_a_traceback(tmp_path: Path) -> None:
+    db = str(tmp_path / "kb.sqlite")
+    runner = CliRunner()
+    result = runner.invoke(cli, ["--db", db, "ingest", str(starter_corpus()), str(FIXTURES / "ewing-sarcoma-hp.md")])
+    assert result.exit_code == 0, result.output
+    asked = runner.invoke(cli, ["--db", db, "ask", "--json", "What do osteosarcoma patients receive before surgery?"])
+    assert asked.exit_code == 0, asked.output
+    assert asked.exception is None
