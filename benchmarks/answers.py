@@ -53,6 +53,7 @@ from benchmarks.answer_metrics import (
 from benchmarks.common import DATA, ROOT, SHARED, WORK, machine, peak_rss_mb, require, table
 from clinqa.engine import Engine
 from clinqa.ingest import parse_file
+from clinqa.settings import settings
 from clinqa.types import Answer, Sentence
 
 PDQ = DATA / "pdq" / "pdq"
@@ -329,10 +330,45 @@ def run_kb(
     for split in splits:
         print_split(split, [r for r in records if r.question.split == split])
     print_issues(records)
+    print_retrieval(engine, records)
     medquad = ask_medquad(engine, medquad_pairs(held, args.split, args.medquad_limit))
     print_medquad(medquad)
     engine.close()
     return records, medquad
+
+
+def print_retrieval(engine: Engine, records: Sequence[Record]) -> None:
+    """The retriever and the selection measured apart: the share of the facts of answerable questions found in
+    the passages retrieval returns (the engine's hybrid retriever, as configured, top `retrieval.passages`), beside
+    the share the answer states. A fact retrieved but not stated is lost by selection; one not retrieved, by
+    retrieval."""
+    answerable = [r for r in records if r.expected_answerable]
+    if not answerable:
+        return
+    retriever = engine.answerer().retriever
+    k = settings().retrieval.passages
+    retrieved: dict[str, list[bool]] = {}
+    for r in answerable:
+        hits = retriever.search(r.question.question, k=k).hits
+        passages = engine.store.passages(h.passage_id for h in hits)
+        text = norm(" ".join(p.text for p in passages.values()))
+        retrieved[r.question.id] = [fact_present(f, text) for f in r.question.facts]
+    rows = []
+    for name, group in _by_kind(answerable):
+        got = [ok for r in group for ok in retrieved[r.question.id]]
+        said = [ok for r in group for ok in r.facts_present]
+        rows.append([name, len(group), _pct(got), _pct(said)])
+    print(f"\n### Retrieval and selection apart: facts in the top {k} retrieved passages and in the answer\n")
+    print(table(["", "answerable questions", "facts retrieved %", "facts in the answer %"], rows))
+
+
+def _by_kind(records: Sequence[Record]) -> list[tuple[str, list[Record]]]:
+    kinds = sorted({r.question.kind for r in records})
+    return [("overall", list(records)), *((f"kind {k}", [r for r in records if r.question.kind == k]) for k in kinds)]
+
+
+def _pct(flags: Sequence[bool]) -> str:
+    return f"{100 * sum(flags) / len(flags):.0f}" if flags else "–"
 
 
 def print_summary(results: dict[str, tuple[list[Record], list[MedQuadRecord]]], split: str) -> None:
