@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -67,7 +66,7 @@ SETTING_WORDS = 3
 LIKELY_DISEASE_PASSAGES = 10  # a word this specific asks for something in particular (consolidation 3.9)
 LIST_LIMIT = 20
 LEAD_IN_CACHE = 50_000  # list items brought in under one lead-in
-SPECIFIC_IDF = 4.0  # a title word this rare names a topic ("osteosarcoma"), not a generic notion ("rates")
+SPECIFIC_TITLE_TERM = 3.0  # a title word this specific names a topic ("osteosarcoma" 4.9), not a notion ("rates" 2.6)
 # Parenthetical details ("after 4 lines (doxorubicin, ...)") describe the patient, not the topic asked about.
 _PARENTHETICAL = re.compile(r"\([^)]*\)")
 # A question about what to do next, or about the options, gets the treatment algorithm.
@@ -91,19 +90,6 @@ class Answerer:
     limits: ComposeLimits = field(default_factory=ComposeLimits)
     _lead_ins: dict[str, Passage | None] = field(default_factory=dict, repr=False)
 
-    @cached_property
-    def _idf(self) -> dict[str, float]:
-        if self.index.size == 0:
-            return {}
-        n = self.index.size
-        vocab = self.index.bm25.vocab_dict
-        indptr = self.index.bm25.scores["indptr"]
-        return {
-            term: math.log(1 + (n - df + 0.5) / (df + 0.5))
-            for term, i in vocab.items()
-            if term and i + 1 < len(indptr) and (df := int(indptr[i + 1] - indptr[i])) > 0
-        }
-
     @property
     def _specificity(self) -> Mapping[str, float]:
         return self.index.vocabulary.specificity
@@ -116,7 +102,7 @@ class Answerer:
     def _known_terms(self) -> set[str]:
         titles = " ".join(d.title for d in self.documents.values())
         names = " ".join([*self.index.vocabulary.drugs, *self.index.vocabulary.abbreviations])
-        specific = {t for t in analyze([titles])[0] if self._idf.get(t, 0.0) >= SPECIFIC_IDF}
+        specific = {t for t in analyze([titles])[0] if self._specificity.get(t, 0.0) >= SPECIFIC_TITLE_TERM}
         return (specific | set(analyze([names])[0])) - QUESTION_WORDS
 
     def ask(
