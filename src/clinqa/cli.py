@@ -8,7 +8,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import click
-from pydantic import ValidationError
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -20,7 +19,6 @@ from clinqa.cli_users import users
 from clinqa.config import DEMO_QUESTION, default_db_path, starter_corpus
 from clinqa.errors import ClinqaError
 from clinqa.review.models import MAX_VERSION, Article, User
-from clinqa.settings import described, override, settings
 from clinqa.types import Answer, IngestReport, PatientContext, answer_json_schema, patient_json_schema
 
 console = Console()
@@ -80,6 +78,10 @@ format_option = click.option(
 @click.pass_context
 def cli(ctx: click.Context, db: Path, overrides: tuple[str, ...]) -> None:
     """clinqa: guideline-backed, cited answers to clinical questions, offline."""
+    from pydantic import ValidationError
+
+    from clinqa.settings import override  # imported on use: keeps `clinqa --help` fast
+
     for assignment in overrides:
         try:
             override(assignment)
@@ -91,6 +93,8 @@ def cli(ctx: click.Context, db: Path, overrides: tuple[str, ...]) -> None:
 @cli.command("settings")
 def settings_command() -> None:
     """The settings in force: every key, its value and its environment variable."""
+    from clinqa.settings import described, settings
+
     table = Table("key", "value", "environment variable", "what it does")
     for key, env, _default, text in described():
         section, name = key.split(".")
