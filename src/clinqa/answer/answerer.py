@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 import numpy as np
@@ -14,6 +14,7 @@ from clinqa.answer.compose import (
     Candidate,
     Citer,
     ComposeLimits,
+    answer_worthy,
     build_sections,
     rank_candidates,
     select,
@@ -60,12 +61,13 @@ PROFESSIONAL_ONLY = (
     "from summaries written for health professionals. Ask your care team to explain what it means for you."
 )
 DOSE_CANDIDATES = 10  # a dose question is answered only if one of the best sentences states a dose
-PARTICULAR_SPECIFICITY = 2.5
+PARTICULAR_SPECIFICITY = 2.5  # a word this specific asks for something in particular (consolidation 3.9)
 SETTING_SPECIFICITY = 3.5  # a word this specific steers the algorithm's searches (ESR1, consolidation)
 SETTING_WORDS = 3
-LIKELY_DISEASE_PASSAGES = 10  # a word this specific asks for something in particular (consolidation 3.9)
-LIST_LIMIT = 20
-LEAD_IN_CACHE = 50_000  # list items brought in under one lead-in
+LIKELY_DISEASE_PASSAGES = 10
+HISTORY_SHARE = 0.6  # score kept by a sentence naming only agents the patient already had
+LIST_LIMIT = 20  # list items brought in under one lead-in
+LEAD_IN_CACHE = 50_000
 SPECIFIC_TITLE_TERM = 3.0  # a title word this specific names a topic ("osteosarcoma" 4.9), not a notion ("rates" 2.6)
 # Parenthetical details ("after 4 lines (doxorubicin, ...)") describe the patient, not the topic asked about.
 _PARENTHETICAL = re.compile(r"\([^)]*\)")
@@ -161,9 +163,11 @@ class Answerer:
         q = without_topic(weigh_terms(focus or result.query_terms, expansion_terms, details, weights, 0.5), topic)
         evidence = self._evidence(result.hits)
         candidates = rank_candidates(evidence, self._titles, q, kinds, self._authority, topic.weight)
+        if context.prior_agents:
+            candidates = self._history_last(candidates, set(context.prior_agents))
         # The algorithm answers "what next" for a patient: asked so, or a patient with treatment behind them.
         next_step = _NEXT_STEP.search(focus_text) or bool(context.prior_therapies or context.lines_of_therapy)
-        if algorithm and QuestionKind.TREATMENT in kinds[:1] and next_step:
+        if algorithm and QuestionKind.TREATMENT in kinds[:2] and next_step:
             # A "what next" question is answered by the algorithm's steps, each found by its own search.
             if topic.topic.disease is None:
                 # No disease named: the steps keep to the disease the pages retrieved first are about.
@@ -217,13 +221,16 @@ class Answerer:
 
     def _next_sentence(self, s: SourceSentence) -> SourceSentence | None:
         sentences = split_passage(s.passage)
+        after: SourceSentence | None
         if s.position + 1 < len(sentences):
-            return sentences[s.position + 1]
-        following = self.store.following(s.passage, 1)
-        if following and following[0].section_path == s.passage.section_path:
+            after = sentences[s.position + 1]
+        else:
+            following = self.store.following(s.passage, 1)
+            if not following or following[0].section_path != s.passage.section_path:
+                return None
             first = split_passage(following[0])
-            return first[0] if first else None
-        return None
+            after = first[0] if first else None
+        return after if after is not None and answer_worthy(after.text) else None
 
     def _compose_algorithm(
         self,
@@ -304,6 +311,16 @@ class Answerer:
         if later or re.search(r"\b(?:recurr|relaps|refractory|progress|lines?)\w*", question, re.I):
             words.append("recurrent")
         return " ".join([*words, *context.sites])
+
+    def _history_last(self, candidates: list[Candidate], prior: set[str]) -> list[Candidate]:
+        """For a patient with therapies behind them, a sentence naming only agents they already had tells their
+        history, not what to do: it ranks below the others (it stays in the answer, flagged)."""
+        ranked = []
+        for c in candidates:
+            agents = set(self.normaliser.agents(f"{c.sentence.label or ''} {c.sentence.text}"))
+            received_only = bool(agents) and agents <= prior
+            ranked.append(replace(c, score=c.score * HISTORY_SHARE) if received_only else c)
+        return sorted(ranked, key=lambda c: -c.score)
 
     def _likely_disease(self, evidence: list[tuple[float, Passage]]) -> str | None:
         """The disease the best retrieved passages' pages are about, by their retrieval weight."""
