@@ -132,7 +132,9 @@ def _not_offered(c: Candidate, step: str) -> bool:
     if passage.kind == "list_item" and c.sentence.label and not_an_option(passage.text) == "negative":
         return True
     text = " ".join([c.sentence.text, *(x.text for x in c.items)])
-    ongoing = step == "trial" and bool(_ONGOING.search(" ".join(passage.section_path))) and not _REPORTED.search(text)
+    if step == "trial" and _REPORTED.search(text):
+        return True  # a finished trial's report is evidence, not a trial to enter
+    ongoing = step == "trial" and bool(_ONGOING.search(" ".join(passage.section_path)))
     return not_an_option(text, trial=ongoing) is not None
 
 
