@@ -32,7 +32,7 @@ from clinqa.clinical.applicability import assess
 from clinqa.clinical.disease import diagnoses_in
 from clinqa.clinical.patient import extract_patient, merge
 from clinqa.clinical.regimens import Normaliser
-from clinqa.retrieve.analysis import QUESTION_WORDS, analyze, query_terms
+from clinqa.retrieve.analysis import QUESTION_WORDS, analyze, analyze_cached, query_terms
 from clinqa.retrieve.glossary import terms_in
 from clinqa.retrieve.index import SearchIndex
 from clinqa.retrieve.retriever import Hit, HybridRetriever, RetrievalConfig
@@ -149,7 +149,7 @@ class Answerer:
         missing = [
             m
             for m in missing_subjects(focus_text, self._specificity, expanded_from, self.normaliser.is_drug)
-            if not set(self.normaliser.agents(m.word)) & history
+            if not set(self.normaliser.agents(m.word)) & history and not self._known_drug(m.word)
         ]
         decisive = [m.word for m in missing if m.decisive]
         if decisive:
@@ -321,6 +321,11 @@ class Answerer:
             received_only = bool(agents) and agents <= prior
             ranked.append(replace(c, score=c.score * HISTORY_SHARE) if received_only else c)
         return sorted(ranked, key=lambda c: -c.score)
+
+    def _known_drug(self, word: str) -> bool:
+        """A drug written in shorthand or by a brand ("nivo", "Keytruda") whose generic name the pages use."""
+        agents = self.normaliser.agents(word)
+        return bool(agents) and all(all(t in self._specificity for t in analyze_cached([agent])[0]) for agent in agents)
 
     def _likely_disease(self, evidence: list[tuple[float, Passage]]) -> str | None:
         """The disease the best retrieved passages' pages are about, by their retrieval weight."""

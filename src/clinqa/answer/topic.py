@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from clinqa.clinical.disease import diagnoses_in, diagnosis_aliases, read_diagnosis, read_organ, related
+from clinqa.clinical.disease import diagnoses_in, diagnosis_aliases, is_listed, read_diagnosis, read_organ, related
 from clinqa.retrieve.analysis import analyze_cached, fold
 from clinqa.types import Passage, PatientContext
 
@@ -50,6 +50,9 @@ class Topic:
     @classmethod
     def of(cls, question: str, patient: PatientContext) -> Topic:
         disease = patient.diagnosis or read_diagnosis(question) or read_organ(question)
+        if disease and not is_listed(disease):
+            # A diagnosis the list lacks ("ampullary adenocarcinoma") stands for its organ's cancers, when it names one.
+            disease = read_organ(disease) or disease
         population = patient.age_group if patient.age_group in ("child", "adult") else None
         if population is None and patient.age is not None:
             population = "adult" if patient.age >= ADULT_AGE else "child"

@@ -76,6 +76,11 @@ def diagnoses_in(text: str) -> tuple[str, ...]:
     return tuple(sorted(found, key=lambda n: found[n]))
 
 
+def is_listed(name: str) -> bool:
+    """Whether `name` is a diagnosis of clinqa's list (not one read from an -oma word)."""
+    return name in _diagnosis_patterns().aliases
+
+
 def diagnosis_aliases(name: str) -> tuple[str, ...]:
     """The diagnosis's name and aliases; just the name for a diagnosis the list lacks."""
     return _diagnosis_patterns().aliases.get(name, (name,))
@@ -130,9 +135,7 @@ def read_organ(text: str) -> str | None:
 
 
 # An organ named as where disease spread ("lung metastases", "spread to the liver") is a site, not the topic.
-_ORGAN_AS_SITE_AFTER = re.compile(
-    r"\s*(?:-only\s+)?(?:metasta\w*|mets?\b|involvement|recurrence|relapse)", _I
-)
+_ORGAN_AS_SITE_AFTER = re.compile(r"\s*(?:-only\s+)?(?:metasta\w*|mets?\b|involvement|recurrence|relapse)", _I)
 _ORGAN_AS_SITE_BEFORE = re.compile(
     r"(?:metasta\w*|mets|spread\w*|relaps\w*|recurr\w*|came back|come back|comes back|nodules?)\s+(?:\w+\s+){0,3}"
     r"(?:to|in|into|of)\s+(?:the\s+|his\s+|her\s+|their\s+|both\s+)?$",
