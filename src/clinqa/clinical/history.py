@@ -49,9 +49,16 @@ _NAIVE_AFTER = re.compile(r"^(?:-| )?na[iï]ve\b", _I)
 _HISTORY = re.compile(
     r"\b(?:after|following|post|s/p|status post|treated|received|receiving|had|got|(?:was|were|been) given|"
     r"completed|completing|completion|finished|finishing|failed|failing|failure|despite|underwent|exposed|exposure|"
+    r"during|(?:progress\w*|relaps\w*|recurr\w*) (?:during|after)|"
     r"pretreated|previously|previous|prior|refractory|resistant|intoleran\w+|"
     r"(?:progress\w*|relapsed|recurred|while|currently|was|been|still|is|patient|man|woman|boy|girl|child) on)\b"
     r"|(?:^|[,;(]\s*)on\b",
+    _I,
+)
+_OUTCOME_AFTER = re.compile(
+    r"^[\s,;]*(?:(?:and|then|with|which|that|but)\s+)?(?:(?:has|had|have)\s+)?"
+    r"(?:reached|achieved|attained|relapsed|progressed|recurred|failed|stopped|was stopped|"
+    r"(?:went|gone) into remission|responded|did not respond|became refractory)\b",
     _I,
 )
 _CONTINUE = re.compile(r"\b(?:then|followed by|later|subsequently|afterwards|next)\b", _I)
@@ -78,7 +85,8 @@ _HISTORY_FILLER = frozenset(
     "several cycles cycle courses course including include includes included such as consisting consisted "
     "combination combined agents agent drugs drug single multiagent multi was were been has have had received "
     "treated given completing completed also already then later conventional intensive high dose doses months "
-    "weeks years e g i ie namely which l interval compressed dense finishing finished courses full".split()
+    "weeks years e g i ie namely which l interval compressed dense finishing finished courses full plus adt "
+    "hormone hormonal androgen deprivation".split()
 )
 _NEGATION_FILLER = frozenset(
     "prior previous previously received receive receiving had have has been treated treatment with exposure "
@@ -146,6 +154,8 @@ def _status(text: str, previous_end: int, chain: list[Mention], previous: Status
         return "negated"
     if _cue_reaches(window, _HISTORY, _HISTORY_FILLER):
         return "prior"
+    if _OUTCOME_AFTER.match(text[chain[-1].end :]):
+        return "prior"  # "7+3 plus midostaurin, reached CR1, relapsed": what it led to says it was given
     if previous == "prior" and _cue_reaches(window, _CONTINUE, _HISTORY_FILLER):
         return "prior"
     # A line number alone ("first-line nivolumab") may be what is asked about; a sequence of numbered lines
