@@ -215,6 +215,8 @@ class TreatmentAlgorithm:
                 continue
             if not self._on_topic(c) or _not_offered(c, step.key):
                 continue
+            if step.key == "surgery" and setting_weight(c.sentence.passage, later) == FIRST_SECTION:
+                continue  # surgery for first treatment of early disease is no option after it
             if any(jaccard(set(c.terms), set(k.terms)) >= 0.6 for k in [*taken, *chosen]):
                 continue
             chosen.append(c)
