@@ -148,7 +148,7 @@ class Answerer:
         history = set(context.prior_agents)  # drugs the patient had describe the case, not what is asked
         missing = [
             m
-            for m in missing_subjects(focus_text, self._specificity, expanded_from, self.normaliser.is_drug)
+            for m in missing_subjects(question, self._specificity, expanded_from, self.normaliser.is_drug)
             if not set(self.normaliser.agents(m.word)) & history and not self._known_drug(m.word)
         ]
         decisive = [m.word for m in missing if m.decisive]
@@ -183,7 +183,7 @@ class Answerer:
             if steps:
                 particular = self._asks_in_particular(focus_text, topic, q)
                 return self._compose_algorithm(question, steps, kinds, candidates, keep, context, particular)
-        if kinds[0] is QuestionKind.DOSE and not self._states_a_dose(candidates):
+        if kinds[0] is QuestionKind.DOSE and not self._states_a_dose(candidates, focus_text):
             note = "The sources found give no dose or schedule for this; check the prescribing information."
             return self._abstain(question, AnswerStatus.INSUFFICIENT_EVIDENCE, note)
         if not candidates or candidates[0].coverage < self.limits.min_coverage:
@@ -345,14 +345,18 @@ class Answerer:
         ranked = sorted(dict.fromkeys(terms), key=lambda t: -weights[t])
         return [t for t in ranked if weights[t] >= SETTING_SPECIFICITY][:SETTING_WORDS]
 
-    def _states_a_dose(self, candidates: list[Candidate]) -> bool:
-        """Whether a sentence that answers the question closely enough states a dose or a schedule."""
+    def _states_a_dose(self, candidates: list[Candidate], question: str) -> bool:
+        """Whether a sentence that answers the question closely enough states a dose or a schedule, of the drug
+        the question asks about when it names one (another drug's dose is no answer)."""
         dose = kind_cues()[QuestionKind.DOSE].sentence
-        return any(
-            dose.search(" ".join([c.sentence.text, *(x.text for x in c.items)]))
-            for c in candidates[:DOSE_CANDIDATES]
-            if c.coverage >= self.limits.min_coverage
-        )
+        asked = set(self.normaliser.agents(question))
+        for c in candidates[:DOSE_CANDIDATES]:
+            text = " ".join([f"{c.sentence.label or ''} {c.sentence.text}", *(x.text for x in c.items)])
+            if c.coverage < self.limits.min_coverage or not dose.search(text):
+                continue
+            if not asked or asked & set(self.normaliser.agents(text)):
+                return True
+        return False
 
     def _asks_in_particular(self, question: str, topic: TopicFit, q: QueryTerms) -> bool:
         """Whether a "what next" question asks for something beyond the next options (a kind of therapy, a
