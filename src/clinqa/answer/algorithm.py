@@ -47,6 +47,7 @@ _REPORTED = re.compile(
     r"reported|showed|found|demonstrated)\b",
     re.I,
 )
+NEW_OPTIONS = 2  # systemic options not yet received that a "what next" bottom line names
 LATER_SECTION, FIRST_SECTION = 1.2, 0.5  # setting weights for a patient past first treatment
 STEP_KEYS = ("trial", "surgery", "systemic", "local", "supportive")
 
@@ -249,18 +250,27 @@ class TreatmentAlgorithm:
         ]
 
 
-def recommendations(steps: list[AlgorithmStep], limit: int = 3) -> list[Candidate]:
-    """The bottom line of a "what next" answer: what the sources advise or report as active, from the steps
-    this patient has not been through, one sentence per step, in the algorithm's order; a step with nothing
-    advised lends its best sentence only when too few steps advise."""
+def recommendations(steps: list[AlgorithmStep], limit: int = 4) -> list[Candidate]:
+    """The bottom line of a "what next" answer, as a guideline puts it: a clinical trial when the sources advise
+    one, then the best systemic options this patient has not received (the step's first two), then the first
+    advice of the other open steps (surgery, local, supportive); in the algorithm's order."""
     open_steps = [s for s in steps if s.title not in RECEIVED_TITLES and s.candidates]
-    advised = [next((c for c in s.candidates if is_guidance(c.sentence.text)), None) for s in open_steps]
-    chosen = [c for c in advised if c is not None]
-    for step, advice in zip(open_steps, advised, strict=True):
-        if len(chosen) < limit and advice is None:
-            chosen.append(step.candidates[0])
+    chosen: list[Candidate] = []
+    for step in open_steps:
+        if step.title == NOT_YET_RECEIVED:
+            chosen.extend(step.candidates[:NEW_OPTIONS])
+            continue
+        advice = next((c for c in step.candidates if is_guidance(c.sentence.text)), None)
+        if advice is not None:
+            chosen.append(advice)
+    if not chosen:
+        chosen = [s.candidates[0] for s in open_steps]
+    first = [c for c in chosen if c in open_steps[0].candidates] if open_steps else []
+    new = [c for s in open_steps if s.title == NOT_YET_RECEIVED for c in s.candidates if c in chosen]
+    rest = [c for c in chosen if c not in first and c not in new]
+    kept = [*first[:1], *new, *rest][:limit]  # the trial advice, the new options, then the rest, within limit
     order = {id(c): i for i, c in enumerate(c for s in open_steps for c in s.candidates)}
-    return sorted(chosen[:limit], key=lambda c: order[id(c)])
+    return sorted(kept, key=lambda c: order[id(c)])
 
 
 def open_options(
