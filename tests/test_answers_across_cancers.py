@@ -221,14 +221,6 @@ def test_patient_context_given_beside_the_question(across: Engine) -> None:
         assert all(s.source.document_id == "colon-cancer-hp" for s in sentences), title
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "trials named in guideline text are stored with the name the page gives as title and no conditions "
-        "('EP-ILC-201', ()), so trials_for_answer, which keeps trials whose title or conditions name the patient's "
-        "diagnosis, never lists them: without registry records an answer lists no trial"
-    ),
-)
 def test_trials_the_guideline_names_are_listed_for_the_patient(ask: Asker) -> None:
     answer = ask("What next for a 16-year-old with a second recurrence of osteosarcoma in the lung?")
     assert "NCT01650090" in {m.id for m in answer.trials}, answer.trials

@@ -63,7 +63,9 @@ def trials_in_guideline(document: Document) -> list[Trial]:
     for passage in document.passages:
         for naming in _namings(passage):
             namings.setdefault(naming.trial_id, []).append(naming)
-    return [_trial(trial_id, found, document.id) for trial_id, found in namings.items()]
+    # The page's own disease is the condition of the trials it names (the page title says which it is about).
+    conditions = (document.title,) if document.title else ()
+    return [_trial(trial_id, found, document.id, conditions) for trial_id, found in namings.items()]
 
 
 def _namings(passage: Passage) -> list[_Naming]:
@@ -121,7 +123,7 @@ def _phase(*texts: str | None) -> str | None:
     return None
 
 
-def _trial(trial_id: str, namings: list[_Naming], document_id: str) -> Trial:
+def _trial(trial_id: str, namings: list[_Naming], document_id: str, conditions: tuple[str, ...]) -> Trial:
     sentences = tuple(dict.fromkeys(s for n in namings for s in n.sentences))
     title = next((n.title for n in namings if n.title), None) or next((n.label for n in namings if n.label), None)
     min_age, max_age = _age_bounds(" ".join(sentences))
@@ -134,6 +136,7 @@ def _trial(trial_id: str, namings: list[_Naming], document_id: str) -> Trial:
         inclusion=sentences,
         source=f"guideline:{document_id}",
         url=ctgov_url(trial_id),
+        conditions=conditions,
     )
 
 
