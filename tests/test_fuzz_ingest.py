@@ -10,7 +10,6 @@ Bounded and repeatable: a fixed number of cases per format, derandomized, no exa
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 import tempfile
@@ -25,6 +24,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from clinqa.engine import Engine
+from clinqa.ingest import content_hash
 
 from .hostile import GOOD_TRIAL_ID, ctgov_study, ctgov_xml, finishes_within, guideline, write_good_sources
 
@@ -362,7 +362,7 @@ def ingest_beside_good_sources(engine: Engine, label: str, name: str, content: b
 
 
 def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    return content_hash(path.read_bytes())
 
 
 @FUZZ

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -18,7 +17,7 @@ from clinqa.clinical.patient import extract_patient, load_patient_file, merge
 from clinqa.clinical.regimens import Normaliser
 from clinqa.errors import IngestError, StoreError
 from clinqa.ingest import SUPPORTED_SUFFIXES as GUIDELINE_SUFFIXES
-from clinqa.ingest import find_files, parse_source, read_source
+from clinqa.ingest import content_hash, find_files, parse_source, read_source
 from clinqa.packages import utc_now
 from clinqa.retrieve.dense import Encoder, encoder, model_name
 from clinqa.retrieve.index import (
@@ -135,7 +134,7 @@ class Engine:
         self, path: Path, known: dict[str, tuple[str, str]], seen: dict[str, tuple[str, str]], report: IngestReport
     ) -> None:
         raw = read_source(path)  # read once: the hash and the parse see the same bytes
-        digest = hashlib.sha256(raw).hexdigest()
+        digest = content_hash(raw)
         stored = known.get(str(path))
         if stored is not None and stored[1] == digest:
             _claim(seen, stored[0], path, digest)

@@ -48,10 +48,20 @@ def read_source(path: Path) -> bytes:
     return read_regular_file(Path(path), settings().ingest.max_file_bytes)
 
 
+# Bumped when parsing changes what a file yields (short list items became passages in 2): an upgraded clinqa then
+# re-reads every file once instead of keeping what the old parser made of it.
+PARSER_VERSION = 2
+
+
+def content_hash(raw: bytes) -> str:
+    """What identifies a source's content as parsed: its bytes and the parser's version."""
+    return hashlib.sha256(f"clinqa-parser-{PARSER_VERSION}\n".encode() + raw).hexdigest()
+
+
 def parse_source(path: Path, raw: bytes) -> Document:
-    """The Document in `raw`, the bytes read from `path`; its content hash is theirs."""
+    """The Document in `raw`, the bytes read from `path`; its content hash is theirs (`content_hash`)."""
     parser = _parser_for(Path(path))
-    return parser(str(path), _decode(Path(path), raw), hashlib.sha256(raw).hexdigest())
+    return parser(str(path), _decode(Path(path), raw), content_hash(raw))
 
 
 def discover(paths: Iterable[Path]) -> Iterator[Path]:
