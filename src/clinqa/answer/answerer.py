@@ -21,13 +21,13 @@ from clinqa.answer.compose import (
     source_documents,
     to_sentences,
 )
-from clinqa.answer.filters import about_animals, not_an_option, particular_words
+from clinqa.answer.filters import about_animals, not_an_option, particular_words, states_a_verdict
 from clinqa.answer.reader import explanations, safety_kept
 from clinqa.answer.scoring import QueryTerms, weigh_terms
 from clinqa.answer.sentences import SourceSentence, split_passage
 from clinqa.answer.subjects import missing_subjects
 from clinqa.answer.topic import Fit, Topic, TopicFit
-from clinqa.answer.triage import QuestionKind, is_clinical, kind_cues, question_kinds
+from clinqa.answer.triage import QuestionKind, is_clinical, is_yes_no, kind_cues, question_kinds
 from clinqa.clinical.applicability import assess
 from clinqa.clinical.disease import diagnoses_in
 from clinqa.clinical.patient import extract_patient, merge
@@ -165,6 +165,8 @@ class Answerer:
         candidates = rank_candidates(evidence, self._titles, q, kinds, self._authority, topic.weight)
         if context.prior_agents:
             candidates = self._history_last(candidates, set(context.prior_agents))
+        if is_yes_no(focus_text):
+            candidates = _verdicts_first(candidates)
         # The algorithm answers "what next" for a patient: asked so, or a patient with treatment behind them.
         next_step = _NEXT_STEP.search(focus_text) or bool(context.prior_therapies or context.lines_of_therapy)
         if algorithm and QuestionKind.TREATMENT in kinds[:2] and next_step:
@@ -464,6 +466,13 @@ class Answerer:
             disclaimer=DISCLAIMER,
             note=note,
         )
+
+
+def _verdicts_first(candidates: list[Candidate]) -> list[Candidate]:
+    """For a yes/no question, a sentence that states an effect found or not found gains the sentence bonus."""
+    bonus = settings().answer.sentence_bonus
+    ranked = [replace(c, score=c.score + bonus) if states_a_verdict(c.sentence.text) else c for c in candidates]
+    return sorted(ranked, key=lambda c: -c.score)
 
 
 def without_topic(q: QueryTerms, topic: TopicFit) -> QueryTerms:

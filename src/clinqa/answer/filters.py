@@ -34,6 +34,11 @@ def not_an_option(text: str, trial: bool = False) -> str | None:
     return None
 
 
+def states_a_verdict(text: str) -> bool:
+    """A sentence that answers a yes/no question: an effect found, or not found."""
+    return bool(_filters()["verdict"].search(text))
+
+
 def about_animals(question: str) -> bool:
     """A question about animals (a dog's lymphoma): the sources are about people."""
     return bool(_filters()["animals"].search(question))
