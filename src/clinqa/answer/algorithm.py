@@ -49,6 +49,7 @@ _REPORTED = re.compile(
 )
 NEW_OPTIONS = 2  # systemic options not yet received that a "what next" bottom line names
 LATER_SECTION, FIRST_SECTION = 1.2, 0.5  # setting weights for a patient past first treatment
+OTHER_SETTING = 0.7  # weight of a section about the other setting than the one a question names
 STEP_KEYS = ("trial", "surgery", "systemic", "local", "supportive")
 
 
@@ -160,6 +161,23 @@ def setting_weight(passage: Passage, later_line: bool) -> float:
     if sections["later"].search(path):
         return LATER_SECTION
     return FIRST_SECTION if sections["first"].search(path) else 1.0
+
+
+def question_setting(question: str) -> str | None:
+    """The treatment setting a question names ("second-line", "relapsed" -> later; "adjuvant", "newly
+    diagnosed" -> first), by the same patterns as the sections; None when it names neither or both."""
+    sections = _setting_sections()
+    later, first = bool(sections["later"].search(question)), bool(sections["first"].search(question))
+    return "later" if later and not first else "first" if first and not later else None
+
+
+def section_setting_weight(passage: Passage, setting: str | None) -> float:
+    """A section about the other setting than the question's ranks lower (a second-line list for a first-line
+    question, adjuvant therapy for a relapse)."""
+    if setting is None:
+        return 1.0
+    other = _setting_sections()["first" if setting == "later" else "later"]
+    return OTHER_SETTING if other.search(" ".join(passage.section_path)) else 1.0
 
 
 @dataclass(frozen=True)

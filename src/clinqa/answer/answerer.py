@@ -9,7 +9,14 @@ from functools import cached_property
 
 import numpy as np
 
-from clinqa.answer.algorithm import AlgorithmStep, TreatmentAlgorithm, open_options, recommendations
+from clinqa.answer.algorithm import (
+    AlgorithmStep,
+    TreatmentAlgorithm,
+    open_options,
+    question_setting,
+    recommendations,
+    section_setting_weight,
+)
 from clinqa.answer.compose import (
     Candidate,
     Citer,
@@ -162,7 +169,8 @@ class Answerer:
         weights = {**self._specificity, **{m.term: m.weight for m in missing}}
         q = without_topic(weigh_terms(focus or result.query_terms, expansion_terms, details, weights, 0.5), topic)
         evidence = self._evidence(result.hits)
-        candidates = rank_candidates(evidence, self._titles, q, kinds, self._authority, topic.weight)
+        fit = _fit_with_setting(topic, focus_text, context)
+        candidates = rank_candidates(evidence, self._titles, q, kinds, self._authority, fit)
         if context.prior_agents:
             candidates = self._history_last(candidates, set(context.prior_agents))
         if is_yes_no(focus_text):
@@ -466,6 +474,17 @@ class Answerer:
             disclaimer=DISCLAIMER,
             note=note,
         )
+
+
+def _fit_with_setting(topic: TopicFit, question: str, context: PatientContext) -> Callable[[Passage], float]:
+    """How a passage fits the question: its page's topic, and its section's treatment setting against the one
+    the question names (or the patient's: therapies behind them, a recurrence)."""
+    setting = question_setting(question) or ("later" if context.recurrent or context.prior_therapies else None)
+
+    def fit(passage: Passage) -> float:
+        return topic.weight(passage) * section_setting_weight(passage, setting)
+
+    return fit
 
 
 def _verdicts_first(candidates: list[Candidate]) -> list[Candidate]:
