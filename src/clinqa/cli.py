@@ -8,7 +8,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import click
-from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -19,10 +18,8 @@ from clinqa.cli_users import users
 from clinqa.config import DEMO_QUESTION, default_db_path, starter_corpus
 from clinqa.errors import ClinqaError
 from clinqa.review.models import MAX_VERSION, Article, User
+from clinqa.terminal import console, errors, status
 from clinqa.types import Answer, IngestReport, PatientContext, answer_json_schema, patient_json_schema
-
-console = Console()
-errors = Console(stderr=True)
 
 
 class Context:
@@ -368,7 +365,7 @@ def articles_save(obj: Context, question: str, username: str | None, token: str 
     user = _login(obj, username, token, password_stdin)
     article = obj.engine().save_article(question, user)
     click.echo(article.id)
-    errors.print(f"saved as draft article {article.id}", highlight=False, soft_wrap=True, markup=False)
+    status(f"saved as draft article {article.id}")
 
 
 @articles.command("regenerate")
@@ -389,12 +386,7 @@ def articles_regenerate(
     """Answer the article's question again from the current sources, as a new draft version."""
     user = _login(obj, username, token, password_stdin)
     article = obj.engine().regenerate_article(article_id, user, comment, version=version)
-    errors.print(
-        f"article {article.id}: version {article.current_version} saved as draft",
-        highlight=False,
-        soft_wrap=True,
-        markup=False,
-    )
+    status(f"article {article.id}: version {article.current_version} saved as draft")
 
 
 @articles.command("list")
@@ -432,9 +424,7 @@ def _transition_command(group: click.Group, name: str, method: str, summary: str
     ) -> None:
         user = _login(obj, username, token, password_stdin)
         article = getattr(obj.engine().review(), method)(article_id, user, comment, version=version)
-        errors.print(
-            f"article {article.id} is now {article.state.value}", highlight=False, soft_wrap=True, markup=False
-        )
+        status(f"article {article.id} is now {article.state.value}")
 
 
 _transition_command(articles, "submit", "submit", "Submit a draft (or a revised) article for review.")

@@ -11,15 +11,12 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import click
-from rich.console import Console
 
 from clinqa.review.models import Role, User
+from clinqa.terminal import console, status
 
 if TYPE_CHECKING:
     from clinqa.cli import Context
-
-console = Console()
-errors = Console(stderr=True)
 
 
 def admin_options(command: Callable[..., None]) -> Callable[..., None]:
@@ -55,10 +52,6 @@ def _read_password(password_stdin: bool, prompt: str, confirm: bool = False) -> 
     return _password(password_stdin, prompt, confirm)
 
 
-def _done(message: str) -> None:
-    errors.print(message, highlight=False, soft_wrap=True, markup=False)
-
-
 @click.group()
 def users() -> None:
     """Local accounts (roles: reader, author, reviewer, admin) and their API tokens."""
@@ -76,7 +69,7 @@ def users_add(
     by = _acting_admin(obj, admin, token, password_stdin)
     password = _read_password(password_stdin, f"Password for {username}", confirm=True)
     user = obj.engine().review().accounts.add_user(username, password, Role(role), by)
-    _done(f"user {user.username} added as {user.role.value}")
+    status(f"user {user.username} added as {user.role.value}")
 
 
 @users.command("list")
@@ -101,7 +94,7 @@ def users_token(obj: Context, username: str, name: str, password_stdin: bool) ->
     info, secret = accounts.issue_token(user, name)
     click.echo(secret)
     label = f" ({info.name})" if info.name else ""
-    _done(
+    status(
         f"token {info.id}{label} for {info.username}, expires {info.expires_at.date().isoformat()};"
         " keep it: it is shown only once"
     )
@@ -127,7 +120,7 @@ def users_revoke_token(obj: Context, token_id: str, admin: str | None, token: st
     too (--as OWNER)."""
     by = _acting_admin(obj, admin, token, password_stdin)
     revoked = obj.engine().review().accounts.revoke_token(token_id, by)
-    _done(f"token {revoked.id} of {revoked.username} is revoked")
+    status(f"token {revoked.id} of {revoked.username} is revoked")
 
 
 @users.command("set-role")
@@ -141,7 +134,7 @@ def users_set_role(
     """Change a user's role; it counts at once, in running servers too."""
     by = _acting_admin(obj, admin, token, password_stdin)
     user = obj.engine().review().accounts.set_role(username, Role(role), by)
-    _done(f"user {user.username} is now {user.role.value}")
+    status(f"user {user.username} is now {user.role.value}")
 
 
 @users.command("disable")
@@ -152,7 +145,7 @@ def users_disable(obj: Context, username: str, admin: str | None, token: str | N
     """Disable a user: they cannot log in, and their sessions and API tokens stop working at once."""
     by = _acting_admin(obj, admin, token, password_stdin)
     user = obj.engine().review().accounts.disable(username, by)
-    _done(f"user {user.username} is disabled")
+    status(f"user {user.username} is disabled")
 
 
 @users.command("enable")
@@ -163,7 +156,7 @@ def users_enable(obj: Context, username: str, admin: str | None, token: str | No
     """Enable a disabled user again (their old sessions stay ended; unexpired, unrevoked tokens work again)."""
     by = _acting_admin(obj, admin, token, password_stdin)
     user = obj.engine().review().accounts.enable(username, by)
-    _done(f"user {user.username} is enabled")
+    status(f"user {user.username} is enabled")
 
 
 @users.command("reset-password")
@@ -177,7 +170,7 @@ def users_reset_password(
     by = _acting_admin(obj, admin, token, password_stdin)
     password = _read_password(password_stdin, f"New password for {username}", confirm=True)
     user = obj.engine().review().accounts.reset_password(username, password, by)
-    _done(f"password of {user.username} reset; their sessions have ended")
+    status(f"password of {user.username} reset; their sessions have ended")
 
 
 @users.command("audit")
