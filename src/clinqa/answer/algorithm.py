@@ -110,14 +110,14 @@ def _item_by_item(ranked: list[Candidate]) -> list[Candidate]:
             out.append(c)
             continue
         for item in c.items:
-            terms = frozenset(analyze_cached([f"{item.label or ''} {item.text}"])[0])
+            terms = frozenset(analyze_cached([item.labelled])[0])
             out.append(Candidate(item, terms, c.coverage, c.score))
     return out
 
 
 def option_agents(c: Candidate, agents_of: Callable[[str], list[str]]) -> set[str]:
     """The agents a sentence offers: those it names, less those named as its setting or comparator."""
-    text = f"{c.sentence.label or ''} {c.sentence.text}"
+    text = c.sentence.labelled
     offered = set(agents_of(_NOT_THE_OPTION.sub(" ", text)))
     if not offered and c.sentence.label:
         return set(agents_of(c.sentence.label))
@@ -227,7 +227,7 @@ class TreatmentAlgorithm:
         ranked = rank_candidates(evidence, self.titles, q, [QuestionKind.TREATMENT], self.authority, weight)
         chosen: list[Candidate] = []
         for c in _item_by_item(ranked):
-            text = f"{c.sentence.label or ''} {c.sentence.text}"
+            text = c.sentence.labelled
             if step.cue and not step.cue.search(text):
                 continue
             if step.key == "systemic" and not self.agents_of(text):
@@ -253,7 +253,7 @@ class TreatmentAlgorithm:
         new, partly, received = [], [], []
         prior = set(patient.prior_agents)
         for c in found:
-            named = set(self.agents_of(f"{c.sentence.label or ''} {c.sentence.text}"))
+            named = set(self.agents_of(c.sentence.labelled))
             offered = option_agents(c, self.agents_of)
             if not named & prior:
                 new.append(c)
@@ -301,7 +301,7 @@ def open_options(
     for c in candidates:
         if _not_offered(c, "systemic"):
             continue
-        if set(agents_of(f"{c.sentence.label or ''} {c.sentence.text}")) & prior:
+        if set(agents_of(c.sentence.labelled)) & prior:
             continue
         out.append(c)
     return out

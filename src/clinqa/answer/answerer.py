@@ -327,7 +327,7 @@ class Answerer:
         history, not what to do: it ranks below the others (it stays in the answer, flagged)."""
         ranked = []
         for c in candidates:
-            agents = set(self.normaliser.agents(f"{c.sentence.label or ''} {c.sentence.text}"))
+            agents = set(self.normaliser.agents(c.sentence.labelled))
             received_only = bool(agents) and agents <= prior
             ranked.append(replace(c, score=c.score * HISTORY_SHARE) if received_only else c)
         return sorted(ranked, key=lambda c: -c.score)
@@ -361,7 +361,7 @@ class Answerer:
         dose = kind_cues()[QuestionKind.DOSE].sentence
         asked = set(self.normaliser.agents(question))
         for c in candidates[:DOSE_CANDIDATES]:
-            text = " ".join([f"{c.sentence.label or ''} {c.sentence.text}", *(x.text for x in c.items)])
+            text = " ".join([c.sentence.labelled, *(x.text for x in c.items)])
             if c.coverage < self.limits.min_coverage or not dose.search(text):
                 continue
             if not asked or asked & set(self.normaliser.agents(text)):

@@ -94,7 +94,7 @@ def rank_candidates(
     items in `evidence` is one candidate that carries the items: the items are what it says."""
     weights = {p.id: fit(p) for _, p in evidence}
     units = [(prior, s, items) for prior, s, items in _units(evidence) if weights[s.passage.id] > 0]
-    texts = [" ".join(f"{x.label or ''} {x.text}" for x in (s, *items)) for _, s, items in units]
+    texts = [" ".join(x.labelled for x in (s, *items)) for _, s, items in units]
     sections = [" ".join(s.passage.section_path) for _, s, _ in units]
     contexts = [
         f"{titles.get(s.passage.document_id, '')} {sec}" for (_, s, _), sec in zip(units, sections, strict=True)
@@ -177,7 +177,7 @@ def select(candidates: list[Candidate], limits: ComposeLimits) -> tuple[list[Can
 
 def category(s: SourceSentence) -> str:
     """The section a body sentence goes to; a negative result or a study's design is evidence, never an option."""
-    text = f"{s.label or ''} {s.text}"
+    text = s.labelled
     if s.level_of_evidence or _STUDY.search(text) or not_an_option(s.text) in ("negative", "design"):
         return "Evidence"
     if _OUTCOME.search(text) or "%" in text:

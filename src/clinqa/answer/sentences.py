@@ -25,6 +25,11 @@ class SourceSentence:
     level_of_evidence: str | None
     label: str | None  # the bold lead of a list item ("Gemcitabine and docetaxel."), if any
 
+    @property
+    def labelled(self) -> str:
+        """The label and the sentence, as a reader meets them: what agents and cues are read from."""
+        return f"{self.label or ''} {self.text}"
+
 
 def split_passage(passage: Passage) -> list[SourceSentence]:
     spans = _spans(passage.text)
