@@ -7,6 +7,7 @@ overrides with `configure(**sections)`. docs/settings.md lists every key.
 
 from __future__ import annotations
 
+from dataclasses import field
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
@@ -163,6 +164,12 @@ def configure(**sections: dict[str, Any]) -> Settings:
 def reset() -> None:
     """Forget overrides; the next `settings()` reads the environment again."""
     _current.clear()
+
+
+def default_from(section: str, name: str) -> Any:
+    """A dataclass field whose default is a key of the settings tree, read when the object is made:
+    `depth: int = default_from("retrieval", "depth")`."""
+    return field(default_factory=lambda: getattr(getattr(settings(), section), name))
 
 
 def described() -> list[tuple[str, str, str, str]]:

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 from clinqa.answer.filters import not_an_option
 from clinqa.answer.scoring import QueryTerms, coverage, is_meta, jaccard, kind_bonus
 from clinqa.answer.sentences import SourceSentence, split_passage
 from clinqa.answer.triage import QuestionKind
 from clinqa.retrieve.analysis import analyze_cached
-from clinqa.settings import settings
+from clinqa.settings import default_from, settings
 from clinqa.types import (
     AnswerReference,
     AnswerSection,
@@ -54,20 +53,16 @@ SECTION_ORDER: dict[QuestionKind, tuple[str, ...]] = {
 DEFAULT_ORDER = ("Background", "Treatment options", "Outcomes and prognosis", "Evidence", "Pitfalls and considerations")
 
 
-def _setting(name: str) -> Any:
-    return field(default_factory=lambda: getattr(settings().answer, name))
-
-
 @dataclass(frozen=True)
 class ComposeLimits:
     """How much an answer says; every default is the `answer` section of the settings tree."""
 
-    bottom_line: int = _setting("bottom_line")
-    body: int = _setting("body")
-    min_coverage: float = _setting("min_coverage")  # below this the best sentence does not answer the question
-    relative_floor: float = _setting("relative_floor")  # body sentences score at least this share of the best
-    duplicate_jaccard: float = _setting("duplicate_jaccard")
-    bottom_line_margin: float = _setting("bottom_line_margin")
+    bottom_line: int = default_from("answer", "bottom_line")
+    body: int = default_from("answer", "body")
+    min_coverage: float = default_from("answer", "min_coverage")
+    relative_floor: float = default_from("answer", "relative_floor")
+    duplicate_jaccard: float = default_from("answer", "duplicate_jaccard")
+    bottom_line_margin: float = default_from("answer", "bottom_line_margin")
 
 
 @dataclass(frozen=True)

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -12,24 +11,20 @@ from clinqa.retrieve import fusion
 from clinqa.retrieve.analysis import analyze, query_terms
 from clinqa.retrieve.expand import Expansion, expand_query
 from clinqa.retrieve.index import SearchIndex
-from clinqa.settings import settings
-
-
-def _setting(name: str) -> Any:
-    return field(default_factory=lambda: getattr(settings().retrieval, name))
+from clinqa.settings import default_from
 
 
 @dataclass(frozen=True)
 class RetrievalConfig:
     """How retrieval runs; every default is the `retrieval` section of the settings tree (clinqa.settings)."""
 
-    depth: int = _setting("depth")  # candidates taken from each retriever before fusion
-    expansion_weight: float = _setting("expansion_weight")  # BM25 weight of expansion terms
-    fusion: str = _setting("fusion")  # "convex" or "rrf"
-    dense_weight: float = _setting("dense_weight")  # convex blend: dense share (BENCHMARKS.md)
-    use_dense: bool = _setting("use_dense")
-    normalisation: str = _setting("normalisation")  # convex blend: "zscore" or "minmax"
-    dense_candidates: bool = _setting("dense_candidates")  # False: dense only re-scores BM25's candidates
+    depth: int = default_from("retrieval", "depth")
+    expansion_weight: float = default_from("retrieval", "expansion_weight")
+    fusion: str = default_from("retrieval", "fusion")
+    dense_weight: float = default_from("retrieval", "dense_weight")
+    use_dense: bool = default_from("retrieval", "use_dense")
+    normalisation: str = default_from("retrieval", "normalisation")
+    dense_candidates: bool = default_from("retrieval", "dense_candidates")
 
     def __post_init__(self) -> None:
         if self.fusion not in ("convex", "rrf"):
