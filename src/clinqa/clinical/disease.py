@@ -64,15 +64,15 @@ def _diagnosis_patterns() -> _DiagnosisPatterns:
 @lru_cache(maxsize=8192)
 def diagnoses_in(text: str) -> tuple[str, ...]:
     """Every listed diagnosis a text names (a page title: "Osteosarcoma and Undifferentiated Pleomorphic
-    Sarcoma of Bone" names two), in order of first mention."""
+    Sarcoma of Bone" names two), in order of first mention; at one position the longest alias comes first."""
     patterns = _diagnosis_patterns()
-    found: dict[str, int] = {}
+    found: dict[str, tuple[int, int]] = {}
     for pattern in (patterns.exact, patterns.folded):
         for m in pattern.finditer(fold(text)):
             alias = m.group(1)
             name = patterns.names.get(alias) or patterns.names.get(alias.lower())
-            if name and name not in found:
-                found[name] = m.start()
+            if name and (name not in found or (m.start(), -len(alias)) < found[name]):
+                found[name] = (m.start(), -len(alias))
     return tuple(sorted(found, key=lambda n: found[n]))
 
 
@@ -109,12 +109,9 @@ _STATUS_WORDS = {"metastatic", "recurrent", "relapsed", "refractory", "advanced"
 
 def read_diagnosis(text: str) -> str | None:
     """The first diagnosis the question names: a listed one first, else an -oma or leukaemia word."""
-    patterns = _diagnosis_patterns()
-    hits = [m for m in (patterns.exact.search(text), patterns.folded.search(text)) if m]
-    if hits:
-        first = min(hits, key=lambda m: (m.start(), -len(m.group(1))))
-        alias = first.group(1)
-        return patterns.names.get(alias) or patterns.names[alias.lower()]
+    listed = diagnoses_in(text)
+    if listed:
+        return listed[0]
     for match in _OTHER_OMA.finditer(text):
         words = [w for w in match.group(1).lower().split() if w not in _STATUS_WORDS]
         if words and not _NOT_CANCER.fullmatch(words[-1]):
