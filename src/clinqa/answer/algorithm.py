@@ -87,6 +87,7 @@ def _step_rows() -> tuple[_StepRow, ...]:
     return tuple(rows)
 
 
+@cache
 def steps_for(disease: str | None) -> tuple[Step, ...]:
     """The algorithm's steps, with the additions for `disease` (and the categories it belongs to)."""
     rows = _step_rows()
@@ -216,7 +217,7 @@ class TreatmentAlgorithm:
     def _step_candidates(
         self, step: Step, topic: str, topic_terms: list[str], taken: list[Candidate]
     ) -> list[Candidate]:
-        probe = analyze([step.probe])[0]
+        probe = analyze_cached([step.probe])[0]
         q = weigh_terms(topic_terms, probe, [], self.weights, 0.5)
         evidence = self.search(f"{topic} {step.probe}")
         later = self.later_line

@@ -151,7 +151,7 @@ class Answerer:
         k = settings().retrieval.passages
         result = self.retriever.search(question, k=k, hints=hints, document_weights=self._page_weights(topic))
         focus_text = _PARENTHETICAL.sub(" ", question)
-        expanded_from = {t for e in result.expansions for t in analyze([e.term])[0]}
+        expanded_from = {t for terms in analyze_cached([e.term for e in result.expansions]) for t in terms}
         history = set(context.prior_agents)  # drugs the patient had describe the case, not what is asked
         missing = [
             m
