@@ -235,6 +235,25 @@ def test_a_drug_and_condition_no_page_names_are_refused(ask: Asker) -> None:
     assert answer.note and not answer.sentences() and not answer.references
 
 
+def test_a_dose_asked_in_a_unit_the_pages_never_state_is_refused(ask: Asker) -> None:
+    # The Hodgkin page gives the radiation dose in Gy and the ovarian page paclitaxel in mg/m2, but neither gives
+    # a dose in units or in mg/kg: a schedule or another unit is no answer to "how many".
+    given = ask("What dose of involved-field radiation therapy in Gy follows ABVD in early favorable Hodgkin lymphoma?")
+    assert given.status is AnswerStatus.ANSWERED and "20 Gy" in " ".join(s.text for s in given.bottom_line)
+    for question in (
+        "How many units per kg of paclitaxel are given with carboplatin for ovarian cancer?",
+        "What dose of daunorubicin in mg/kg is used for induction of AML?",
+    ):
+        answer = ask(question)
+        assert answer.status is AnswerStatus.INSUFFICIENT_EVIDENCE, (question, [s.text for s in answer.sentences()])
+        assert answer.note and "dose" in answer.note
+
+
+def test_a_question_after_prices_or_markets_is_out_of_scope(ask: Asker) -> None:
+    answer = ask("What is the share price trend of the companies that make FLT3 inhibitors such as midostaurin?")
+    assert answer.status is AnswerStatus.OUT_OF_SCOPE and not answer.sentences()
+
+
 @pytest.fixture(scope="session")
 def breast_only(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
     engine = Engine(tmp_path_factory.mktemp("breast-only") / "kb.sqlite")

@@ -28,7 +28,14 @@ from clinqa.answer.compose import (
     source_documents,
     to_sentences,
 )
-from clinqa.answer.filters import about_animals, not_an_option, particular_words, states_a_verdict
+from clinqa.answer.filters import (
+    about_animals,
+    asks_nonclinical,
+    dose_unit_asked,
+    not_an_option,
+    particular_words,
+    states_a_verdict,
+)
 from clinqa.answer.reader import explanations, safety_kept
 from clinqa.answer.scoring import QueryTerms, weigh_terms
 from clinqa.answer.sentences import SourceSentence, split_passage
@@ -137,14 +144,25 @@ class Answerer:
             return answer.model_copy(update={"patient": None if context.is_empty() else context})
         return self._apply_to_patient(answer, context)
 
-    def _answer(self, question: str, context: PatientContext, keep: list[Sentence], algorithm: bool = True) -> Answer:
+    def _triage(self, question: str) -> Answer | None:
+        """The abstention owed before any search (an empty knowledge base, a question that is not clinical or
+        that the sources cannot be about), or None."""
         if self.index.size == 0:
             return self._abstain(question, AnswerStatus.INSUFFICIENT_EVIDENCE, "The knowledge base is empty.")
         if not is_clinical(question, self._known_terms):
             return self._abstain(question, AnswerStatus.OUT_OF_SCOPE, "This does not read as a clinical question.")
+        if asks_nonclinical(question):
+            note = "This asks for something clinical guidelines do not give (a price, a market, a company)."
+            return self._abstain(question, AnswerStatus.OUT_OF_SCOPE, note)
         if about_animals(question):
             note = "The knowledge base holds guidelines for people; it has nothing on animals."
             return self._abstain(question, AnswerStatus.INSUFFICIENT_EVIDENCE, note)
+        return None
+
+    def _answer(self, question: str, context: PatientContext, keep: list[Sentence], algorithm: bool = True) -> Answer:
+        refused = self._triage(question)
+        if refused:
+            return refused
         kinds = question_kinds(question)
         topic = TopicFit(Topic.of(question, context), self._titles)
         hints = kind_cues()[kinds[0]].search if kinds[0] in kind_cues() else ""
@@ -357,12 +375,14 @@ class Answerer:
 
     def _states_a_dose(self, candidates: list[Candidate], question: str) -> bool:
         """Whether a sentence that answers the question closely enough states a dose or a schedule, of the drug
-        the question asks about when it names one (another drug's dose is no answer)."""
+        the question asks about when it names one (another drug's dose is no answer), in the unit it asks for when
+        it names one (a schedule is no answer to "how many mg")."""
         dose = kind_cues()[QuestionKind.DOSE].sentence
+        unit = dose_unit_asked(question)
         asked = set(self.normaliser.agents(question))
         for c in candidates[:DOSE_CANDIDATES]:
             text = " ".join([c.sentence.labelled, *(x.text for x in c.items)])
-            if c.coverage < self.limits.min_coverage or not dose.search(text):
+            if c.coverage < self.limits.min_coverage or not dose.search(text) or (unit and not unit.search(text)):
                 continue
             if not asked or asked & set(self.normaliser.agents(text)):
                 return True

@@ -13,12 +13,16 @@ SENTENCE_KINDS = ("negative", "design", "legend", "caution")
 
 
 @cache
+def _rows() -> tuple[tuple[str, re.Pattern[str]], ...]:
+    rows = read_table("answer_filters.tsv", 2, 2)
+    return tuple((row.cells[0], compile_pattern(row.cells[1], row.where())) for row in rows)
+
+
+@cache
 def _filters() -> dict[str, re.Pattern[str]]:
     grouped: dict[str, list[str]] = {}
-    for row in read_table("answer_filters.tsv", 2, 2):
-        kind, pattern = row.cells
-        compile_pattern(pattern, row.where())
-        grouped.setdefault(kind, []).append(f"(?:{pattern})")
+    for kind, pattern in _rows():
+        grouped.setdefault(kind, []).append(f"(?:{pattern.pattern})")
     return {
         kind: compile_pattern("|".join(patterns), f"answer_filters.tsv:{kind}") for kind, patterns in grouped.items()
     }
@@ -42,6 +46,20 @@ def states_a_verdict(text: str) -> bool:
 def about_animals(question: str) -> bool:
     """A question about animals (a dog's lymphoma): the sources are about people."""
     return bool(_filters()["animals"].search(question))
+
+
+def asks_nonclinical(question: str) -> bool:
+    """A question after something no clinical source gives (a share price, a market), whatever it names."""
+    return bool(_filters()["nonclinical"].search(question))
+
+
+def dose_unit_asked(question: str) -> re.Pattern[str] | None:
+    """The unit a dose question asks in ("in mg", "lipase units"): a pattern that a sentence answering it shows
+    right after a figure; None when the question names no unit."""
+    for kind, pattern in _rows():
+        if kind == "dose_unit" and pattern.search(question):
+            return re.compile(rf"\d(?:[.,]\d+)?\s*(?:{pattern.pattern})", pattern.flags)
+    return None
 
 
 def particular_words(question: str) -> str:
