@@ -7,8 +7,10 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from clinqa.answer.compose import Candidate, ComposeLimits, select
+from clinqa.answer.compose import Candidate, ComposeLimits, rank_candidates, select
+from clinqa.answer.scoring import weigh_terms
 from clinqa.answer.sentences import split_passage
+from clinqa.answer.triage import QuestionKind
 from clinqa.cli import cli
 from clinqa.config import starter_corpus
 from clinqa.types import Passage
@@ -51,3 +53,24 @@ def test_a_two_page_knowledge_base_answers_without_a_traceback(tmp_path: Path) -
     asked = runner.invoke(cli, ["--db", db, "ask", "--json", "What do osteosarcoma patients receive before surgery?"])
     assert asked.exit_code == 0, asked.output
     assert asked.exception is None
+
+
+def test_a_trial_design_stating_the_dose_leads_a_dose_question() -> None:
+    # A trial's design usually ranks below its findings; for a dose question it is where the dose is stated.
+    passage = Passage(
+        id="hcc#1",
+        document_id="hcc",
+        ordinal=0,
+        section_path=("Treatment of advanced disease", "Multikinase inhibitors"),
+        kind="paragraph",
+        text=(
+            "Patients were randomly assigned to receive drugx at 10 mg daily or drugy at 200 mg twice daily. "
+            "Median overall survival with drugx was 13 months, compared with 12 months with drugy."
+        ),
+        citations=(),
+    )
+    q = weigh_terms(["drugx"], [], [], {"drugx": 3.0}, 0.5)
+    dose = rank_candidates([(1.0, passage)], {}, q, [QuestionKind.DOSE], lambda _d: 1.0)
+    outcome = rank_candidates([(1.0, passage)], {}, q, [QuestionKind.PROGNOSIS], lambda _d: 1.0)
+    assert "10 mg" in dose[0].sentence.text
+    assert "10 mg" not in outcome[0].sentence.text

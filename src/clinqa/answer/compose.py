@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from clinqa.answer.filters import not_an_option
 from clinqa.answer.scoring import QueryTerms, coverage, is_meta, jaccard, kind_bonus
 from clinqa.answer.sentences import SourceSentence, split_passage
-from clinqa.answer.triage import QuestionKind
+from clinqa.answer.triage import QuestionKind, kind_cues
 from clinqa.retrieve.analysis import analyze_cached
 from clinqa.settings import default_from, settings
 from clinqa.types import (
@@ -104,12 +104,18 @@ def rank_candidates(
             score += (
                 settings().answer.list_bonus
             )  # a list whose lead-in names what is asked ("Risk factors include:") answers it
-        if not_an_option(s.text) == "design":
+        if not_an_option(s.text) == "design" and not states_the_dose(text, kinds):
             score *= settings().answer.design_share  # how a study was run answers less than what it found
         score *= authority(s.passage.document_id) * weights[s.passage.id]
         out.append(Candidate(s, frozenset(terms), cov, score, items))
     out.sort(key=lambda c: (-c.score, *_reading_order(c)))
     return out
+
+
+def states_the_dose(text: str, kinds: list[QuestionKind]) -> bool:
+    """A sentence that gives a dose question its dose: a trial's design ("randomly assigned to lenvatinib 12 mg
+    daily") often is where the sources state it."""
+    return kinds[0] is QuestionKind.DOSE and bool(kind_cues()[QuestionKind.DOSE].sentence.search(text))
 
 
 def _units(evidence: list[tuple[float, Passage]]) -> list[tuple[float, SourceSentence, tuple[SourceSentence, ...]]]:
