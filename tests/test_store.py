@@ -1,4 +1,5 @@
-"""Ingest bookkeeping on a real knowledge base (SQLite, or PostgreSQL with CLINQA_TEST_DB=postgres): unchanged, changed, atomic replacement, recorded changes."""
+"""Ingest bookkeeping on a real knowledge base (SQLite, or PostgreSQL with CLINQA_TEST_DB=postgres): unchanged,
+changed, atomic replacement, recorded changes, schema migrations."""
 
 from __future__ import annotations
 
@@ -131,7 +132,7 @@ def test_an_outdated_schema_is_refused_until_migrated(db_location: Location) -> 
     db.execute("DROP TABLE login_failures")
     db.execute("DROP TABLE web_sessions")  # as a knowledge base of the first migration has them: not at all
     db.close()
-    with pytest.raises(SchemaOutdated, match="clinqa --db .* migrate"):
+    with pytest.raises(SchemaOutdated, match=r"clinqa --db .* migrate"):
         Engine(db_location)
     report = migrate_database(db_location)
     assert [m.name for m in report.applied] == ["sessions"]
