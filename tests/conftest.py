@@ -23,7 +23,7 @@ import pytest
 
 from clinqa.config import starter_corpus
 from clinqa.engine import Engine
-from clinqa.store import index_dir, is_url
+from clinqa.store import Database, index_dir, is_url
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("CLINQA_TEST_SHARED") or ROOT.parent / "shared")
@@ -108,6 +108,11 @@ def copy_kb(location: Location, folder: Path) -> Location:
         copy.close()
     shutil.copytree(index_dir(location), index_dir(target))
     return target
+
+
+def every_row(db: Database) -> str:
+    """Every row of every table, as text: what a search of the whole database for a secret reads."""
+    return "\n".join(repr(db.execute(f"SELECT * FROM {table}").fetchall()) for table in sorted(db.tables()))
 
 
 def keep_pristine(url: str) -> None:
