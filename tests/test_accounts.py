@@ -23,9 +23,11 @@ from clinqa.review import AccountError, AuthError, NotPermitted, ReviewService, 
 from clinqa.review.accounts import LOCAL_OPERATOR, token_digest
 from clinqa.review.models import AccountAction
 from clinqa.settings import configure, reset
-from clinqa.store import SQLiteStore
+from clinqa.store import IntegrityViolation, SchemaOutdated, SQLiteStore, migrate_database, open_store
 from clinqa.types import Answer, AnswerStatus, Sentence, SentenceSource
 from clinqa.web.app import create_app
+
+from .conftest import Location
 
 A = AccountAction
 PASSWORD = "correct horse battery"
@@ -43,8 +45,8 @@ def token_ttl() -> Iterator[None]:
 
 
 @pytest.fixture()
-def service(tmp_path: Path) -> Iterator[ReviewService]:
-    store = SQLiteStore(tmp_path / "kb.sqlite")
+def service(db_location: Location) -> Iterator[ReviewService]:
+    store = open_store(db_location)
     service = ReviewService(store.db, hasher=FAST_HASHER)
     for name, role in PEOPLE.items():
         service.add_user(name, PASSWORD, role)
@@ -219,7 +221,7 @@ def test_every_account_change_is_one_row_of_the_append_only_audit_log(service: R
     with pytest.raises(NotFound):
         accounts.events("nobody")
     for sql in ("UPDATE audit_log SET actor='mallory'", "DELETE FROM audit_log"):
-        with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        with pytest.raises(IntegrityViolation, match="append-only"):
             service.store.db.execute(sql)
     assert accounts.events("alice") == events
 
@@ -243,6 +245,7 @@ CREATE TABLE audit_log (id INTEGER PRIMARY KEY AUTOINCREMENT, article_id TEXT NO
 """
 
 
+@pytest.mark.sqlite_only
 def test_an_older_knowledge_base_is_upgraded_in_place(tmp_path: Path) -> None:
     path = tmp_path / "kb.sqlite"
     made = (dt.datetime.now(dt.UTC) - dt.timedelta(days=1)).replace(microsecond=0)
@@ -259,6 +262,9 @@ def test_an_older_knowledge_base_is_upgraded_in_place(tmp_path: Path) -> None:
     )
     old.commit()
     old.close()
+    with pytest.raises(SchemaOutdated, match="migrate"):
+        SQLiteStore(path)
+    assert migrate_database(path).adopted_legacy
     for _ in range(2):  # the second opening finds nothing to do
         store = SQLiteStore(path)
         service = ReviewService(store.db, hasher=FAST_HASHER)
@@ -274,7 +280,7 @@ def test_an_older_knowledge_base_is_upgraded_in_place(tmp_path: Path) -> None:
     assert [e.action for e in service.accounts.events("olga")] == [A.TOKEN_REVOKED, A.DISABLED]
     with pytest.raises(AuthError):
         service.user_for_token(token)
-    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+    with pytest.raises(IntegrityViolation, match="append-only"):
         store.db.execute("DELETE FROM audit_log")
     store.close()
 
@@ -282,8 +288,8 @@ def test_an_older_knowledge_base_is_upgraded_in_place(tmp_path: Path) -> None:
 # --- command line --------------------------------------------------------------------------------------------
 
 
-def test_account_commands(tmp_path: Path) -> None:
-    db = tmp_path / "kb.sqlite"
+def test_account_commands(db_location: Location) -> None:
+    db = db_location
 
     def run(*args: str, lines: tuple[str, ...] = (), code: int = 0) -> Result:
         stdin = "".join(f"{line}\n" for line in lines) or None
@@ -354,8 +360,8 @@ def log_in(client: TestClient, name: str, password: str = PASSWORD) -> int:
     return login_response(client, name, password).status_code
 
 
-def test_the_web_refuses_a_revoked_or_expired_token_and_a_disabled_user_at_once(tmp_path: Path) -> None:
-    db = tmp_path / "kb.sqlite"
+def test_the_web_refuses_a_revoked_or_expired_token_and_a_disabled_user_at_once(db_location: Location) -> None:
+    db = db_location
     app = create_app(db)
     review = app.state.web.engine.review()
     review.accounts.hasher = FAST_HASHER
@@ -399,8 +405,8 @@ def test_the_web_refuses_a_revoked_or_expired_token_and_a_disabled_user_at_once(
     app.state.web.engine.close()
 
 
-def test_the_account_audit_page_is_for_admins(tmp_path: Path) -> None:
-    db = tmp_path / "kb.sqlite"
+def test_the_account_audit_page_is_for_admins(db_location: Location) -> None:
+    db = db_location
     app = create_app(db)
     review = app.state.web.engine.review()
     review.accounts.hasher = FAST_HASHER

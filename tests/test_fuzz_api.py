@@ -16,7 +16,8 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from .test_web_review import QUESTION, Site, copy_kb, csrf_in, log_in, open_site, save, session_csrf
+from .conftest import copy_kb
+from .test_web_review import QUESTION, Site, csrf_in, log_in, open_site, save, session_csrf
 
 CASES = 150  # per endpoint and body kind; the whole module stays well under a minute
 FUZZ = settings(

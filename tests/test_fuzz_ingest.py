@@ -342,7 +342,7 @@ def engine() -> Iterator[Engine]:
 
 def ingest_beside_good_sources(engine: Engine, label: str, name: str, content: bytes) -> None:
     """Ingests `content` as `name` in a folder with the good guideline and trial; checks what the module promises."""
-    folder = Path(tempfile.mkdtemp(prefix="case-", dir=engine.db_path.parent))
+    folder = Path(tempfile.mkdtemp(prefix="case-"))
     try:
         write_good_sources(folder)
         (folder / name).write_bytes(content)

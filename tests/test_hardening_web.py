@@ -28,7 +28,7 @@ from clinqa.engine import Engine
 from clinqa.errors import NotFound
 from clinqa.review import ArticleState
 from clinqa.settings import Settings, configure, settings
-from clinqa.store import SQLiteStore
+from clinqa.store import SQLiteStore, migrate_database, open_database, open_store
 from clinqa.types import (
     ChangeKind,
     CriterionVerdict,
@@ -44,7 +44,8 @@ from clinqa.types import (
 from clinqa.web.app import create_app
 from clinqa.web.owners import OWNER_COOKIE
 
-from .test_web_review import QUESTION, Site, copy_kb, csrf_in, log_in, move, open_site, save, session_csrf
+from .conftest import Location, copy_kb, every_row
+from .test_web_review import QUESTION, Site, csrf_in, log_in, move, open_site, save, session_csrf
 
 S = ArticleState
 # Markup, an attribute break-out, template syntax and rich markup: each must come out as the text it is.
@@ -344,7 +345,7 @@ def test_out_of_range_version_numbers_are_a_422_naming_the_parameter(hostile: Ho
 
 
 def test_the_command_line_refuses_out_of_range_numbers(hostile: Hostile) -> None:
-    db = str(hostile.site.web.engine.db_path)
+    db = str(hostile.site.web.engine.db)
     for option, args in (
         ("--version", ["review", "show", hostile.article_id, "--version", HUGE]),
         ("--version", ["review", "approve", hostile.article_id, "--version", HUGE, "--token", "x"]),
@@ -476,7 +477,7 @@ def test_the_command_line_refuses_a_stale_version(hostile: Hostile) -> None:
     site = hostile.site
     article_id, _, _ = stale_approval(site)
     before = site.snapshot(article_id)
-    db = str(site.web.engine.db_path)
+    db = str(site.web.engine.db)
 
     def run(*args: str) -> Any:
         return CliRunner().invoke(cli, ["--db", db, *args])
@@ -548,7 +549,7 @@ def test_a_conversation_is_read_only_by_its_owner(hostile: Hostile) -> None:
     owners = {row[0]: row[1] for row in thread_rows(site)}
     assert owners[thread_id] == browser_owner(cookie) == "browser:" + hashlib.sha256(cookie.encode()).hexdigest()
     with site.web.lock:
-        dump = "\n".join(site.web.engine.store.db.iterdump())
+        dump = every_row(site.web.engine.store.db)
     assert cookie not in dump
 
 
@@ -613,9 +614,9 @@ def thread_rows_unlocked(engine: Engine) -> list[tuple[str, str, str]]:
     return engine.store.db.execute("SELECT id, owner, expires_at FROM threads").fetchall()
 
 
-def expired_thread(db: Path) -> str:
+def expired_thread(db: Location) -> str:
     """A conversation that expired a minute ago, written through the store."""
-    store = SQLiteStore(db)
+    store = open_store(db)
     past = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)
     thread = store.create_thread("clinician", PatientContext(age=40), CLI_OWNER, past + dt.timedelta(seconds=1))
     store.close()
@@ -628,8 +629,11 @@ def test_expired_conversations_are_purged_at_startup_at_each_new_one_and_on_comm
     db = copy_kb(kb_path, tmp_path)
 
     def ids() -> set[str]:
-        with sqlite3.connect(db) as connection:
+        connection = open_database(db)
+        try:
             return {r[0] for r in connection.execute("SELECT id FROM threads")}
+        finally:
+            connection.close()
 
     live = ids()  # conversations other tests left in the shared knowledge base, not expired yet
     first = expired_thread(db)
@@ -646,6 +650,7 @@ def test_expired_conversations_are_purged_at_startup_at_each_new_one_and_on_comm
     assert ids() == live | {asked.json()["thread_id"]}
 
 
+@pytest.mark.sqlite_only
 def test_conversations_stored_without_an_owner_are_dropped(tmp_path: Path) -> None:
     db = tmp_path / "old.sqlite"
     with sqlite3.connect(db) as old:
@@ -658,6 +663,7 @@ def test_conversations_stored_without_an_owner_are_dropped(tmp_path: Path) -> No
             "INSERT INTO threads VALUES ('abc', '2024-01-01T00:00:00+00:00', 'clinician', '{}');"
             "INSERT INTO thread_turns VALUES ('abc', 1, 'John Q. Patient, DOB 1999-03-14', 'x', 'answered', 'x');"
         )
+    migrate_database(db)
     store = SQLiteStore(db)
     assert store.db.execute("SELECT COUNT(*) FROM threads").fetchone()[0] == 0
     assert store.db.execute("SELECT COUNT(*) FROM thread_turns").fetchone()[0] == 0
@@ -669,7 +675,7 @@ def test_conversations_stored_without_an_owner_are_dropped(tmp_path: Path) -> No
 def test_the_command_line_owns_its_conversations(hostile: Hostile) -> None:
     site = hostile.site
     web_thread = site.client().post("/api/ask", json={"question": QUESTION}).json()["thread_id"]
-    db = str(site.web.engine.db_path)
+    db = str(site.web.engine.db)
     asked = CliRunner().invoke(cli, ["--db", db, "ask", "--json", QUESTION])
     cli_thread = json.loads(asked.output)["thread_id"]
     listed = CliRunner().invoke(cli, ["--db", db, "threads"])

@@ -8,7 +8,6 @@ import hashlib
 import json
 import logging
 import shutil
-import sqlite3
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -36,7 +35,7 @@ from clinqa.review import (
 from clinqa.review.accounts import LoginLimiter
 from clinqa.review.diffs import replacement, word_diff
 from clinqa.review.service import slug
-from clinqa.store import SQLiteStore
+from clinqa.store import Database, IntegrityViolation, open_store
 from clinqa.types import (
     Answer,
     AnswerStatus,
@@ -47,7 +46,7 @@ from clinqa.types import (
     SentenceSource,
 )
 
-from .conftest import SEED_PAGE, need_shared
+from .conftest import SEED_PAGE, Location, fresh_location, need_shared
 from .transitions import AUTHORING, REVIEWING
 
 S = ArticleState
@@ -86,7 +85,7 @@ def an_answer(question: str = "What is next for recurrent osteosarcoma?", passag
 @dataclass
 class Board:
     service: ReviewService
-    db: sqlite3.Connection
+    db: Database
     users: dict[str, User]
 
     def __getitem__(self, name: str) -> User:
@@ -98,8 +97,8 @@ class Board:
 
 
 @pytest.fixture(scope="module")
-def board(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Board]:
-    store = SQLiteStore(tmp_path_factory.mktemp("review") / "kb.sqlite")
+def board(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Board]:
+    store = open_store(fresh_location(request, tmp_path_factory.mktemp("review")))
     service = ReviewService(store.db, hasher=FAST_HASHER)
     people = {
         "alice": Role.AUTHOR,  # writes the articles
@@ -308,7 +307,7 @@ def test_the_audit_log_is_append_only(board: Board) -> None:
     article = article_in(board, S.APPROVED)
     before = board.service.audit(article.id)
     for sql in ("UPDATE audit_log SET actor='mallory' WHERE article_id=?", "DELETE FROM audit_log WHERE article_id=?"):
-        with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        with pytest.raises(IntegrityViolation, match="append-only"):
             board.db.execute(sql, (article.id,))
     assert board.service.audit(article.id) == before
 
@@ -376,16 +375,17 @@ def test_article_ids_are_url_safe_stable_and_unique(board: Board) -> None:
 # --- accounts ----------------------------------------------------------------------------------------------
 
 
-def test_passwords_are_stored_as_argon2_hashes_only(tmp_path: Path) -> None:
-    store = SQLiteStore(tmp_path / "kb.sqlite")
+def test_passwords_are_stored_as_argon2_hashes_only(db_location: Location) -> None:
+    store = open_store(db_location)
     service = ReviewService(store.db)  # the real default parameters
     secret = "a very private passphrase"
     user = service.add_user("Grace", secret, Role.REVIEWER)
     assert user.username == "grace" and "password_hash" not in user.model_dump()
     (stored,) = store.db.execute("SELECT password_hash FROM users").fetchone()
     assert stored.startswith("$argon2id$") and secret not in stored
-    store.db.execute("PRAGMA wal_checkpoint(FULL)")
-    assert secret.encode() not in (tmp_path / "kb.sqlite").read_bytes()
+    if isinstance(db_location, Path):
+        store.db.execute("PRAGMA wal_checkpoint(FULL)")
+        assert secret.encode() not in db_location.read_bytes()
     assert service.authenticate("grace", secret) == user
     assert service.authenticate(" GRACE ", secret) == user
     with pytest.raises(AuthError, match="wrong username or password"):
@@ -425,7 +425,7 @@ def test_api_tokens_are_stored_as_sha256_only(board: Board) -> None:
 
 def test_failed_logins_are_rate_limited_per_username(board: Board) -> None:
     clock = [1000.0]
-    limiter = LoginLimiter(max_failures=5, window_s=300, clock=lambda: clock[0])
+    limiter = LoginLimiter(board.db, max_failures=5, window_s=300, clock=lambda: clock[0])
     s = ReviewService(board.db, hasher=FAST_HASHER, limiter=limiter)
     for _ in range(5):
         with pytest.raises(AuthError):
@@ -512,8 +512,8 @@ def approve_as_board(service: ReviewService, answer: Answer, users: dict[str, Us
     return service.approve(article.id, users["ravi"], "matches the source", version=current(service, article.id))
 
 
-def test_a_changed_cited_passage_sends_the_article_back_for_re_review(tmp_path: Path, seed_copy: Path) -> None:
-    engine = Engine(tmp_path / "kb.sqlite")
+def test_a_changed_cited_passage_sends_the_article_back_for_re_review(db_location: Location, seed_copy: Path) -> None:
+    engine = Engine(db_location)
     assert engine.ingest([seed_copy]).documents_added == 1
     service = engine.review()
     users = {
@@ -566,8 +566,8 @@ def test_a_changed_cited_passage_sends_the_article_back_for_re_review(tmp_path: 
     engine.close()
 
 
-def test_an_unchanged_reingest_flags_nothing(tmp_path: Path, seed_copy: Path) -> None:
-    engine = Engine(tmp_path / "kb.sqlite")
+def test_an_unchanged_reingest_flags_nothing(db_location: Location, seed_copy: Path) -> None:
+    engine = Engine(db_location)
     engine.ingest([seed_copy])
     service = engine.review()
     users = {
@@ -584,8 +584,8 @@ def test_an_unchanged_reingest_flags_nothing(tmp_path: Path, seed_copy: Path) ->
 # --- command line ------------------------------------------------------------------------------------------
 
 
-def test_review_from_the_command_line(tmp_path: Path, seed_copy: Path) -> None:
-    db = tmp_path / "kb.sqlite"
+def test_review_from_the_command_line(db_location: Location, seed_copy: Path) -> None:
+    db = db_location
 
     def run(*args: str, password: str | None = PASSWORD) -> str:
         result = CliRunner().invoke(cli, ["--db", str(db), *args], input=f"{password}\n" if password else None)

@@ -1,18 +1,19 @@
-"""Ingest bookkeeping on a real SQLite file: unchanged, changed, atomic replacement, recorded changes."""
+"""Ingest bookkeeping on a real knowledge base (SQLite, or PostgreSQL with CLINQA_TEST_DB=postgres): unchanged,
+changed, atomic replacement, recorded changes, schema migrations."""
 
 from __future__ import annotations
 
 import shutil
-import sqlite3
 from pathlib import Path
 
 import pytest
 
 from clinqa.engine import Engine
 from clinqa.ingest import parse_file
+from clinqa.store import IntegrityViolation
 from clinqa.types import ChangeKind
 
-from .conftest import SEED_PAGE, need_shared
+from .conftest import SEED_PAGE, Location, need_shared
 
 
 @pytest.fixture()
@@ -23,8 +24,8 @@ def seed_copy(tmp_path: Path) -> Path:
     return Path(shutil.copy(SEED_PAGE, folder / "recurrent-osteosarcoma-2014.txt"))
 
 
-def test_seed_page_structure_is_kept(tmp_path: Path, seed_copy: Path) -> None:
-    engine = Engine(tmp_path / "kb.sqlite")
+def test_seed_page_structure_is_kept(db_location: Location, seed_copy: Path) -> None:
+    engine = Engine(db_location)
     report = engine.ingest([seed_copy])
     assert report.documents_added == 1 and not report.failed
     document = engine.document("recurrent-osteosarcoma-2014")
@@ -35,8 +36,8 @@ def test_seed_page_structure_is_kept(tmp_path: Path, seed_copy: Path) -> None:
     assert {"3iiDiii", "3iiiA"} <= levels
 
 
-def test_unchanged_reingest_does_nothing(tmp_path: Path, seed_copy: Path) -> None:
-    engine = Engine(tmp_path / "kb.sqlite")
+def test_unchanged_reingest_does_nothing(db_location: Location, seed_copy: Path) -> None:
+    engine = Engine(db_location)
     engine.ingest([seed_copy])
     generation = engine.store.generation()
     again = engine.ingest([seed_copy])
@@ -45,8 +46,8 @@ def test_unchanged_reingest_does_nothing(tmp_path: Path, seed_copy: Path) -> Non
     assert len(engine.changes()) == 1
 
 
-def test_changed_document_is_replaced_and_the_change_recorded(tmp_path: Path, seed_copy: Path) -> None:
-    engine = Engine(tmp_path / "kb.sqlite")
+def test_changed_document_is_replaced_and_the_change_recorded(db_location: Location, seed_copy: Path) -> None:
+    engine = Engine(db_location)
     engine.ingest([seed_copy])
     before = engine.document("recurrent-osteosarcoma-2014")
     text = seed_copy.read_text()
@@ -66,23 +67,23 @@ def test_changed_document_is_replaced_and_the_change_recorded(tmp_path: Path, se
     assert any("very rare" in s.text for s in answer.sentences())
 
 
-def test_a_failed_write_leaves_the_old_version_whole(tmp_path: Path, seed_copy: Path) -> None:
-    engine = Engine(tmp_path / "kb.sqlite")
+def test_a_failed_write_leaves_the_old_version_whole(db_location: Location, seed_copy: Path) -> None:
+    engine = Engine(db_location)
     engine.ingest([seed_copy])
     before = engine.document("recurrent-osteosarcoma-2014")
     broken = parse_file(seed_copy)
     # Two passages with one id violate the primary key half-way through the write.
     passages = (*broken.passages, broken.passages[0])
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(IntegrityViolation):
         engine.store.put_document(broken.model_copy(update={"passages": passages, "content_hash": "x"}), {}, "m")
     assert engine.document("recurrent-osteosarcoma-2014") == before
     assert len(engine.changes()) == 1
 
 
-def test_one_bad_file_does_not_stop_the_others(tmp_path: Path, seed_copy: Path) -> None:
+def test_one_bad_file_does_not_stop_the_others(db_location: Location, seed_copy: Path) -> None:
     (seed_copy.parent / "broken.md").write_text("---\ntitle: [oops\n---\n\nBody text long enough for a passage.\n")
     (seed_copy.parent / "huge.txt").write_bytes(b"a" * (21 * 2**20))
-    engine = Engine(tmp_path / "kb.sqlite")
+    engine = Engine(db_location)
     report = engine.ingest([seed_copy.parent])
     assert report.documents_added == 1
     failed = {Path(f.path).name: f.reason for f in report.failed}
@@ -90,13 +91,16 @@ def test_one_bad_file_does_not_stop_the_others(tmp_path: Path, seed_copy: Path) 
     assert "20 MB" in failed["huge.txt"]
 
 
-def test_the_same_document_at_two_paths_is_skipped_not_failed(tmp_path: Path, seed_copy: Path) -> None:
+def test_the_same_document_at_two_paths_is_skipped_not_failed(
+    db_location: Location, seed_copy: Path, tmp_path: Path
+) -> None:
     shutil.copy(seed_copy, tmp_path / "recurrent-osteosarcoma-2014.txt")
-    engine = Engine(tmp_path / "kb.sqlite")
+    engine = Engine(db_location)
     report = engine.ingest([seed_copy, tmp_path / "recurrent-osteosarcoma-2014.txt"])
     assert report.documents_added == 1 and not report.failed and len(report.skipped) == 1
 
 
+@pytest.mark.sqlite_only
 def test_a_file_that_is_not_a_knowledge_base_is_refused(tmp_path: Path) -> None:
     bogus = tmp_path / "not.sqlite"
     bogus.write_text("this is not a database " * 100)
@@ -106,13 +110,36 @@ def test_a_file_that_is_not_a_knowledge_base_is_refused(tmp_path: Path) -> None:
         Engine(bogus)
 
 
-def test_a_ten_megabyte_file_without_paragraphs_is_refused_by_name(tmp_path: Path, seed_copy: Path) -> None:
+def test_a_ten_megabyte_file_without_paragraphs_is_refused_by_name(db_location: Location, seed_copy: Path) -> None:
     words = ("tumor survival patients with the osteosarcoma of and relapse chemotherapy " * 150_000).strip()
     big = seed_copy.parent / "ten-megabytes.txt"
     big.write_text(words + ".\n")
     assert big.stat().st_size > 10 * 2**20
-    engine = Engine(tmp_path / "kb.sqlite")
+    engine = Engine(db_location)
     report = engine.ingest([seed_copy.parent])
     assert report.documents_added == 1
     (failure,) = report.failed
     assert failure.path.endswith("ten-megabytes.txt") and "paragraph" in failure.reason
+
+
+def test_an_outdated_schema_is_refused_until_migrated(db_location: Location) -> None:
+    from clinqa.errors import StoreError
+    from clinqa.store import SchemaOutdated, migrate_database, open_database
+
+    Engine(db_location).close()  # a new, empty knowledge base is created at the latest schema
+    db = open_database(db_location)
+    db.execute("DELETE FROM schema_migrations WHERE version = (SELECT MAX(version) FROM schema_migrations)")
+    db.execute("DROP TABLE login_failures")
+    db.execute("DROP TABLE web_sessions")  # as a knowledge base of the first migration has them: not at all
+    db.close()
+    with pytest.raises(SchemaOutdated, match=r"clinqa --db .* migrate"):
+        Engine(db_location)
+    report = migrate_database(db_location)
+    assert [m.name for m in report.applied] == ["sessions"]
+    assert migrate_database(db_location).applied == []  # nothing left to do
+    Engine(db_location).close()
+    db = open_database(db_location)
+    db.execute("INSERT INTO schema_migrations VALUES (9999, 'future', 'now')")
+    db.close()
+    with pytest.raises(StoreError, match="newer than this clinqa"):
+        Engine(db_location)

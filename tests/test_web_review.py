@@ -7,8 +7,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
-import shutil
-import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +23,7 @@ from clinqa.web.app import create_app
 from clinqa.web.backend import Web
 from clinqa.web.sessions import SESSION_COOKIE
 
-from .conftest import OSTEOSARCOMA_HP, ROOT
+from .conftest import OSTEOSARCOMA_HP, ROOT, Location, copy_kb
 from .transitions import ALL_USER_MOVES
 
 S = ArticleState
@@ -77,19 +75,7 @@ class Site:
             return self.web.engine.review().article(article_id).current_version
 
 
-def copy_kb(kb_path: Path, folder: Path) -> Path:
-    """A consistent copy of the shared test knowledge base (SQLite backup) and its index, to change freely."""
-    target = folder / kb_path.name
-    source, copy = sqlite3.connect(kb_path), sqlite3.connect(target)
-    source.backup(copy)
-    source.close()
-    copy.close()
-    index = kb_path.with_name(kb_path.name + ".index")
-    shutil.copytree(index, target.with_name(target.name + ".index"))
-    return target
-
-
-def open_site(db: Path) -> Site:
+def open_site(db: Location) -> Site:
     app = create_app(db)
     web: Web = app.state.web
     review = web.engine.review()

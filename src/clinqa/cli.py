@@ -15,7 +15,7 @@ from rich.text import Text
 
 from clinqa.answer.render import print_answer, to_markdown, trials_table
 from clinqa.cli_users import users
-from clinqa.config import DEMO_QUESTION, default_db_path, starter_corpus
+from clinqa.config import DEMO_QUESTION, db_location, default_db_path, starter_corpus
 from clinqa.errors import ClinqaError
 from clinqa.review.models import MAX_VERSION, Article, User
 from clinqa.terminal import console, errors, status
@@ -23,7 +23,7 @@ from clinqa.types import Answer, IngestReport, PatientContext, answer_json_schem
 
 
 class Context:
-    def __init__(self, db: Path) -> None:
+    def __init__(self, db: Path | str) -> None:
         self.db = db
         self._engine = None
 
@@ -58,11 +58,10 @@ format_option = click.option(
 @click.group(cls=ClinqaGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--db",
-    type=click.Path(dir_okay=False, path_type=Path),
     envvar="CLINQA_DB",
-    default=default_db_path,
+    default=lambda: str(default_db_path()),
     show_default="$CLINQA_DB or the user data directory",
-    help="Knowledge base file (SQLite).",
+    help="Knowledge base: a SQLite file, or a postgresql:// URL.",
 )
 @click.option(
     "--set",
@@ -73,7 +72,7 @@ format_option = click.option(
 )
 @click.version_option(package_name="clinqa")
 @click.pass_context
-def cli(ctx: click.Context, db: Path, overrides: tuple[str, ...]) -> None:
+def cli(ctx: click.Context, db: str, overrides: tuple[str, ...]) -> None:
     """clinqa: guideline-backed, cited answers to clinical questions, offline."""
     from pydantic import ValidationError
 
@@ -84,7 +83,21 @@ def cli(ctx: click.Context, db: Path, overrides: tuple[str, ...]) -> None:
             override(assignment)
         except (ValueError, ValidationError) as ex:
             raise click.BadParameter(str(ex), param_hint="--set") from ex
-    ctx.obj = Context(db)
+    ctx.obj = Context(db_location(db))
+
+
+@cli.command()
+@click.pass_obj
+def migrate(obj: Context) -> None:
+    """Bring the knowledge base's schema up to date (numbered migrations; back the database up first)."""
+    from clinqa.store import migrate_database  # imported on use: keeps `clinqa --help` fast
+
+    report = migrate_database(obj.db)
+    if report.adopted_legacy:
+        status("adopted a knowledge base made before numbered migrations")
+    for migration in report.applied:
+        status(f"applied migration {migration.version:04d} {migration.name}")
+    status(f"schema up to date ({len(report.applied)} migration(s) applied in {report.seconds:.2f} s)")
 
 
 @cli.command("settings")

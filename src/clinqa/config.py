@@ -1,4 +1,5 @@
-"""Where things live: the knowledge base path (flag > CLINQA_DB > user data directory) and the starter corpus."""
+"""Where things live: the knowledge base (flag > CLINQA_DB > user data directory; a SQLite path or a PostgreSQL URL)
+and the starter corpus."""
 
 from __future__ import annotations
 
@@ -13,8 +14,16 @@ DEMO_QUESTION = (
 )
 
 
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+
+
 def default_db_path() -> Path:
     return Path(platformdirs.user_data_dir("clinqa")) / "kb.sqlite"
+
+
+def db_location(value: str | Path) -> Path | str:
+    """A `--db` value as the stores take it: a postgresql:// URL as given, anything else a SQLite path."""
+    return str(value) if str(value).startswith(POSTGRES_SCHEMES) else Path(value)
 
 
 def starter_corpus() -> Path:

@@ -15,7 +15,7 @@ from clinqa.answer.threads import CLI_OWNER, retention, standalone_question
 from clinqa.clinical.followup import follow_up, starts_anew
 from clinqa.clinical.patient import extract_patient, load_patient_file, merge
 from clinqa.clinical.regimens import Normaliser
-from clinqa.errors import IngestError, StoreError
+from clinqa.errors import IngestError
 from clinqa.ingest import SUPPORTED_SUFFIXES as GUIDELINE_SUFFIXES
 from clinqa.ingest import content_hash, find_files, parse_source, read_source
 from clinqa.packages import utc_now
@@ -32,7 +32,7 @@ from clinqa.retrieve.index import (
 )
 from clinqa.retrieve.retriever import HybridRetriever, RetrievalConfig
 from clinqa.review import Article, ArticleState, NotPermitted, ReviewService, User
-from clinqa.store import SQLiteStore, Store
+from clinqa.store import SQLStore, index_dir, is_url, open_store
 from clinqa.trials import condition_names, parse_trial_records, rank_trials, trials_in_guideline
 from clinqa.trials.parse import SUPPORTED_SUFFIXES as TRIAL_SUFFIXES
 from clinqa.types import (
@@ -59,13 +59,13 @@ ANSWER_TRIALS = 5  # trials listed in an answer; `clinqa trials` lists them all
 class Engine:
     """Ingest sources and answer questions over one knowledge base."""
 
-    db_path: Path
+    db: Path | str  # a SQLite file, or a postgresql:// URL
     retrieval: RetrievalConfig = field(default_factory=RetrievalConfig)
     model: str = field(default_factory=model_name)
 
     def __post_init__(self) -> None:
-        self.db_path = Path(self.db_path)
-        self.store: Store = SQLiteStore(self.db_path)
+        self.db = self.db if is_url(self.db) else Path(self.db)
+        self.store: SQLStore = open_store(self.db)
         self._index: SearchIndex | None = None
         self._answerers: dict[str, Answerer] = {}
         self._normaliser: Normaliser | None = None
@@ -76,7 +76,9 @@ class Engine:
 
     @property
     def index_dir(self) -> Path:
-        return self.db_path.with_name(self.db_path.name + ".index")
+        """Where the derived search indexes live: `store.index_dir`, else beside a SQLite file (`kb.sqlite.index`)
+        or, for a database URL, a folder of that database's own in the user cache directory."""
+        return index_dir(self.db)
 
     def close(self) -> None:
         self.store.close()
@@ -191,8 +193,6 @@ class Engine:
     def review(self) -> ReviewService:
         """Accounts and the editorial review of articles, on this knowledge base."""
         if self._review is None:
-            if not isinstance(self.store, SQLiteStore):
-                raise StoreError("the editorial review needs the SQLite knowledge base")
             self._review = ReviewService(self.store.db)
         return self._review
 

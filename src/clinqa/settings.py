@@ -39,6 +39,14 @@ class AccountSettings(BaseModel):
     min_password_length: int = Field(default=8, ge=8, description="Shortest password accepted")
 
 
+class StoreSettings(BaseModel):
+    index_dir: str = Field(
+        default="",
+        description="Folder of the derived search indexes (BM25, vectors, drug names); empty: beside a SQLite file"
+        " (`kb.sqlite.index`), or for a postgresql:// URL a folder per database in the user cache directory",
+    )
+
+
 class IngestSettings(BaseModel):
     max_file_bytes: int = Field(default=20 * 1024 * 1024, ge=1024, description="Larger files are refused by name")
     max_trial_file_bytes: int = Field(
@@ -134,6 +142,7 @@ class Settings(BaseSettings):
     web: WebSettings = Field(default_factory=WebSettings)
     privacy: PrivacySettings = Field(default_factory=PrivacySettings)
     accounts: AccountSettings = Field(default_factory=AccountSettings)
+    store: StoreSettings = Field(default_factory=StoreSettings)
     ingest: IngestSettings = Field(default_factory=IngestSettings)
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
     answer: AnswerSettings = Field(default_factory=AnswerSettings)

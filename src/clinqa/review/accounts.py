@@ -1,5 +1,5 @@
 """Local accounts: argon2 password hashes, API tokens stored as their SHA-256 only (with an id, a name and an
-expiry), disabling, password resets, a login rate limiter.
+expiry), disabling, password resets, a login rate limiter kept in the database.
 
 Nothing here logs a password, a token or a hash; a failed login logs the username only when the account exists
 (a mistyped password in the username field stays out of the log).
@@ -13,10 +13,8 @@ import logging
 import math
 import re
 import secrets
-import threading
 import time
 import uuid
-from collections import deque
 from collections.abc import Callable
 
 from argon2 import PasswordHasher
@@ -27,6 +25,7 @@ from clinqa.review.models import AccountEvent, ApiToken, Role, User
 from clinqa.review.store import ReviewStore
 from clinqa.review.workflow import SYSTEM
 from clinqa.settings import settings
+from clinqa.store import Database
 
 log = logging.getLogger(__name__)
 
@@ -53,41 +52,36 @@ def utc_clock() -> dt.datetime:
 
 
 class LoginLimiter:
-    """At most `max_failures` failed logins per username within `window_s` seconds; in memory, per process."""
+    """At most `max_failures` failed logins per username within `window_s` seconds. The failures are kept in the
+    database (table login_failures), so every worker process counts the same ones and a restart forgets none."""
 
     def __init__(
-        self, max_failures: int = 5, window_s: float = 300.0, clock: Callable[[], float] = time.monotonic
+        self, db: Database, max_failures: int = 5, window_s: float = 300.0, clock: Callable[[], float] = time.time
     ) -> None:
+        self.db = db
         self.max_failures = max_failures
         self.window_s = window_s
         self.clock = clock
-        self._failures: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
 
     def check(self, username: str) -> None:
         """Raise `RateLimited` while the username has too many recent failures."""
-        with self._lock:
-            recent = self._recent(normal_username(username))
-            if len(recent) >= self.max_failures:
-                raise RateLimited(max(1, math.ceil(recent[0] + self.window_s - self.clock())))
+        since = self.clock() - self.window_s
+        count, oldest = self.db.execute(
+            "SELECT COUNT(*), MIN(at) FROM login_failures WHERE username=? AND at > ?",
+            (normal_username(username), since),
+        ).fetchone()
+        if count >= self.max_failures:
+            raise RateLimited(max(1, math.ceil(oldest + self.window_s - self.clock())))
 
     def failed(self, username: str) -> None:
-        with self._lock:
-            key = normal_username(username)
-            self._recent(key).append(self.clock())
-            if len(self._failures) > 10_000:  # bounded memory under a spray of made-up usernames
-                for stale in [k for k in self._failures if not self._recent(k)]:
-                    del self._failures[stale]
+        now = self.clock()
+        with self.db.transaction():
+            # Failures older than the window count for nothing: dropped, so a spray of made-up usernames stays small.
+            self.db.execute("DELETE FROM login_failures WHERE at <= ?", (now - self.window_s,))
+            self.db.execute("INSERT INTO login_failures (username, at) VALUES (?, ?)", (normal_username(username), now))
 
     def succeeded(self, username: str) -> None:
-        with self._lock:
-            self._failures.pop(normal_username(username), None)
-
-    def _recent(self, key: str) -> deque[float]:
-        times = self._failures.setdefault(key, deque())
-        while times and times[0] <= self.clock() - self.window_s:
-            times.popleft()
-        return times
+        self.db.execute("DELETE FROM login_failures WHERE username=?", (normal_username(username),))
 
 
 class Accounts:
@@ -104,7 +98,7 @@ class Accounts:
     ) -> None:
         self.store = store
         self.hasher = hasher or PasswordHasher()
-        self.limiter = limiter or LoginLimiter()
+        self.limiter = limiter or LoginLimiter(store.db)
         self.clock = clock
         self._dummy_hash: str | None = None
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import re
-import sqlite3
 import unicodedata
 from collections.abc import Mapping
 from functools import partial
@@ -18,6 +17,7 @@ from clinqa.review.diffs import passage_diffs
 from clinqa.review.errors import ReviewStateError
 from clinqa.review.models import MAX_VERSION, Article, ArticleState, ArticleVersion, AuditEvent, Role, User
 from clinqa.review.store import ReviewStore, now
+from clinqa.store import Database
 from clinqa.types import Answer, AnswerStatus, DocumentChange, Passage
 
 # Article ids are slugs of the question, which may describe a patient: log lines name actors, states and
@@ -29,10 +29,10 @@ SLUG_LENGTH = 60
 
 
 class ReviewService:
-    """Accounts, articles and their review on one knowledge base connection (the `SQLiteStore`'s)."""
+    """Accounts, articles and their review on one knowledge base connection (the store's, either backend)."""
 
     def __init__(
-        self, db: sqlite3.Connection, hasher: PasswordHasher | None = None, limiter: LoginLimiter | None = None
+        self, db: Database, hasher: PasswordHasher | None = None, limiter: LoginLimiter | None = None
     ) -> None:
         self.store = ReviewStore(db)
         self.accounts = Accounts(self.store, hasher, limiter)

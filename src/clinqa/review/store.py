@@ -1,17 +1,15 @@
-"""SQLite persistence of accounts and articles, on the knowledge base's own connection.
+"""Persistence of accounts and articles, on the knowledge base's own connection (SQLite or PostgreSQL).
 
 Every state change is written with its audit row in one transaction, and the change is computed inside it from
 the stored article: a refused change raises before anything is written. The audit log is only ever inserted into
-(triggers in schema.sql refuse UPDATE and DELETE).
+(triggers of the first migration refuse UPDATE and DELETE, on both backends).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-import sqlite3
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 
 from clinqa.errors import NotFound
 from clinqa.review.models import (
@@ -27,7 +25,7 @@ from clinqa.review.models import (
     User,
     cited_passages,
 )
-from clinqa.settings import settings
+from clinqa.store import Database, IntegrityViolation
 from clinqa.types import Answer
 
 _ARTICLE_SELECT = (
@@ -43,16 +41,15 @@ _TOKEN_SELECT = f"SELECT {_TOKEN_COLUMNS} {_TOKEN_FROM}"
 
 
 class ReviewStore:
-    def __init__(self, db: sqlite3.Connection) -> None:
-        self.db = db  # the SQLiteStore's connection (autocommit; transactions are explicit)
-        upgrade_schema(db)
+    def __init__(self, db: Database) -> None:
+        self.db = db  # the knowledge base's connection (autocommit; transactions are explicit)
 
     # --- accounts: each change is written with its audit row (subject_kind 'user') in one transaction ---------
 
     def insert_user(self, user: User, password_hash: str, actor: str) -> bool:
         """False when the username is taken."""
         try:
-            with transaction(self.db):
+            with self.db.transaction():
                 self.db.execute(
                     "INSERT INTO users (id, username, role, password_hash, created_at) VALUES (?, ?, ?, ?, ?)",
                     (user.id, user.username, user.role.value, password_hash, user.created_at.isoformat()),
@@ -60,7 +57,7 @@ class ReviewStore:
                 self._account_event(
                     user.username, actor, AccountAction.USER_ADDED, f"role {user.role}", user.created_at
                 )
-        except sqlite3.IntegrityError:
+        except IntegrityViolation:
             return False
         return True
 
@@ -78,7 +75,7 @@ class ReviewStore:
         return [_user(r) for r in self.db.execute(f"{_USER_SELECT} ORDER BY u.username")]
 
     def set_role(self, username: str, role: Role, actor: str, at: dt.datetime) -> User:
-        with transaction(self.db):
+        with self.db.transaction():
             before = self.user(username)
             if before.role is not role:
                 self.db.execute("UPDATE users SET role=? WHERE id=?", (role.value, before.id))
@@ -87,7 +84,7 @@ class ReviewStore:
 
     def set_disabled(self, username: str, disabled: bool, actor: str, at: dt.datetime) -> User:
         """Disabling also ends the user's login sessions; enabling does not bring them back."""
-        with transaction(self.db):
+        with self.db.transaction():
             before = self.user(username)
             if before.disabled != disabled:
                 if disabled:
@@ -103,7 +100,7 @@ class ReviewStore:
 
     def reset_password(self, username: str, password_hash: str, actor: str, at: dt.datetime) -> User:
         """A new password hash; the user's login sessions end."""
-        with transaction(self.db):
+        with self.db.transaction():
             user = self.user(username)
             self.db.execute(
                 "UPDATE users SET password_hash=?, sessions_revoked_at=? WHERE id=?",
@@ -118,7 +115,7 @@ class ReviewStore:
 
     def insert_token(self, token: ApiToken, digest: str, actor: str) -> None:
         created, expires = token.created_at.isoformat(), token.expires_at.isoformat()
-        with transaction(self.db):
+        with self.db.transaction():
             self.db.execute(
                 "INSERT INTO api_tokens (token_sha256, user_id, created_at, id, name, expires_at)"
                 " SELECT ?, id, ?, ?, ?, ? FROM users WHERE username=?",
@@ -147,7 +144,7 @@ class ReviewStore:
         return [_token(r) for r in rows]
 
     def revoke_token(self, token_id: str, actor: str, at: dt.datetime) -> ApiToken:
-        with transaction(self.db):
+        with self.db.transaction():
             token = self.token(token_id)
             if token.revoked_at is None:
                 self.db.execute("UPDATE api_tokens SET revoked_at=? WHERE id=?", (_second(at).isoformat(), token_id))
@@ -185,7 +182,7 @@ class ReviewStore:
 
     def create_article(self, slug: str, build: Callable[[str], Article], answer: Answer) -> Article:
         """Insert the article `build(free_id)` with its version 1, and the audit row of its creation."""
-        with transaction(self.db):
+        with self.db.transaction():
             article = build(self._free_id(slug))
             self.db.execute(
                 "INSERT INTO articles (id, title, created_at, state, current_version, current_author,"
@@ -207,7 +204,7 @@ class ReviewStore:
     ) -> Article:
         """Apply `change` to the stored article and record it; `answer` is the new version's when the change
         adds one. When `change` raises, nothing is written."""
-        with transaction(self.db):
+        with self.db.transaction():
             before = self.article(article_id)
             after = change(before)
             if after.current_version != before.current_version:
@@ -325,18 +322,6 @@ class ReviewStore:
         )
 
 
-@contextmanager
-def transaction(db: sqlite3.Connection) -> Iterator[None]:
-    """BEGIN IMMEDIATE ... COMMIT, rolled back on any error."""
-    db.execute("BEGIN IMMEDIATE")
-    try:
-        yield
-    except BaseException:
-        db.execute("ROLLBACK")
-        raise
-    db.execute("COMMIT")
-
-
 def now() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(microsecond=0)
 
@@ -418,55 +403,3 @@ def _instant(value: str | None) -> dt.datetime | None:
 
 def _second(at: dt.datetime) -> dt.datetime:
     return at.replace(microsecond=0)
-
-
-# --- knowledge bases made by an earlier clinqa ---------------------------------------------------------------
-
-# Columns added after the first release; schema.sql has them for a new knowledge base.
-_ADDED_COLUMNS = {
-    "users": (("disabled_at", "TEXT"), ("sessions_revoked_at", "TEXT")),
-    "api_tokens": (
-        ("id", "TEXT"),
-        ("name", "TEXT NOT NULL DEFAULT ''"),
-        ("expires_at", "TEXT"),
-        ("last_used_at", "TEXT"),
-        ("revoked_at", "TEXT"),
-    ),
-    "audit_log": (("subject_kind", "TEXT NOT NULL DEFAULT 'article'"),),
-}
-# Indexes on those columns: here, not in schema.sql, which runs before the columns exist in an older file.
-_ADDED_INDEXES = {
-    "api_tokens_by_id": "CREATE UNIQUE INDEX IF NOT EXISTS api_tokens_by_id ON api_tokens(id)",
-    "api_tokens_by_user": "CREATE INDEX IF NOT EXISTS api_tokens_by_user ON api_tokens(user_id, created_at)",
-    "audit_by_subject": "CREATE INDEX IF NOT EXISTS audit_by_subject ON audit_log(subject_kind, article_id, id)",
-}
-
-
-def upgrade_schema(db: sqlite3.Connection) -> None:
-    """Bring the account tables of an older knowledge base up to date, in place (nothing is lost; a no-op once
-    done). Tokens made before tokens had ids and expiry get an id and expire `accounts.token_ttl_days` after they
-    were made."""
-    indexes = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='index'")}
-    if not _missing_columns(db) and set(_ADDED_INDEXES) <= indexes:
-        return
-    with transaction(db):  # another process may be upgrading the same file: check again inside
-        for table, column, declaration in _missing_columns(db):
-            db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
-        ttl = dt.timedelta(days=settings().accounts.token_ttl_days)
-        legacy = db.execute("SELECT token_sha256, created_at FROM api_tokens WHERE id IS NULL").fetchall()
-        for digest, created in legacy:
-            expires = (dt.datetime.fromisoformat(created) + ttl).isoformat()
-            db.execute(
-                "UPDATE api_tokens SET id=lower(hex(randomblob(6))), expires_at=? WHERE token_sha256=?",
-                (expires, digest),
-            )
-        for statement in _ADDED_INDEXES.values():
-            db.execute(statement)
-
-
-def _missing_columns(db: sqlite3.Connection) -> list[tuple[str, str, str]]:
-    missing = []
-    for table, columns in _ADDED_COLUMNS.items():
-        present = {r[1] for r in db.execute(f"PRAGMA table_info({table})")}
-        missing += [(table, name, declaration) for name, declaration in columns if name not in present]
-    return missing

@@ -27,10 +27,10 @@ from clinqa.web.sessions import Sessions
 __all__ = ["AskRequest", "Web", "create_app"]
 
 
-def create_app(db_path: Path, sessions: Sessions | None = None) -> FastAPI:
-    """The app over the knowledge base at `db_path`; its `Web` is `app.state.web`. Expired conversations are
-    deleted as it starts."""
-    web = Web(Engine(db_path), sessions)
+def create_app(db: Path | str, sessions: Sessions | None = None) -> FastAPI:
+    """The app over the knowledge base at `db` (a SQLite path or a postgresql:// URL); its `Web` is
+    `app.state.web`. Expired conversations are deleted as it starts."""
+    web = Web(Engine(db), sessions)
     web.purge_threads()
     app = FastAPI(
         docs_url=None,

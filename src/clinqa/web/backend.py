@@ -87,7 +87,7 @@ class Web:
     def __init__(self, engine: Engine, sessions: Sessions | None = None) -> None:
         self.engine = engine
         self.lock = threading.Lock()
-        self.sessions = sessions or Sessions()
+        self.sessions = sessions or Sessions(engine.store.db)
 
     # --- questions and sources ----------------------------------------------------------------------------
 

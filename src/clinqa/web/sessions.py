@@ -1,12 +1,13 @@
-"""Server-side login sessions, kept in memory: a random token in the `clinqa_session` cookie names a session that
-holds the username and the session's CSRF token. A session ends at logout or `web.session_ttl_s` (settings) after
-login; a restart of the server ends them all (everyone logs in again)."""
+"""Server-side login sessions, kept in the knowledge base (table web_sessions): a random token in the
+`clinqa_session` cookie names a session that holds the username and the session's CSRF token; the database keeps
+only the token's SHA-256. Every worker process sees the same sessions, and a restart of the server ends none. A
+session ends at logout or `web.session_ttl_s` (settings) after login."""
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import secrets
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -15,11 +16,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from clinqa.settings import settings
+from clinqa.store import Database
 
 SESSION_COOKIE = "clinqa_session"
 LOGIN_COOKIE = "clinqa_login"  # the login form's CSRF token: there is no session to hold it yet
 LOGIN_FORM_TTL_S = 3600
-MAX_SESSIONS = 10_000  # bounded memory: the oldest sessions end first
 
 
 @dataclass(frozen=True)
@@ -31,43 +32,40 @@ class Session:
 
 
 class Sessions:
-    """Live sessions by token. Thread-safe; an expired session is as good as unknown."""
+    """Live sessions by token, in the database. An expired session is as good as unknown."""
 
-    def __init__(self, ttl_s: float | None = None, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, db: Database, ttl_s: float | None = None, clock: Callable[[], float] = time.time) -> None:
+        self.db = db
         self.ttl_s = settings().web.session_ttl_s if ttl_s is None else ttl_s
         self.clock = clock
-        self._live: dict[str, Session] = {}
-        self._lock = threading.Lock()
 
     def start(self, username: str) -> Session:
         """A new session (a new token: a token seen before login never becomes a logged-in one)."""
         session = Session(new_token(), username, new_token(), self.clock() + self.ttl_s)
-        with self._lock:
-            if len(self._live) >= MAX_SESSIONS:
-                self._drop_expired()
-            while len(self._live) >= MAX_SESSIONS:
-                del self._live[min(self._live, key=lambda t: self._live[t].expires_at)]
-            self._live[session.token] = session
+        with self.db.transaction():
+            self.db.execute("DELETE FROM web_sessions WHERE expires_at <= ?", (self.clock(),))
+            self.db.execute(
+                "INSERT INTO web_sessions (token_sha256, username, csrf, expires_at) VALUES (?, ?, ?, ?)",
+                (_digest(session.token), username, session.csrf, session.expires_at),
+            )
         return session
 
     def get(self, token: str | None) -> Session | None:
         if not token:
             return None
-        with self._lock:
-            session = self._live.get(token)
-            if session is not None and session.expires_at <= self.clock():
-                del self._live[token]
-                return None
-            return session
+        row = self.db.execute(
+            "SELECT username, csrf, expires_at FROM web_sessions WHERE token_sha256=? AND expires_at > ?",
+            (_digest(token), self.clock()),
+        ).fetchone()
+        return Session(token, row[0], row[1], row[2]) if row else None
 
     def end(self, token: str | None) -> None:
-        with self._lock:
-            self._live.pop(token or "", None)
+        if token:
+            self.db.execute("DELETE FROM web_sessions WHERE token_sha256=?", (_digest(token),))
 
-    def _drop_expired(self) -> None:
-        now = self.clock()
-        for token in [t for t, s in self._live.items() if s.expires_at <= now]:
-            del self._live[token]
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
 def new_token() -> str:

@@ -1,4 +1,6 @@
--- clinqa knowledge base, SQLite flavour. One transaction per document keeps every document whole.
+-- clinqa knowledge base, SQLite flavour: the schema as of the first numbered migration. IF NOT EXISTS throughout:
+-- a knowledge base made before migrations is brought to this shape (clinqa.store.legacy) and this file completes it.
+-- One transaction per document keeps every document whole.
 CREATE TABLE IF NOT EXISTS meta (
     key   TEXT PRIMARY KEY,
     value TEXT NOT NULL
@@ -112,8 +114,8 @@ CREATE TABLE IF NOT EXISTS api_tokens (
     last_used_at TEXT,
     revoked_at   TEXT
 );
--- Columns added after the first release (users.disabled_at, api_tokens.id, audit_log.subject_kind …) and their
--- indexes are added to an older knowledge base by clinqa.review.store.upgrade_schema.
+CREATE UNIQUE INDEX IF NOT EXISTS api_tokens_by_id ON api_tokens(id);
+CREATE INDEX IF NOT EXISTS api_tokens_by_user ON api_tokens(user_id, created_at);
 
 CREATE TABLE IF NOT EXISTS articles (
     id               TEXT PRIMARY KEY,   -- URL-safe slug of the question
@@ -164,6 +166,7 @@ CREATE TABLE IF NOT EXISTS audit_log (
     subject_kind TEXT NOT NULL DEFAULT 'article'  -- article | user
 );
 CREATE INDEX IF NOT EXISTS audit_by_article ON audit_log(article_id, id);
+CREATE INDEX IF NOT EXISTS audit_by_subject ON audit_log(subject_kind, article_id, id);
 CREATE TRIGGER IF NOT EXISTS audit_log_no_update BEFORE UPDATE ON audit_log
 BEGIN
     SELECT RAISE(ABORT, 'audit_log is append-only');
@@ -172,3 +175,5 @@ CREATE TRIGGER IF NOT EXISTS audit_log_no_delete BEFORE DELETE ON audit_log
 BEGIN
     SELECT RAISE(ABORT, 'audit_log is append-only');
 END;
+
+INSERT OR IGNORE INTO meta (key, value) VALUES ('generation', '0');

@@ -1,0 +1,188 @@
+"""One connection wrapper for both backends: the stores' SQL is written once, with `?` placeholders, and runs on
+SQLite and PostgreSQL alike. Transactions are explicit (`with db.transaction():`; a nested one joins the outer),
+and a broken constraint is one exception type, `DuplicateKey`, whichever backend raised it."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+from clinqa.config import POSTGRES_SCHEMES
+from clinqa.errors import StoreError
+
+Dialect = Literal["sqlite", "postgres"]
+INSTALL_HINT = "PostgreSQL support is an optional extra: pip install 'clinqa[postgres]'"
+
+
+class IntegrityViolation(StoreError):
+    """A write broke a constraint of the database (a duplicate key, an append-only table)."""
+
+
+class Rows(Protocol):
+    """What a query returns on either backend."""
+
+    @property
+    def rowcount(self) -> int: ...
+
+    def fetchone(self) -> Any: ...
+
+    def fetchall(self) -> list[Any]: ...
+
+    def __iter__(self) -> Iterator[Any]: ...
+
+
+def is_url(location: str | Path) -> bool:
+    return str(location).startswith(POSTGRES_SCHEMES)
+
+
+def redacted(url: str) -> str:
+    """The URL without its password, for messages and logs."""
+    return re.sub(r"(://[^:/@]*):[^@]*@", r"\1:***@", url)
+
+
+class Database:
+    """A connection in autocommit mode; `transaction()` groups writes. Subclasses adapt one driver."""
+
+    dialect: Dialect
+    location: str  # the file path, or the URL without its password
+    _BEGIN = "BEGIN"
+
+    def __init__(self) -> None:
+        # One connection serves several threads (the web app's workers): a transaction holds the lock from BEGIN
+        # to COMMIT, so another thread's statement neither joins it nor lands in the middle of it.
+        self._lock = threading.RLock()
+        self._depth = 0
+
+    def execute(self, sql: str, args: Sequence[Any] = ()) -> Rows:
+        with self._lock, self._errors():
+            return self._execute(sql, args)
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        with self._lock, self._errors():
+            self._executemany(sql, list(rows))
+
+    def script(self, sql: str) -> None:
+        """Run several statements (a migration file), inside the current transaction."""
+        with self._lock, self._errors():
+            self._script(sql)
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """BEGIN … COMMIT, rolled back on any error; inside another transaction it is part of that one."""
+        with self._lock:
+            if self._depth:
+                self._depth += 1
+                try:
+                    yield
+                finally:
+                    self._depth -= 1
+                return
+            with self._errors():
+                self._execute(self._BEGIN, ())
+            self._depth = 1
+            try:
+                yield
+            except BaseException:
+                self._depth = 0
+                self._execute("ROLLBACK", ())
+                raise
+            self._depth = 0
+            with self._errors():
+                self._execute("COMMIT", ())
+
+    def tables(self) -> set[str]:
+        """The names of the tables in the database (in the current schema on PostgreSQL)."""
+        raise NotImplementedError
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    # --- what each driver provides -------------------------------------------------------------------------
+
+    def _execute(self, sql: str, args: Sequence[Any]) -> Rows:
+        raise NotImplementedError
+
+    def _executemany(self, sql: str, rows: list[Sequence[Any]]) -> None:
+        raise NotImplementedError
+
+    def _script(self, sql: str) -> None:
+        raise NotImplementedError
+
+    @contextmanager
+    def _errors(self) -> Iterator[None]:
+        yield
+
+
+class SQLiteDatabase(Database):
+    """One SQLite file in WAL mode; writers take the lock at BEGIN (IMMEDIATE), others wait up to 5 s."""
+
+    dialect: Dialect = "sqlite"
+    _BEGIN = "BEGIN IMMEDIATE"
+
+    def __init__(self, path: Path | str) -> None:
+        super().__init__()
+        self.location = str(path)
+        if self.location != ":memory:":
+            Path(self.location).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.raw = sqlite3.connect(self.location, isolation_level=None, check_same_thread=False, timeout=5.0)
+            self.raw.execute("PRAGMA journal_mode=WAL")
+            self.raw.execute("PRAGMA foreign_keys=ON")
+            self.raw.execute("PRAGMA synchronous=NORMAL")
+        except sqlite3.DatabaseError as ex:
+            raise StoreError(f"{self.location}: not a clinqa knowledge base ({ex})") from ex
+
+    def tables(self) -> set[str]:
+        return {r[0] for r in self.raw.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+
+    def close(self) -> None:
+        self.raw.close()
+
+    def _execute(self, sql: str, args: Sequence[Any]) -> Rows:
+        return self.raw.execute(sql, args)
+
+    def _executemany(self, sql: str, rows: list[Sequence[Any]]) -> None:
+        self.raw.executemany(sql, rows)
+
+    def _script(self, sql: str) -> None:
+        # executescript would COMMIT first; statement by statement keeps the migration in its transaction.
+        for statement in split_statements(sql):
+            self.raw.execute(statement)
+
+    @contextmanager
+    def _errors(self) -> Iterator[None]:
+        try:
+            yield
+        except sqlite3.IntegrityError as ex:
+            raise IntegrityViolation(str(ex)) from ex
+        except sqlite3.DatabaseError as ex:
+            raise StoreError(f"{self.location}: {ex}") from ex
+
+
+def split_statements(sql: str) -> list[str]:
+    """The statements of a SQLite script (`sqlite3.complete_statement` knows where a trigger body ends)."""
+    statements, pending = [], ""
+    for line in sql.splitlines(keepends=True):
+        pending += line
+        if sqlite3.complete_statement(pending):
+            statements.append(pending.strip())
+            pending = ""
+    if pending.strip() and not all(s.strip().startswith("--") or not s.strip() for s in pending.splitlines()):
+        raise StoreError(f"an incomplete statement at the end of a script: {pending.strip()[:80]}")
+    return statements
+
+
+def open_database(location: Path | str) -> Database:
+    """A SQLite file, or a PostgreSQL database given by a postgresql:// URL."""
+    if is_url(location):
+        try:
+            from clinqa.store.pg import PostgresDatabase
+        except ImportError as ex:  # psycopg is an optional dependency
+            raise StoreError(f"{redacted(str(location))}: {INSTALL_HINT} ({ex})") from ex
+        return PostgresDatabase(str(location))
+    return SQLiteDatabase(location)
