@@ -63,6 +63,31 @@ def test_empty_question_is_refused(starter_db: Path) -> None:
     assert code == 2 and "question is empty" in out
 
 
+def test_a_missing_knowledge_base_is_named_with_the_ingest_command_and_not_created(tmp_path: Path) -> None:
+    db = tmp_path / "missing.sqlite"
+    for args in (("ask", "What is osteosarcoma?"), ("documents",), ("trials",), ("review", "list")):
+        code, output = run(db, *args)
+        assert code != 0, (args, output)
+        assert str(db) in output and "ingest" in output, (args, output)
+    assert not db.exists() and not list(tmp_path.iterdir())
+
+
+def test_an_empty_knowledge_base_is_named_with_the_ingest_command(tmp_path: Path) -> None:
+    db = tmp_path / "empty.sqlite"
+    added = CliRunner().invoke(
+        cli,
+        ["--db", str(db), "users", "add", "admin", "--role", "admin", "--password-stdin"],
+        input="long passphrase 1\n",
+    )
+    assert added.exit_code == 0 and db.exists(), added.output  # a site may set up accounts before its sources
+    code, output = run(db, "ask", "What is osteosarcoma?")
+    assert code != 0 and "no sources" in output and f"--db {db} ingest" in output, output
+    ingest_code, _ = run(db, "ingest", str(starter_corpus()))
+    assert ingest_code == 0
+    code, output = run(db, "ask", "--json", "What is the survival after complete resection of lung metastases?")
+    assert code == 0 and Answer.model_validate_json(output).status is AnswerStatus.ANSWERED
+
+
 def test_bad_files_are_reported_by_name_and_the_rest_ingested(tmp_path: Path) -> None:
     good = tmp_path / "good.md"
     good.write_text((starter_corpus() / "recurrent-osteosarcoma.md").read_text())

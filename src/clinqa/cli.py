@@ -6,6 +6,7 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from rich.markup import escape
@@ -16,23 +17,45 @@ from rich.text import Text
 from clinqa.answer.render import print_answer, to_markdown, trials_table
 from clinqa.cli_users import users
 from clinqa.config import DEMO_QUESTION, db_location, default_db_path, starter_corpus
-from clinqa.errors import ClinqaError
+from clinqa.errors import ClinqaError, NoKnowledgeBase
 from clinqa.review.models import MAX_VERSION, Article, User
+from clinqa.store.db import redacted
 from clinqa.terminal import console, errors, status
-from clinqa.types import Answer, IngestReport, PatientContext, answer_json_schema, patient_json_schema
+from clinqa.types import Answer, Audience, IngestReport, PatientContext, answer_json_schema, patient_json_schema
+
+if TYPE_CHECKING:
+    from clinqa.engine import Engine
 
 
 class Context:
     def __init__(self, db: Path | str) -> None:
         self.db = db
-        self._engine = None
+        self._engine: Engine | None = None
 
-    def engine(self):  # type: ignore[no-untyped-def]
+    def engine(self, create: bool = False) -> Engine:
+        """The knowledge base's engine. Only commands that write sources or accounts (`create`) may start a new
+        one; any other command on a SQLite file that does not exist stops with a message naming it, instead of
+        leaving an empty database behind and answering from nothing."""
         from clinqa.engine import Engine  # imported on use: keeps `clinqa --help` fast
 
         if self._engine is None:
+            if not create and isinstance(self.db, Path) and not self.db.exists():
+                raise NoKnowledgeBase(f"{self.db}: no knowledge base here. {self.ingest_hint()}")
             self._engine = Engine(self.db)
         return self._engine
+
+    def with_sources(self) -> Engine:
+        """The engine of a knowledge base that holds sources: an empty one stops with a message naming it."""
+        engine = self.engine()
+        if not engine.documents():
+            raise NoKnowledgeBase(
+                f"{redacted(str(self.db))}: the knowledge base holds no sources yet. {self.ingest_hint()}"
+            )
+        return engine
+
+    def ingest_hint(self) -> str:
+        db = redacted(str(self.db))
+        return f"Add sources with: clinqa --db {db} ingest FILE_OR_FOLDER (or: clinqa --db {db} demo)."
 
 
 class ClinqaGroup(click.Group):
@@ -131,7 +154,7 @@ def _ingest(obj: Context, paths: list[Path]) -> IngestReport:
     columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
     with Progress(*columns, console=errors, transient=True) as bar:
         task = bar.add_task("Ingesting", total=total)
-        report = obj.engine().ingest(paths, progress=lambda _p: bar.advance(task))
+        report = obj.engine(create=True).ingest(paths, progress=lambda _p: bar.advance(task))
     _print_report(report)
     return report
 
@@ -196,12 +219,12 @@ def ask(
     fmt: str,
     patient_file: Path | None,
     thread_id: str | None,
-    audience: str,
+    audience: Audience,
 ) -> None:
     """Answer a clinical question from the ingested sources."""
     if not question.strip():
         raise click.BadParameter("the question is empty", param_hint="QUESTION")
-    engine = obj.engine()
+    engine = obj.with_sources()
     patient = engine.load_patient(patient_file) if patient_file else None
     _show(engine.ask(question, patient=patient, thread_id=thread_id, audience=audience), "json" if as_json else fmt)
 
@@ -313,6 +336,8 @@ def serve(obj: Context, host: str, port: int) -> None:
 
     from clinqa.web.app import create_app
 
+    if not obj.engine().documents():
+        status(f"warning: {obj.ingest_hint()} Until then every question is answered 'insufficient evidence'.")
     # No access log: paths hold questions (GET /ask) and article ids, which are slugs of questions.
     uvicorn.run(create_app(obj.db), host=host, port=port, log_level="warning", access_log=False)
 

