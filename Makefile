@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-postgres lint bench install clean
+.PHONY: demo test test-postgres check-install lint bench install clean
 .DEFAULT_GOAL := test
 
 $(STAMP): pyproject.toml
@@ -27,6 +27,15 @@ POSTGRES_TESTS := tests/test_store.py tests/test_review.py tests/test_accounts.p
 
 test-postgres: $(STAMP)
 	CLINQA_TEST_DB=postgres $(BIN)/python -m pytest -q -m "not slow" $(POSTGRES_TESTS)
+
+# `pip install .` alone, in a new virtualenv, must give a program that runs the demo (no extra install step).
+CHECK_DIR := $(shell mktemp -u /tmp/clinqa-install-check.XXXXXX)
+check-install:
+	$(PYTHON) -m venv $(CHECK_DIR)
+	$(CHECK_DIR)/bin/pip install --quiet .
+	cd $(CHECK_DIR) && bin/clinqa --db kb.sqlite demo --format markdown | grep -q "Answered from the sources below"
+	rm -rf $(CHECK_DIR)
+	@echo "pip install . alone runs clinqa demo"
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
