@@ -54,6 +54,7 @@ from benchmarks.common import DATA, ROOT, SHARED, WORK, machine, peak_rss_mb, re
 from clinqa.engine import Engine
 from clinqa.ingest import parse_file
 from clinqa.settings import settings
+from clinqa.store import migrate_database
 from clinqa.types import Answer, Sentence
 
 PDQ = DATA / "pdq" / "pdq"
@@ -96,6 +97,8 @@ def knowledge_base(name: str, fresh: bool) -> Path:
                 shutil.rmtree(p) if p.is_dir() else p.unlink(missing_ok=True)
             subprocess.run([sys.executable, "-m", "benchmarks.answers", "--build", name], check=True)
             manifest.write_text(listing)
+        else:
+            migrate_database(db)  # a cached KB made before the latest schema
     return db
 
 
