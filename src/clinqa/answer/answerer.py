@@ -78,6 +78,7 @@ DOSE_CANDIDATES = 10  # a dose question is answered only if one of the best sent
 PARTICULAR_SPECIFICITY = 2.5  # a word this specific asks for something in particular (consolidation 3.9)
 SETTING_SPECIFICITY = 3.5  # a word this specific steers the algorithm's searches (ESR1, consolidation)
 SETTING_WORDS = 3
+PARTICULAR_LEAD = 2  # bottom-line sentences a "what next" question's own ask gets before the algorithm's advice
 LIKELY_DISEASE_PASSAGES = 10
 HISTORY_SHARE = 0.6  # score kept by a sentence naming only agents the patient already had
 LIST_LIMIT = 20  # list items brought in under one lead-in
@@ -277,10 +278,13 @@ class Answerer:
             return self._compose(question, kinds, candidates, keep)
         citer = Citer(self.store.references)
         offers = open_options(candidates, context.prior_agents, self.normaliser.agents) if particular else []
+        advised = recommendations(steps)
         if offers and offers[0].coverage >= self.limits.min_coverage:
-            chosen, _ = select(offers, self.limits)
+            # What the question asks in particular leads; the algorithm's first advice follows it.
+            asked, _ = select(offers, self.limits)
+            chosen = [*asked[:PARTICULAR_LEAD], *(c for c in advised if c not in asked)][: self.limits.bottom_line]
         else:
-            chosen = recommendations(steps)
+            chosen = advised
         bottom_line = [x for c in chosen for x in to_sentences(c, citer)]
         sections = [
             AnswerSection(title=s.title, sentences=[x for c in s.candidates for x in to_sentences(c, citer)])
