@@ -9,7 +9,7 @@ import pytest
 from clinqa.answer.algorithm import steps_for
 from clinqa.answer.filters import not_an_option
 from clinqa.answer.triage import kind_cues
-from clinqa.clinical.disease import diagnosis_aliases, read_organ
+from clinqa.clinical.disease import diagnoses_in, diagnosis_aliases, read_organ
 from clinqa.clinical.regimens import regimen_table
 from clinqa.data import VocabularyError, read_table
 from clinqa.retrieve.vocabulary import clinical_shorthand
@@ -40,3 +40,17 @@ def test_a_malformed_row_names_its_file_and_line() -> None:
             read_table("diagnoses.tsv", 1)
     finally:
         read_table.cache_clear()
+
+
+@pytest.mark.parametrize(
+    ("text", "named"),
+    [
+        ("What are the stages of Childhood Astrocytomas?", ("glioma",)),
+        ("Childhood Astrocytomas and Other Gliomas Treatment", ("glioma",)),
+        ("non-Hodgkin lymphomas in people with AIDS", ("non-Hodgkin lymphoma",)),
+        ("osteosarcomas and Ewing sarcomas", ("osteosarcoma", "Ewing sarcoma")),
+        ("all patients received chemotherapy", ()),  # an acronym (ALL) matches only as written
+    ],
+)
+def test_a_diagnosis_is_read_in_the_plural_too(text: str, named: tuple[str, ...]) -> None:
+    assert diagnoses_in(text) == named

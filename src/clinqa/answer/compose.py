@@ -129,7 +129,9 @@ def _units(evidence: list[tuple[float, Passage]]) -> list[tuple[float, SourceSen
         items = _list_items(passage, evidence[i + 1 :])
         for s in sentences:
             if items and s is sentences[-1] and s.text.rstrip().endswith(":"):
-                units.append((prior, s, tuple(x for p in items for x in split_passage(p)[:1])))
+                # An item pointing elsewhere ("For more information, see ...") is navigation, not an item.
+                firsts = (x for p in items for x in split_passage(p)[:1])
+                units.append((prior, s, tuple(x for x in firsts if not is_meta(x.text))))
                 grouped.update(p.id for p in items)
             elif answer_worthy(s.text):
                 units.append((prior, s, ()))

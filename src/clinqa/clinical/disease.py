@@ -47,8 +47,10 @@ def _diagnosis_patterns() -> _DiagnosisPatterns:
             names.setdefault(alias if is_exact else alias.lower(), name)
 
     def compile_(aliases: list[str], flags: int) -> re.Pattern[str]:
+        # A plural names the diagnosis too ("Childhood Astrocytomas", "lymphomas"); the alias is group 1.
         ordered = sorted(set(aliases), key=len, reverse=True)
-        return re.compile(r"(?<![A-Za-z0-9])(" + "|".join(map(re.escape, ordered)) + r")(?![A-Za-z0-9])", flags)
+        alternatives = "|".join(map(re.escape, ordered))
+        return re.compile(r"(?<![A-Za-z0-9])(" + alternatives + r")(?:e?s)?(?![A-Za-z0-9])", flags)
 
     def ancestors(name: str, seen: frozenset[str] = frozenset()) -> frozenset[str]:
         out = set(parents.get(name, []))
