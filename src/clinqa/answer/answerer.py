@@ -85,7 +85,8 @@ LIST_LIMIT = 20  # list items brought in under one lead-in
 LEAD_IN_CACHE = 50_000
 SPECIFIC_TITLE_TERM = 3.0  # a title word this specific names a topic ("osteosarcoma" 4.9), not a notion ("rates" 2.6)
 # Parenthetical details ("after 4 lines (doxorubicin, ...)") describe the patient, not the topic asked about.
-_PARENTHETICAL = re.compile(r"\([^)]*\)")
+# One that offers another wording of the ask ("research (or clinical trials)", "(i.e., ...)") is the question's own.
+_PARENTHETICAL = re.compile(r"\((?!\s*(?:or|i\.\s?e\.|e\.\s?g\.|also|aka)\b)[^)]*\)", re.I)
 # A question about what to do next, or about the options, gets the treatment algorithm.
 _NEXT_STEP = re.compile(
     r"\b(?:next|what (?:else|now)|after \d+ lines?|"
