@@ -8,7 +8,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from clinqa.answer.compose import Candidate, ComposeLimits, rank_candidates, select
-from clinqa.answer.scoring import weigh_terms
+from clinqa.answer.scoring import coverage, weigh_terms
 from clinqa.answer.sentences import split_passage
 from clinqa.answer.triage import QuestionKind
 from clinqa.cli import cli
@@ -74,3 +74,17 @@ def test_a_trial_design_stating_the_dose_leads_a_dose_question() -> None:
     outcome = rank_candidates([(1.0, passage)], {}, q, [QuestionKind.PROGNOSIS], lambda _d: 1.0)
     assert "10 mg" in dose[0].sentence.text
     assert "10 mg" not in outcome[0].sentence.text
+
+
+def test_a_reworded_term_covers_the_question_term_it_spells_out() -> None:
+    # "chemo" is shorthand for chemotherapy: a sentence that says "chemotherapy" covers it fully, not at the
+    # half weight of an expansion, and the expansion does not count a second time.
+    idf = {"chemo": 3.0, "local": 1.5, "chemotherapi": 1.7}
+    plain = weigh_terms(["chemo", "local"], ["chemotherapi"], [], idf, 0.5)
+    reworded = weigh_terms(
+        ["chemo", "local"], ["chemotherapi"], [], idf, 0.5, {"chemo": (frozenset({"chemotherapi"}),)}
+    )
+    sentence = {"local", "chemotherapi", "standard"}
+    assert coverage(reworded, sentence, set()) == 1.0
+    assert coverage(plain, sentence, set()) < 0.8
+    assert coverage(reworded, {"local"}, set()) == coverage(plain, {"local"}, set())

@@ -47,6 +47,7 @@ from clinqa.clinical.disease import diagnoses_in
 from clinqa.clinical.patient import extract_patient, merge
 from clinqa.clinical.regimens import Normaliser
 from clinqa.retrieve.analysis import QUESTION_WORDS, analyze, analyze_cached, query_terms
+from clinqa.retrieve.expand import Expansion
 from clinqa.retrieve.glossary import terms_in
 from clinqa.retrieve.index import SearchIndex
 from clinqa.retrieve.retriever import Hit, HybridRetriever, RetrievalConfig
@@ -187,7 +188,9 @@ class Answerer:
         expansion_terms = analyze([" ".join(e.adds for e in result.expansions)])[0]
         # A named subject the pages never use stays in the question's terms: no sentence covers it.
         weights = {**self._specificity, **{m.term: m.weight for m in missing}}
-        q = without_topic(weigh_terms(focus or result.query_terms, expansion_terms, details, weights, 0.5), topic)
+        synonyms = _rewordings(result.expansions)
+        own = focus or result.query_terms
+        q = without_topic(weigh_terms(own, expansion_terms, details, weights, 0.5, synonyms), topic)
         evidence = self._evidence(result.hits)
         fit = _fit_with_setting(topic, focus_text, context)
         candidates = rank_candidates(evidence, self._titles, q, kinds, self._authority, fit)
@@ -519,6 +522,20 @@ def _verdicts_first(candidates: list[Candidate]) -> list[Candidate]:
     return sorted(ranked, key=lambda c: -c.score)
 
 
+def _rewordings(expansions: list[Expansion]) -> dict[str, tuple[frozenset[str], ...]]:
+    """Own term -> the wordings an abbreviation, shorthand or drug-name expansion gives it ("chemo" ->
+    {chemotherapi}); a one-word expansion term only, so each wording stands for that word alone."""
+    found: dict[str, list[frozenset[str]]] = {}
+    for e in expansions:
+        if e.origin == "kind":
+            continue
+        said = analyze_cached([e.term])[0]
+        adds = frozenset(analyze_cached([e.adds])[0])
+        if len(said) == 1 and adds and said[0] not in adds:
+            found.setdefault(said[0], []).append(adds)
+    return {t: tuple(w) for t, w in found.items()}
+
+
 def without_topic(q: QueryTerms, topic: TopicFit) -> QueryTerms:
     """The question's terms less those naming its disease, when others remain: the topic decides which pages
     fit; the rest of the question decides which sentence answers it."""
@@ -526,7 +543,7 @@ def without_topic(q: QueryTerms, topic: TopicFit) -> QueryTerms:
     rest = {t: w for t, w in q.weights.items() if t not in named}
     if not named or not any(rest.values()):
         return q
-    return QueryTerms(rest, {t: w for t, w in q.expansion.items() if t not in named})
+    return QueryTerms(rest, {t: w for t, w in q.expansion.items() if t not in named}, q.synonyms)
 
 
 def authority(document: DocumentSummary | None, reader: Audience) -> float:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 from clinqa.answer.triage import QuestionKind, kind_cues
@@ -31,6 +31,9 @@ _META = re.compile(
 class QueryTerms:
     weights: dict[str, float]  # stemmed term -> weight x idf (the question's own terms)
     expansion: dict[str, float]  # stemmed expansion term -> weight x idf
+    # own term -> other wordings of it (an abbreviation spelled out, shorthand, a drug's other name), each a set of
+    # stemmed terms a sentence must hold all of: "chemo" is covered by "chemotherapy", "EFS" by "event-free survival"
+    synonyms: Mapping[str, tuple[frozenset[str], ...]] = field(default_factory=dict)
 
     @property
     def total(self) -> float:
@@ -40,24 +43,35 @@ class QueryTerms:
 
 
 def weigh_terms(
-    own: list[str], expansion: list[str], details: list[str], idf: Mapping[str, float], expansion_weight: float
+    own: list[str],
+    expansion: list[str],
+    details: list[str],
+    idf: Mapping[str, float],
+    expansion_weight: float,
+    synonyms: Mapping[str, tuple[frozenset[str], ...]] | None = None,
 ) -> QueryTerms:
     """Own terms weigh their IDF; expansions a share of it; parenthetical details (the patient's history, such
-    as drugs already given) barely count: they describe the case, they are not what is asked."""
+    as drugs already given) barely count: they describe the case, they are not what is asked. An expansion that
+    only rewords an own term (`synonyms`) covers that term instead of weighing on its own."""
     weights = {t: idf.get(t, 0.0) for t in dict.fromkeys(own)}
-    extra = {t: expansion_weight * idf.get(t, 0.0) for t in dict.fromkeys(expansion) if t not in weights}
+    kept = {t: synonyms[t] for t in weights if synonyms and synonyms.get(t)}
+    rewording = {x for sets in kept.values() for s in sets for x in s}
+    fresh = [t for t in dict.fromkeys(expansion) if t not in weights and t not in rewording]
+    extra = {t: expansion_weight * idf.get(t, 0.0) for t in fresh}
     detail = settings().answer.detail_weight
     extra.update({t: detail * idf.get(t, 0.0) for t in dict.fromkeys(details) if t not in weights})
-    return QueryTerms(weights, extra)
+    return QueryTerms(weights, extra, kept)
 
 
 def coverage(q: QueryTerms, sentence_terms: set[str], context_terms: set[str]) -> float:
-    """Share of the question's weighted terms found in the sentence (context counts half), capped at 1."""
+    """Share of the question's weighted terms found in the sentence (context counts half), capped at 1. An own
+    term is found when the sentence holds it or one of its wordings whole."""
     got = 0.0
     for term, weight in q.weights.items():
-        if term in sentence_terms:
+        wordings = q.synonyms.get(term, ())
+        if term in sentence_terms or any(w <= sentence_terms for w in wordings):
             got += weight
-        elif term in context_terms:
+        elif term in context_terms or any(w <= context_terms for w in wordings):
             got += 0.5 * weight
     got += sum(
         w if t in sentence_terms else 0.5 * w for t, w in q.expansion.items() if t in sentence_terms | context_terms
