@@ -24,6 +24,12 @@ class WebSettings(BaseModel):
         default=2_000, ge=10, description="Longest question or patient description accepted"
     )
     session_ttl_s: int = Field(default=8 * 3600, ge=60, description="A login lasts this long")
+    answer_threads: int = Field(
+        default=2,
+        ge=1,
+        le=64,
+        description="Answers each server worker computes at once; more wait, while pages and logins go on",
+    )
 
 
 class PrivacySettings(BaseModel):
