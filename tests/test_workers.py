@@ -18,6 +18,7 @@ from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 
 from clinqa.engine import Engine
+from clinqa.ingest import parse_source, read_source
 from clinqa.review import Role
 from clinqa.web.app import create_app
 from tests.conftest import FIXTURE_PAGES, Location, copy_kb
@@ -88,6 +89,25 @@ def test_a_worker_answers_from_a_document_another_process_ingested(kb: Location)
         assert any("Melanoma" in s.title for s in after.sources), [s.title for s in after.sources]
     finally:
         serving.close()
+
+
+def test_a_serving_worker_waits_for_the_ingesting_process_to_save_the_new_index(kb: Location) -> None:
+    """Mid-ingest the generation has moved but no index of it is saved: the worker answers from the one it has
+    rather than building one (a whole-corpus ingest would otherwise have every worker rebuild at every document)."""
+    serving = Engine(kb, generation_check_s=0, index_wait_s=60)
+    ingesting = Engine(kb)
+    try:
+        serving.ask(MELANOMA_QUESTION, remember=False)
+        ingesting.store.put_document(parse_source(MELANOMA, read_source(MELANOMA)), {}, ingesting.model)
+        during = serving.ask(MELANOMA_QUESTION, remember=False)
+        assert not any("Melanoma" in s.title for s in during.sources)
+        assert serving.index().generation < ingesting.store.generation()
+        ingesting.refresh_index()  # what an ingest does once its documents are in
+        after = serving.ask(MELANOMA_QUESTION, remember=False)
+        assert any("Melanoma" in s.title for s in after.sources), [s.title for s in after.sources]
+    finally:
+        serving.close()
+        ingesting.close()
 
 
 def clinqa(kb: Location, *args: str) -> list[str]:

@@ -66,6 +66,10 @@ class Engine:
     # How often a long-lived engine (a server worker) asks the database whether another process has ingested:
     # the generation is read at most this often, and the derived index reloaded when it moved.
     generation_check_s: float = 1.0
+    # When the corpus has moved on and no index of it is saved yet, an engine that serves one goes on serving it
+    # this long (the ingesting process saves the new one when it is done; a whole-corpus ingest moves the
+    # generation at every document) before it builds one itself. 0: build at once.
+    index_wait_s: float = 0.0
 
     def __post_init__(self) -> None:
         self.db = self.db if is_url(self.db) else Path(self.db)
@@ -78,6 +82,7 @@ class Engine:
         self._trial_text: dict[str, str] = {}
         self._review: ReviewService | None = None
         self._checked_at = -float("inf")  # time.monotonic() of the last generation check
+        self._outdated_since: float | None = None  # since when the index served is older than the corpus
         # Threads of one server worker share the engine: one of them reloads the index, the others wait for it.
         self._index_lock = threading.RLock()
 
@@ -288,10 +293,23 @@ class Engine:
         with self._index_lock:
             generation = self.store.generation()
             if self._index is None or self._index.generation != generation:
-                self._index = load_index(self.index_dir, generation, self.model) or self.refresh_index()
-                self._answerers = {}
+                self._index = self._index_of(generation)
             self._checked_at = time.monotonic()
             return self._index
+
+    def _index_of(self, generation: int) -> SearchIndex:
+        """The saved index of `generation`; else the one served, for up to `index_wait_s`; else one built now."""
+        saved = load_index(self.index_dir, generation, self.model)
+        if saved is not None:
+            self._answerers, self._outdated_since = {}, None
+            return saved
+        now = time.monotonic()
+        if self._index is not None:
+            self._outdated_since = self._outdated_since if self._outdated_since is not None else now
+            if now - self._outdated_since < self.index_wait_s:
+                return self._index
+        self._outdated_since = None
+        return self.refresh_index()
 
     # --- questions ----------------------------------------------------------------------------------------
 

@@ -15,13 +15,18 @@ from clinqa.web.app import create_app
 
 DB_VARIABLE = "CLINQA_SERVE_DB"
 SETTINGS_VARIABLE = "CLINQA_SERVE_SETTINGS"
+# After another process ingests, a worker answers from the index it has until the new one is saved, and builds it
+# itself only after this long (another machine's ingest saves no index here).
+INDEX_WAIT_S = 120.0
 
 
 def worker_app() -> FastAPI:
     """The app of one worker, its index loaded before it takes a request (a first answer waits for no load)."""
     configure(**json.loads(os.environ[SETTINGS_VARIABLE]))
     app = create_app(os.environ[DB_VARIABLE])
-    app.state.web.engine.answerer()
+    engine = app.state.web.engine
+    engine.index_wait_s = INDEX_WAIT_S
+    engine.answerer()
     return app
 
 
