@@ -10,7 +10,9 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -50,7 +52,7 @@ def two_workers(kb: Location) -> Iterator[tuple[TestClient, TestClient]]:
         app.state.web.engine.close()
 
 
-def log_in(client: TestClient, password: str = PASSWORD) -> httpx.Response:
+def log_in(client: TestClient, password: str = PASSWORD) -> Any:
     form = client.get("/login")
     return client.post(
         "/login",
@@ -76,6 +78,24 @@ def test_the_login_limit_counts_failures_on_every_worker(two_workers: tuple[Test
     assert statuses == [401] * 5
     assert log_in(first).status_code == 429  # five failures, spread over both workers: even the right password
     assert log_in(second).status_code == 429
+
+
+def test_concurrent_writes_of_one_worker_all_land(two_workers: tuple[TestClient, TestClient]) -> None:
+    """Threads of two workers start sessions and record failed logins at once: every write is there, whole."""
+    webs = [client.app.state.web for client in two_workers]  # type: ignore[attr-defined]
+
+    def write(n: int) -> str:
+        web = webs[n % 2]
+        web.engine.review().accounts.limiter.failed(f"user{n % 4}")
+        return web.sessions.start(f"user{n}").token
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        tokens = list(pool.map(write, range(40)))
+    found = [webs[1 - n % 2].sessions.get(t) for n, t in enumerate(tokens)]  # each read on the other worker
+    assert [session.username if session else None for session in found] == [f"user{n}" for n in range(40)]
+    db = webs[0].engine.store.db
+    counts = db.execute("SELECT username, COUNT(*) FROM login_failures GROUP BY username ORDER BY username").fetchall()
+    assert [tuple(r) for r in counts] == [(f"user{n}", 10) for n in range(4)]
 
 
 def test_a_worker_answers_from_a_document_another_process_ingested(kb: Location) -> None:

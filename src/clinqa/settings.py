@@ -51,6 +51,9 @@ class StoreSettings(BaseModel):
         description="Folder of the derived search indexes (BM25, vectors, drug names); empty: beside a SQLite file"
         " (`kb.sqlite.index`), or for a postgresql:// URL a folder per database in the user cache directory",
     )
+    pool_size: int = Field(
+        default=4, ge=1, le=100, description="PostgreSQL: connections each process (a server worker) may hold"
+    )
 
 
 class IngestSettings(BaseModel):
