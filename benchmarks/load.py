@@ -1,7 +1,7 @@
 """Web load: the real `clinqa serve` under N concurrent clients, 1 worker against 2 (or any list), on SQLite and on
 PostgreSQL, in one run — throughput, latency per route, errors, server memory.
 
-    python -m benchmarks.load [--clients 50] [--seconds 60] [--workers 1,2] [--backends sqlite,postgres]
+    python -m benchmarks.load [--pages 400] [--clients 50] [--seconds 60] [--workers 1,2] [--backends sqlite,postgres]
 
 Each setup starts `clinqa --db KB serve --workers N` on 127.0.0.1 (a free port; loopback only), waits until
 `GET /` answers, asks one warm-up question, then runs the clients for the given time. Each client has its own
@@ -12,9 +12,9 @@ no request after the deadline. Any status ≥ 400, unreadable answer or exceptio
 is 1 if there was one. Server memory is the sum of the peak resident memory (VmHWM) of every process of the server
 (with N > 1: uvicorn's supervisor, its N workers, multiprocessing's resource tracker), read before it is stopped.
 
-The SQLite knowledge base is the one `python -m benchmarks.pdq` builds (or `clinqa --db .bench/pdq.sqlite ingest
-../shared/data/pdq`); the PostgreSQL one is a database `pdq` of an embedded PostgreSQL kept in .bench/postgres,
-ingested from the same pages on the first run (minutes).
+Both knowledge bases hold the same PDQ pages: the first `--pages` of ../shared/data/pdq in ingest order (0: all of
+them), in .bench/load-N.sqlite and in a database `load_N` of an embedded PostgreSQL kept in .bench/postgres. Each
+run first ingests those pages (minutes the first time; then a second, as nothing changed).
 """
 
 from __future__ import annotations
@@ -122,22 +122,39 @@ def ensure_user(location: Path | str) -> None:
         engine.close()
 
 
+def benchmark_pages(count: int) -> list[Path]:
+    from clinqa.engine import find_sources
+
+    pages = find_sources([require(DATA / "pdq")]).guidelines
+    return pages[:count] if count else pages
+
+
+def ingest(location: str, pages: list[Path]) -> None:
+    """The pages into the knowledge base (only what is missing or changed), its index saved."""
+    from clinqa.engine import Engine
+
+    engine = Engine(location)
+    try:
+        report = engine.ingest(pages)
+    finally:
+        engine.close()
+    print(f"  {report.documents_added} pages added, {report.documents_unchanged} unchanged, {report.seconds:.0f} s")
+
+
 @contextmanager
-def knowledge_base(backend: str, sqlite_db: Path) -> Iterator[str]:
-    """The location of the benchmark knowledge base on `backend` (the PostgreSQL server runs until the exit)."""
+def knowledge_base(backend: str, pages: int) -> Iterator[str]:
+    """The benchmark knowledge base on `backend`, its pages ingested (the PostgreSQL server runs until the exit)."""
+    name = f"load_{pages}" if pages else "load_all"
+    print(f"{backend}: the first {pages or 'all'} PDQ pages …", flush=True)
     if backend == "sqlite":
-        yield str(require(sqlite_db).resolve())
+        WORK.mkdir(exist_ok=True)
+        location = str((WORK / f"{name.replace('_', '-')}.sqlite").resolve())
+        ingest(location, benchmark_pages(pages))
+        yield location
         return
     with postgres_server(WORK / "postgres") as admin:
-        url, created = database_url(admin, "pdq")
-        if created:
-            from clinqa.engine import Engine
-
-            print(f"postgres: ingesting {DATA / 'pdq'} into a new database (once) …", flush=True)
-            engine = Engine(url)
-            report = engine.ingest([require(DATA / "pdq")])
-            engine.close()
-            print(f"postgres: {report.documents_added} documents in {report.seconds:.0f} s", flush=True)
+        url = database_url(admin, name)[0]
+        ingest(url, benchmark_pages(pages))
         yield url
 
 
@@ -345,7 +362,7 @@ def details(run: Run) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--db", type=Path, default=WORK / "pdq.sqlite", help="the SQLite knowledge base")
+    parser.add_argument("--pages", type=int, default=400, help="the first N PDQ pages (0: all 1,433)")
     parser.add_argument("--backends", default="sqlite,postgres")
     parser.add_argument("--workers", default="1,2", help="comma-separated worker counts to compare")
     parser.add_argument("--clients", type=int, default=50, help="concurrent clients")
@@ -361,15 +378,16 @@ def main() -> None:
     questions = load_questions()
     runs: list[Run] = []
     for backend in backends:
-        with knowledge_base(backend, args.db) as db:
+        with knowledge_base(backend, args.pages) as db:
             ensure_user(db)
             for count in workers:
                 print(f"{backend}, {count} worker(s) …", flush=True)
                 runs.append(measure(backend, db, count, args, questions))
     print(f"\nWeb load — {machine()}")
     print(
-        f"{args.clients} clients for {args.seconds:g} s per setup, {len(questions)} questions round-robin, pages "
-        f"after every {PAGE_EVERY}th ask, a login after every {LOGIN_EVERY}th\n"
+        f"{args.pages or 'all'} PDQ pages; {args.clients} clients for {args.seconds:g} s per setup, "
+        f"{len(questions)} questions round-robin, pages after every {PAGE_EVERY}th ask, "
+        f"a login after every {LOGIN_EVERY}th\n"
     )
     print(summary(runs))
     for run in runs:
