@@ -235,13 +235,22 @@ async def timed(
         results.record(kind, started, type(exc).__name__)
         return None
     ok = response.status_code < 400  # a login answers 303
-    results.record(kind, started, None if ok else f"HTTP {response.status_code}")
+    results.record(kind, started, None if ok else f"HTTP {response.status_code} {error_text(response)}")
     return response if ok else None
+
+
+def error_text(response: httpx.Response) -> str:
+    """The error message of a JSON error (`{"error": …}`), else nothing."""
+    try:
+        return str(response.json().get("error", ""))[:120]
+    except ValueError:
+        return ""
 
 
 async def log_in(client: httpx.AsyncClient, results: Results) -> None:
     form = await timed(client, results, "GET /login", "GET", "/login")
-    found = CSRF.search(form.text) if form is not None else None
+    # The login form's token: a logged-in page also has the logout form's, with the session's token.
+    found = CSRF.search(form.text.split('action="/login"', 1)[-1]) if form is not None else None
     if found is not None:
         login = {"username": USER, "password": PASSWORD, "csrf": found.group(1)}
         await timed(client, results, "POST /login", "POST", "/login", data=login)

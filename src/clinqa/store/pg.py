@@ -8,7 +8,6 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
@@ -17,7 +16,7 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 
 from clinqa.errors import StoreError
 from clinqa.settings import settings
-from clinqa.store.db import Database, Dialect, IntegrityViolation, Rows, redacted
+from clinqa.store.db import Database, Dialect, Fetched, IntegrityViolation, Rows, redacted
 
 CONNECT_TIMEOUT_S = 10.0
 
@@ -26,23 +25,6 @@ CONNECT_TIMEOUT_S = 10.0
 def to_psycopg(sql: str) -> str:
     """`?` → `%s`, a literal `%` doubled. The stores' SQL has no `?` inside a string literal."""
     return sql.replace("%", "%%").replace("?", "%s")
-
-
-@dataclass
-class Fetched:
-    """A statement's rows, read while it held its connection."""
-
-    rowcount: int
-    rows: list[Any] = field(default_factory=list)
-
-    def fetchone(self) -> Any:
-        return self.rows[0] if self.rows else None
-
-    def fetchall(self) -> list[Any]:
-        return self.rows
-
-    def __iter__(self) -> Iterator[Any]:
-        return iter(self.rows)
 
 
 class PostgresDatabase(Database):
