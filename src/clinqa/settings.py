@@ -25,7 +25,7 @@ class WebSettings(BaseModel):
     )
     session_ttl_s: int = Field(default=8 * 3600, ge=60, description="A login lasts this long")
     answer_threads: int = Field(
-        default=2,
+        default=1,
         ge=1,
         le=64,
         description="Answers each server worker computes at once; more wait, while pages and logins go on",

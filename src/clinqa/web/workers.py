@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -18,11 +19,15 @@ SETTINGS_VARIABLE = "CLINQA_SERVE_SETTINGS"
 # After another process ingests, a worker answers from the index it has until the new one is saved, and builds it
 # itself only after this long (another machine's ingest saves no index here).
 INDEX_WAIT_S = 120.0
+# A thread that wants the GIL waits up to this long for an answer's thread to let it go; Python's 5 ms default,
+# paid at every step of a page (each query, the template), is what made pages slow while answers ran.
+SWITCH_INTERVAL_S = 0.001
 
 
 def worker_app() -> FastAPI:
     """The app of one worker, its index loaded before it takes a request (a first answer waits for no load)."""
     configure(**json.loads(os.environ[SETTINGS_VARIABLE]))
+    sys.setswitchinterval(SWITCH_INTERVAL_S)
     app = create_app(os.environ[DB_VARIABLE])
     engine = app.state.web.engine
     engine.index_wait_s = INDEX_WAIT_S
