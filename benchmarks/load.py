@@ -1,14 +1,20 @@
-"""Web load: the real `clinqa serve` under N concurrent clients — throughput, latency, errors, server memory.
+"""Web load: the real `clinqa serve` under N concurrent clients, 1 worker against 2 (or any list), on SQLite and on
+PostgreSQL, in one run — throughput, latency per route, errors, server memory.
 
-    python -m benchmarks.load [--db .bench/pdq.sqlite] [--clients 50] [--seconds 60]
+    python -m benchmarks.load [--pages 400] [--clients 50] [--seconds 60] [--workers 1,2] [--backends sqlite,postgres]
 
-Starts `clinqa --db DB serve` on 127.0.0.1 (a free port; loopback only), waits until `GET /` answers, asks one
-warm-up question (the index load, reported on its own), then runs the clients for the given time. Each client
-POSTs /api/ask with the questions of `benchmarks/pdq_questions.jsonl`, round-robin over all clients, and after
-every 5th ask also GETs / and the /sources/{id} page of that answer's first source. Clients start no request
-after the deadline; requests in flight finish (or time out). Any non-2xx, unreadable answer or exception is an
-error, and the exit status is 1 if there was one. The server's peak memory is its VmHWM, read before it is
-stopped. The knowledge base is the one `python -m benchmarks.pdq` builds.
+Each setup starts `clinqa --db KB serve --workers N` on 127.0.0.1 (a free port; loopback only), waits until
+`GET /` answers, asks one warm-up question, then runs the clients for the given time. Each client has its own
+connection and cookies; it POSTs /api/ask with the questions of `benchmarks/pdq_questions.jsonl`, round-robin over
+all clients, and after every 5th ask GETs / and the /sources/{id} page of that answer's first source; after every
+10th it logs in (GET /login, POST /login: a real argon2 check), so its later pages resolve a session. Clients start
+no request after the deadline. Any status ≥ 400, unreadable answer or exception is an error, and the exit status
+is 1 if there was one. Server memory is the sum of the peak resident memory (VmHWM) of every process of the server
+(with N > 1: uvicorn's supervisor, its N workers, multiprocessing's resource tracker), read before it is stopped.
+
+Both knowledge bases hold the same PDQ pages: the first `--pages` of ../shared/data/pdq in ingest order (0: all of
+them), in .bench/load-N.sqlite and in a database `load_N` of an embedded PostgreSQL kept in .bench/postgres. Each
+run first ingests those pages (minutes the first time; then a second, as nothing changed).
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ import itertools
 import json
 import math
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -26,19 +33,31 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
 
 import httpx
 
-from benchmarks.common import ROOT, WORK, machine, require, table
+from benchmarks.common import DATA, ROOT, WORK, database_url, machine, postgres_server, require, table
 
 HOST = "127.0.0.1"  # loopback only: the benchmark never talks to any other address
 QUESTIONS = ROOT / "benchmarks" / "pdq_questions.jsonl"
 PAGE_EVERY = 5
+LOGIN_EVERY = 10
 MAX_REQUESTS_PER_CLIENT = 100_000  # a bound on the loop besides the deadline
-STARTUP_TIMEOUT_S = 120.0
+STARTUP_TIMEOUT_S = 300.0  # each worker loads the index before it serves
+USER, PASSWORD = "loadtest", "load-test-password"
+CSRF = re.compile(r'name="csrf" value="([^"]+)"')
+ROUTES = {
+    "POST /api/ask": ["/api/ask"],
+    "GET /": ["GET /"],
+    "GET /sources/{id}": ["GET /sources/{id}"],
+    "pages (both)": ["GET /", "GET /sources/{id}"],
+    "login (GET + POST)": ["GET /login", "POST /login"],
+}
 
 
 @dataclass
@@ -61,6 +80,20 @@ class Results:
     def requests(self) -> int:
         return sum(len(v) for v in self.latencies.values())
 
+    @property
+    def elapsed(self) -> float:
+        return self.last - self.first if self.requests else 0.0
+
+
+@dataclass
+class Run:
+    backend: str
+    workers: int
+    results: Results
+    startup_s: float
+    memory_mb: float | None
+    server_log: str
+
 
 def load_questions() -> list[str]:
     return [json.loads(line)["question"] for line in QUESTIONS.read_text().splitlines() if line.strip()]
@@ -72,9 +105,65 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_server(db: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
-    command = [sys.executable, "-c", "from clinqa.cli import main; main()", "--db", str(db)]
-    command += ["serve", "--host", HOST, "--port", str(port)]
+# --- the knowledge bases --------------------------------------------------------------------------------------
+
+
+def ensure_user(location: Path | str) -> None:
+    """The benchmark's login account (real argon2 parameters), made once per knowledge base."""
+    from clinqa.engine import Engine
+    from clinqa.review import AccountError, Role
+
+    engine = Engine(location)
+    try:
+        engine.review().add_user(USER, PASSWORD, Role.READER)
+    except AccountError:
+        pass  # made by an earlier run
+    finally:
+        engine.close()
+
+
+def benchmark_pages(count: int) -> list[Path]:
+    from clinqa.engine import find_sources
+
+    pages = find_sources([require(DATA / "pdq")]).guidelines
+    return pages[:count] if count else pages
+
+
+def ingest(location: str, pages: list[Path]) -> None:
+    """The pages into the knowledge base (only what is missing or changed), its index saved."""
+    from clinqa.engine import Engine
+
+    engine = Engine(location)
+    try:
+        report = engine.ingest(pages)
+    finally:
+        engine.close()
+    print(f"  {report.documents_added} pages added, {report.documents_unchanged} unchanged, {report.seconds:.0f} s")
+
+
+@contextmanager
+def knowledge_base(backend: str, pages: int) -> Iterator[str]:
+    """The benchmark knowledge base on `backend`, its pages ingested (the PostgreSQL server runs until the exit)."""
+    name = f"load_{pages}" if pages else "load_all"
+    print(f"{backend}: the first {pages or 'all'} PDQ pages …", flush=True)
+    if backend == "sqlite":
+        WORK.mkdir(exist_ok=True)
+        location = str((WORK / f"{name.replace('_', '-')}.sqlite").resolve())
+        ingest(location, benchmark_pages(pages))
+        yield location
+        return
+    with postgres_server(WORK / "postgres") as admin:
+        url = database_url(admin, name)[0]
+        ingest(url, benchmark_pages(pages))
+        yield url
+
+
+# --- the server -----------------------------------------------------------------------------------------------
+
+
+def start_server(db: str, port: int, workers: int, log: Path) -> subprocess.Popen[bytes]:
+    command = [sys.executable, "-c", "from clinqa.cli import main; main()", "--db", db]
+    command += ["serve", "--host", HOST, "--port", str(port), "--workers", str(workers)]
     env = {k: v for k, v in os.environ.items() if k != "CLINQA_DB"}
     with log.open("wb") as out:
         return subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, env=env)
@@ -98,12 +187,23 @@ def wait_until_up(server: subprocess.Popen[bytes], base: str) -> float:
 def stop_server(server: subprocess.Popen[bytes]) -> None:
     if server.poll() is not None:
         return
-    server.send_signal(signal.SIGINT)  # uvicorn's graceful shutdown
+    server.send_signal(signal.SIGINT)  # uvicorn's graceful shutdown (the supervisor stops its workers)
     try:
-        server.wait(timeout=15)
+        server.wait(timeout=30)
     except subprocess.TimeoutExpired:
         server.kill()
         server.wait(timeout=15)
+
+
+def process_tree(pid: int) -> list[int]:
+    found = [pid]
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return found
+    for child in children:
+        found += process_tree(int(child))
+    return found
 
 
 def peak_rss_mb(pid: int) -> float | None:
@@ -116,6 +216,15 @@ def peak_rss_mb(pid: int) -> float | None:
     return None
 
 
+def server_memory_mb(pid: int) -> float | None:
+    """The sum of the peak resident memory of the server's processes."""
+    peaks = [peak_rss_mb(p) for p in process_tree(pid)]
+    return sum(p for p in peaks if p is not None) if peaks and peaks[0] is not None else None
+
+
+# --- the clients ----------------------------------------------------------------------------------------------
+
+
 async def timed(
     client: httpx.AsyncClient, results: Results, kind: str, method: str, url: str, **kwargs: object
 ) -> httpx.Response | None:
@@ -125,63 +234,103 @@ async def timed(
     except httpx.HTTPError as exc:
         results.record(kind, started, type(exc).__name__)
         return None
-    ok = 200 <= response.status_code < 300
-    results.record(kind, started, None if ok else f"HTTP {response.status_code}")
+    ok = response.status_code < 400  # a login answers 303
+    results.record(kind, started, None if ok else f"HTTP {response.status_code} {error_text(response)}")
     return response if ok else None
 
 
+def error_text(response: httpx.Response) -> str:
+    """The error message of a JSON error (`{"error": …}`), else nothing."""
+    try:
+        return str(response.json().get("error", ""))[:120]
+    except ValueError:
+        return ""
+
+
+async def log_in(client: httpx.AsyncClient, results: Results) -> None:
+    form = await timed(client, results, "GET /login", "GET", "/login")
+    # The login form's token: a logged-in page also has the logout form's, with the session's token.
+    found = CSRF.search(form.text.split('action="/login"', 1)[-1]) if form is not None else None
+    if found is not None:
+        login = {"username": USER, "password": PASSWORD, "csrf": found.group(1)}
+        await timed(client, results, "POST /login", "POST", "/login", data=login)
+
+
+async def ask(client: httpx.AsyncClient, results: Results, question: str) -> str | None:
+    """The id of the answer's first source (None for none, or a failed ask)."""
+    started = time.perf_counter()
+    response = await timed(client, results, "/api/ask", "POST", "/api/ask", json={"question": question})
+    if response is None:
+        return None
+    try:
+        answer = response.json()
+        results.statuses[str(answer["status"])] += 1
+        return str(answer["sources"][0]["id"]) if answer["sources"] else None
+    except (ValueError, KeyError, TypeError, IndexError) as exc:
+        # counted as a second record of the same request would inflate the count: mark it failed instead
+        results.latencies["/api/ask"].pop()
+        results.record("/api/ask", started, f"unreadable answer ({type(exc).__name__})")
+        return None
+
+
 async def run_client(
-    client: httpx.AsyncClient,
-    questions: list[str],
-    turn: itertools.count[int],
-    deadline: float,
-    results: Results,
+    base: str, timeout: float, questions: list[str], turn: itertools.count[int], deadline: float, results: Results
 ) -> None:
-    for n in range(MAX_REQUESTS_PER_CLIENT):
-        if time.perf_counter() >= deadline:
-            return
-        question = questions[next(turn) % len(questions)]
-        started = time.perf_counter()
-        response = await timed(client, results, "/api/ask", "POST", "/api/ask", json={"question": question})
-        source: str | None = None
-        if response is not None:
-            try:
-                answer = response.json()
-                results.statuses[str(answer["status"])] += 1
-                source = answer["sources"][0]["id"] if answer["sources"] else None
-            except (ValueError, KeyError, TypeError, IndexError) as exc:
-                # counted as a second record of the same request would inflate the count: mark it failed instead
-                results.latencies["/api/ask"].pop()
-                results.record("/api/ask", started, f"unreadable answer ({type(exc).__name__})")
-                continue
-        if n % PAGE_EVERY == PAGE_EVERY - 1:
+    async with httpx.AsyncClient(base_url=base, timeout=timeout, trust_env=False) as client:
+        for n in range(MAX_REQUESTS_PER_CLIENT):
             if time.perf_counter() >= deadline:
                 return
-            await timed(client, results, "GET /", "GET", "/")
-            if source is not None:
-                await timed(client, results, "GET /sources/{id}", "GET", f"/sources/{quote(source, safe='')}")
+            source = await ask(client, results, questions[next(turn) % len(questions)])
+            if n % PAGE_EVERY == PAGE_EVERY - 1 and time.perf_counter() < deadline:
+                await timed(client, results, "GET /", "GET", "/")
+                if source is not None:
+                    await timed(client, results, "GET /sources/{id}", "GET", f"/sources/{quote(source, safe='')}")
+            if n % LOGIN_EVERY == LOGIN_EVERY - 1 and time.perf_counter() < deadline:
+                await log_in(client, results)
 
 
 async def load(base: str, clients: int, seconds: float, timeout: float, questions: list[str]) -> Results:
     results = Results()
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-    async with httpx.AsyncClient(base_url=base, timeout=timeout, limits=limits, trust_env=False) as client:
-        deadline = time.perf_counter() + seconds
-        turn = itertools.count()
-        tasks = [asyncio.create_task(run_client(client, questions, turn, deadline, results)) for _ in range(clients)]
-        try:
-            # A client past the deadline finishes at most an ask and two pages, each bounded by the timeout.
-            done, pending = await asyncio.wait(tasks, timeout=seconds + 3 * timeout + 10)
-            for _ in pending:
-                results.errors["client cancelled at the hard time limit"] += 1
-            for task in done:
-                if task.exception() is not None:
-                    results.errors[f"client crashed: {task.exception()!r}"] += 1
-        finally:  # also on Ctrl-C: no client outlives the connection pool
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+    deadline = time.perf_counter() + seconds
+    turn = itertools.count()
+    tasks = [
+        asyncio.create_task(run_client(base, timeout, questions, turn, deadline, results)) for _ in range(clients)
+    ]
+    try:
+        # A client past the deadline finishes at most an ask, two pages and a login, each bounded by the timeout.
+        done, pending = await asyncio.wait(tasks, timeout=seconds + 5 * timeout + 10)
+        for _ in pending:
+            results.errors["client cancelled at the hard time limit"] += 1
+        for task in done:
+            if task.exception() is not None:
+                results.errors[f"client crashed: {task.exception()!r}"] += 1
+    finally:  # also on Ctrl-C: no client outlives the run
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
     return results
+
+
+def measure(backend: str, db: str, workers: int, args: argparse.Namespace, questions: list[str]) -> Run:
+    port = free_port()
+    base = f"http://{HOST}:{port}"
+    with tempfile.TemporaryDirectory(prefix="clinqa-load-") as tmp:
+        log = Path(tmp) / "server.log"
+        server = start_server(db, port, workers, log)
+        try:
+            startup = wait_until_up(server, base)
+            with httpx.Client(base_url=base, timeout=STARTUP_TIMEOUT_S, trust_env=False) as client:
+                client.post("/api/ask", json={"question": questions[0]}).raise_for_status()
+            results = asyncio.run(load(base, args.clients, args.seconds, args.timeout, questions))
+            if server.poll() is not None:
+                results.errors[f"server exited during the run (status {server.returncode})"] += 1
+            memory = server_memory_mb(server.pid)
+        finally:
+            stop_server(server)
+        return Run(backend, workers, results, startup, memory, log.read_text(errors="replace").strip())
+
+
+# --- the report -----------------------------------------------------------------------------------------------
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -190,84 +339,69 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
 
 
-def latency_rows(results: Results, kinds: dict[str, list[str]]) -> list[list[object]]:
+def route_cells(results: Results, members: list[str]) -> str:
+    values = [v for k in members for v in results.latencies.get(k, [])]
+    return f"{percentile(values, 50):.0f} / {percentile(values, 95):.0f}" if values else "-"
+
+
+def summary(runs: list[Run]) -> str:
+    headers = ["backend", "workers", "requests", "errors", "req/s", "asks/s"]
+    headers += [f"{name} p50 / p95 ms" for name in ROUTES] + ["server memory (MB)"]
     rows: list[list[object]] = []
-    for name, members in kinds.items():
-        values = [v for k in members for v in results.latencies.get(k, [])]
-        failed = sum(n for key, n in results.errors.items() if key.split(": ", 1)[0] in members)
-        if not values:
-            rows.append([name, 0, failed, "-", "-", "-", "-"])
-            continue
-        stats = [f"{percentile(values, p):.0f}" for p in (50, 95, 99)]
-        rows.append([name, len(values), failed, *stats, f"{max(values):.0f}"])
-    return rows
+    for run in runs:
+        r = run.results
+        asks = len(r.latencies.get("/api/ask", []))
+        rate = r.requests / r.elapsed if r.elapsed else 0.0
+        memory = f"{run.memory_mb:.0f}" if run.memory_mb is not None else "unknown"
+        row: list[object] = [run.backend, run.workers, r.requests, sum(r.errors.values()), f"{rate:.1f}"]
+        row.append(f"{asks / r.elapsed if r.elapsed else 0:.1f}")
+        rows.append(row + [route_cells(r, members) for members in ROUTES.values()] + [memory])
+    return table(headers, rows)
+
+
+def details(run: Run) -> str:
+    r = run.results
+    lines = [f"\n{run.backend}, {run.workers} worker(s): up in {run.startup_s:.1f} s"]
+    lines.append("answer statuses: " + ", ".join(f"{k} {v}" for k, v in sorted(r.statuses.items())))
+    lines += [f"error: {reason} × {n}" for reason, n in r.errors.most_common()]
+    if run.server_log:
+        lines.append("server log (last lines):\n" + "\n".join(run.server_log.splitlines()[-10:]))
+    return "\n".join(lines)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--db", type=Path, default=WORK / "pdq.sqlite")
+    parser.add_argument("--pages", type=int, default=400, help="the first N PDQ pages (0: all 1,433)")
+    parser.add_argument("--backends", default="sqlite,postgres")
+    parser.add_argument("--workers", default="1,2", help="comma-separated worker counts to compare")
     parser.add_argument("--clients", type=int, default=50, help="concurrent clients")
     parser.add_argument("--seconds", type=float, default=60.0, help="how long the clients start new requests")
     parser.add_argument("--timeout", type=float, default=60.0, help="per-request timeout, seconds")
     args = parser.parse_args()
-    if args.clients < 1 or args.seconds <= 0 or args.timeout <= 0:
-        parser.error("--clients, --seconds and --timeout must be positive")
-    db = require(args.db).resolve()
+    backends = args.backends.split(",")
+    workers = [int(w) for w in args.workers.split(",")]
+    if args.clients < 1 or args.seconds <= 0 or args.timeout <= 0 or min(workers) < 1:
+        parser.error("--clients, --seconds, --timeout and --workers must be positive")
+    if not set(backends) <= {"sqlite", "postgres"}:
+        parser.error("--backends: sqlite, postgres or both")
     questions = load_questions()
-    port = free_port()
-    base = f"http://{HOST}:{port}"
-    with tempfile.TemporaryDirectory(prefix="clinqa-load-") as tmp:
-        log = Path(tmp) / "server.log"
-        server = start_server(db, port, log)
-        try:
-            startup = wait_until_up(server, base)
-            warm = Results()
-            with httpx.Client(base_url=base, timeout=STARTUP_TIMEOUT_S, trust_env=False) as client:
-                started = time.perf_counter()
-                response = client.post("/api/ask", json={"question": questions[0]})
-                warm.record("warm-up", started, None if response.is_success else f"HTTP {response.status_code}")
-            results = asyncio.run(load(base, args.clients, args.seconds, args.timeout, questions))
-            crashed = server.poll() is not None
-            if crashed:
-                results.errors[f"server exited during the run (status {server.returncode})"] += 1
-            results.errors.update(warm.errors)
-            peak = None if crashed else peak_rss_mb(server.pid)
-        except KeyboardInterrupt:
-            raise SystemExit("interrupted; the server was stopped") from None
-        finally:
-            stop_server(server)
-        server_log = log.read_text(errors="replace").strip()
-
-    elapsed = results.last - results.first if results.requests else 0.0
-    asks = len(results.latencies.get("/api/ask", []))
-    failed = sum(results.errors.values())
-    print(f"Web load — {machine()}\n")
+    runs: list[Run] = []
+    for backend in backends:
+        with knowledge_base(backend, args.pages) as db:
+            ensure_user(db)
+            for count in workers:
+                print(f"{backend}, {count} worker(s) …", flush=True)
+                runs.append(measure(backend, db, count, args, questions))
+    print(f"\nWeb load — {machine()}")
     print(
-        f"server: clinqa serve on {HOST}:{port}, knowledge base {db.name} ({db.stat().st_size / 2**20:.0f} MB); "
-        f"up in {startup:.1f} s; first ask (index load) {warm.latencies['warm-up'][0]:.0f} ms"
+        f"{args.pages or 'all'} PDQ pages; {args.clients} clients for {args.seconds:g} s per setup, "
+        f"{len(questions)} questions round-robin, pages after every {PAGE_EVERY}th ask, "
+        f"a login after every {LOGIN_EVERY}th\n"
     )
-    print(
-        f"load: {args.clients} clients for {args.seconds:g} s, {len(questions)} questions round-robin, "
-        f"pages after every {PAGE_EVERY}th ask\n"
-    )
-    kinds = {
-        "POST /api/ask": ["/api/ask"],
-        "GET /": ["GET /"],
-        "GET /sources/{id}": ["GET /sources/{id}"],
-        "pages (both)": ["GET /", "GET /sources/{id}"],
-    }
-    print(table(["request", "count", "errors", "p50 ms", "p95 ms", "p99 ms", "max ms"], latency_rows(results, kinds)))
-    print(
-        f"\n{results.requests} requests in {elapsed:.1f} s: {results.requests / elapsed if elapsed else 0:.1f} req/s "
-        f"({asks / elapsed if elapsed else 0:.1f} asks/s); errors: {failed}"
-    )
-    print("answer statuses: " + ", ".join(f"{k} {v}" for k, v in sorted(results.statuses.items())))
-    print(f"server peak memory (VmHWM): {f'{peak:.0f} MB' if peak is not None else 'unknown'}")
-    for reason, n in results.errors.most_common():
-        print(f"error: {reason} × {n}")
-    if server_log:
-        print("\nserver log (last lines):\n" + "\n".join(server_log.splitlines()[-20:]))
-    if failed:
+    print(summary(runs))
+    for run in runs:
+        print(details(run))
+    if any(run.results.errors for run in runs):
         raise SystemExit(1)
 
 

@@ -97,12 +97,11 @@ def hostile(kb_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator
     site = open_site(copy_kb(kb_path, folder))
     page = folder / "hostile-guideline.md"
     page.write_text(HOSTILE_PAGE, encoding="utf-8")
-    with site.web.lock:
-        engine = site.web.engine
-        report = engine.ingest([page])
-        assert not report.failed, report.failed
-        (document_id,) = [d.id for d in engine.documents() if "osteosarcoma in the lung" in d.title]
-        article_id = engine.review().save_article(hostile_answer(engine), site.users["alice"]).id
+    engine = site.web.engine
+    report = engine.ingest([page])
+    assert not report.failed, report.failed
+    (document_id,) = [d.id for d in engine.documents() if "osteosarcoma in the lung" in d.title]
+    article_id = engine.review().save_article(hostile_answer(engine), site.users["alice"]).id
     for name, to in (("alice", S.SUBMITTED), ("rhea", S.UNDER_REVIEW), ("ravi", S.APPROVED)):
         assert move(site, article_id, name, to, HOSTILE).status_code == 200
     flag_with_hostile_diff(site, article_id)
@@ -152,32 +151,31 @@ def hostile_answer(engine: Engine) -> Any:
 
 def flag_with_hostile_diff(site: Site, article_id: str) -> None:
     """The system's re-review flag, its passage diff made of hostile text."""
-    with site.web.lock:
-        review = site.web.engine.review()
-        visible = review.visible_version(article_id)
-        assert visible is not None
-        cited = visible.cited_passages[0]
-        document_id = cited.split("#")[0]
+    review = site.web.engine.review()
+    visible = review.visible_version(article_id)
+    assert visible is not None
+    cited = visible.cited_passages[0]
+    document_id = cited.split("#")[0]
 
-        def passage(passage_id: str, text: str) -> Passage:
-            return Passage(
-                id=passage_id, document_id=document_id, ordinal=1, section_path=(HOSTILE,), kind="paragraph", text=text
-            )
+    def passage(passage_id: str, text: str) -> Passage:
+        return Passage(
+            id=passage_id, document_id=document_id, ordinal=1, section_path=(HOSTILE,), kind="paragraph", text=text
+        )
 
-        change = DocumentChange(
-            document_id=document_id,
-            kind=ChangeKind.UPDATED,
-            at=dt.datetime.now(dt.UTC),
-            old_hash="old",
-            new_hash="new",
-            passages_added=(f"{document_id}#new",),
-            passages_removed=(cited,),
-        )
-        new = f"{document_id}#new"
-        flagged = review.on_document_changed(
-            change, {cited: passage(cited, f"old {HOSTILE}")}, {new: passage(new, f"new {HOSTILE} words")}
-        )
-        assert flagged and flagged[0].source_changes
+    change = DocumentChange(
+        document_id=document_id,
+        kind=ChangeKind.UPDATED,
+        at=dt.datetime.now(dt.UTC),
+        old_hash="old",
+        new_hash="new",
+        passages_added=(f"{document_id}#new",),
+        passages_removed=(cited,),
+    )
+    new = f"{document_id}#new"
+    flagged = review.on_document_changed(
+        change, {cited: passage(cited, f"old {HOSTILE}")}, {new: passage(new, f"new {HOSTILE} words")}
+    )
+    assert flagged and flagged[0].source_changes
 
 
 # --- every page, hostile values everywhere --------------------------------------------------------------------
@@ -338,10 +336,9 @@ def test_out_of_range_version_numbers_are_a_422_naming_the_parameter(hostile: Ho
         assert response.status_code == 422 and response.json()["field"] == "version", value
     form = {"to": "under_review", "csrf": session_csrf(reviewer), "version": HUGE}
     assert reviewer.post(f"/articles/{article_id}/transitions", data=form).status_code == 422
-    with site.web.lock:
-        review = site.web.engine.review()
-        with pytest.raises(NotFound, match="no version"):
-            review.version(article_id, int(HUGE))
+    review = site.web.engine.review()
+    with pytest.raises(NotFound, match="no version"):
+        review.version(article_id, int(HUGE))
 
 
 def test_the_command_line_refuses_out_of_range_numbers(hostile: Hostile) -> None:
@@ -513,8 +510,7 @@ def test_the_share_link_uses_the_configured_address_never_the_host_header(
 
 
 def thread_rows(site: Site) -> list[tuple[str, str, str]]:
-    with site.web.lock:
-        return site.web.engine.store.db.execute("SELECT id, owner, expires_at FROM threads").fetchall()
+    return site.web.engine.store.db.execute("SELECT id, owner, expires_at FROM threads").fetchall()
 
 
 def test_a_conversation_is_read_only_by_its_owner(hostile: Hostile) -> None:
@@ -548,8 +544,7 @@ def test_a_conversation_is_read_only_by_its_owner(hostile: Hostile) -> None:
     # The database holds the cookie's hash, never the cookie.
     owners = {row[0]: row[1] for row in thread_rows(site)}
     assert owners[thread_id] == browser_owner(cookie) == "browser:" + hashlib.sha256(cookie.encode()).hexdigest()
-    with site.web.lock:
-        dump = every_row(site.web.engine.store.db)
+    dump = every_row(site.web.engine.store.db)
     assert cookie not in dump
 
 
@@ -591,18 +586,17 @@ def test_a_question_link_stores_nothing_and_answer_pages_are_not_cached(hostile:
 def test_conversations_expire_and_are_purged(hostile: Hostile, restore_settings: Settings) -> None:
     site = hostile.site
     engine = site.web.engine
-    with site.web.lock:
-        answer = engine.ask(QUESTION)
-        (row,) = [r for r in thread_rows_unlocked(engine) if r[0] == answer.thread_id]
-        created = engine.thread(answer.thread_id, CLI_OWNER).created_at
-        assert dt.datetime.fromisoformat(row[2]) - created == dt.timedelta(days=3)  # the default retention
-        later = created + dt.timedelta(days=3, seconds=1)
-        with pytest.raises(NotFound):
-            engine.store.get_thread(answer.thread_id, CLI_OWNER, later)  # expired: gone before any purge
-        removed = engine.purge_threads(later)
-        assert removed >= 1 and answer.thread_id not in {r[0] for r in thread_rows_unlocked(engine)}
-        turns = engine.store.db.execute("SELECT COUNT(*) FROM thread_turns WHERE thread_id=?", (answer.thread_id,))
-        assert turns.fetchone()[0] == 0
+    answer = engine.ask(QUESTION)
+    (row,) = [r for r in thread_rows_unlocked(engine) if r[0] == answer.thread_id]
+    created = engine.thread(answer.thread_id, CLI_OWNER).created_at
+    assert dt.datetime.fromisoformat(row[2]) - created == dt.timedelta(days=3)  # the default retention
+    later = created + dt.timedelta(days=3, seconds=1)
+    with pytest.raises(NotFound):
+        engine.store.get_thread(answer.thread_id, CLI_OWNER, later)  # expired: gone before any purge
+    removed = engine.purge_threads(later)
+    assert removed >= 1 and answer.thread_id not in {r[0] for r in thread_rows_unlocked(engine)}
+    turns = engine.store.db.execute("SELECT COUNT(*) FROM thread_turns WHERE thread_id=?", (answer.thread_id,))
+    assert turns.fetchone()[0] == 0
     configure(privacy={"thread_retention_days": 0})  # keep nothing
     asker = site.client()
     before = thread_rows(site)

@@ -57,22 +57,18 @@ class Site:
 
     def snapshot(self, article_id: str) -> tuple[object, ...]:
         """Everything a refused change must leave as it was."""
-        with self.web.lock:
-            review = self.web.engine.review()
-            return review.article(article_id), review.versions(article_id), review.audit(article_id)
+        review = self.web.engine.review()
+        return review.article(article_id), review.versions(article_id), review.audit(article_id)
 
     def audit(self, article_id: str) -> list[AuditEvent]:
-        with self.web.lock:
-            return self.web.engine.review().audit(article_id)
+        return self.web.engine.review().audit(article_id)
 
     def state(self, article_id: str) -> ArticleState:
-        with self.web.lock:
-            return self.web.engine.review().article(article_id).state
+        return self.web.engine.review().article(article_id).state
 
     def version(self, article_id: str) -> int:
         """The current version: what someone who opens the article now sees, and acts on."""
-        with self.web.lock:
-            return self.web.engine.review().article(article_id).current_version
+        return self.web.engine.review().article(article_id).current_version
 
 
 def open_site(db: Location) -> Site:
@@ -155,20 +151,19 @@ def approved(site: Site, question: str = QUESTION) -> str:
 
 def flag_source_changed(site: Site, article_id: str) -> None:
     """What a re-ingest does when a passage the approved version cites is replaced (the system's move)."""
-    with site.web.lock:
-        review = site.web.engine.review()
-        visible = review.visible_version(article_id)
-        assert visible is not None
-        change = DocumentChange(
-            document_id=visible.cited_passages[0].split("#")[0],
-            kind=ChangeKind.UPDATED,
-            at=dt.datetime.now(dt.UTC),
-            old_hash="old",
-            new_hash="new",
-            passages_added=(),
-            passages_removed=(visible.cited_passages[0],),
-        )
-        review.on_document_changed(change, {}, {})
+    review = site.web.engine.review()
+    visible = review.visible_version(article_id)
+    assert visible is not None
+    change = DocumentChange(
+        document_id=visible.cited_passages[0].split("#")[0],
+        kind=ChangeKind.UPDATED,
+        at=dt.datetime.now(dt.UTC),
+        old_hash="old",
+        new_hash="new",
+        passages_added=(),
+        passages_removed=(visible.cited_passages[0],),
+    )
+    review.on_document_changed(change, {}, {})
 
 
 # --- login, sessions, CSRF ----------------------------------------------------------------------------------
@@ -422,10 +417,9 @@ def test_html_in_a_question_is_escaped_everywhere(site: Site) -> None:
     asked = site.client().get("/ask", params={"question": f"{QUESTION} {script}"})
     assert asked.status_code == 200 and script not in asked.text and "&lt;script&gt;" in asked.text
     # The answerer abstains on the unknown words; a saved answer's question is shown the same way.
-    with site.web.lock:
-        engine = site.web.engine
-        answer = engine.ask(QUESTION, remember=False).model_copy(update={"question": f"{QUESTION} {script}"})
-        article_id = engine.review().save_article(answer, site.users["alice"]).id
+    engine = site.web.engine
+    answer = engine.ask(QUESTION, remember=False).model_copy(update={"question": f"{QUESTION} {script}"})
+    article_id = engine.review().save_article(answer, site.users["alice"]).id
     for path in (f"/articles/{article_id}", f"/articles/{article_id}/print", "/articles"):
         page = site.client().get(path).text
         assert script not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page, path
@@ -463,8 +457,7 @@ def test_a_changed_source_shows_the_re_review_banner_with_the_passage_diff(kb_pa
         edited.write_text(
             OSTEOSARCOMA_HP.read_text().replace("Abdominal metastases are rare", "Abdominal metastases are very rare")
         )
-        with site.web.lock:
-            assert site.web.engine.ingest([edited]).documents_updated == 1
+        assert site.web.engine.ingest([edited]).documents_updated == 1
         assert site.state(article_id) is S.NEEDS_REREVIEW
         page = site.client().get(f"/articles/{article_id}").text
         assert "Source updated — needs re-review" in page and "Approved by ravi" in page

@@ -329,17 +329,22 @@ def trials(obj: Context, patient_file: Path | None, as_json: bool) -> None:
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (loopback by default).")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Server processes, each with its own engine and database connection (sessions are in the database).",
+)
 @click.pass_obj
-def serve(obj: Context, host: str, port: int) -> None:
+def serve(obj: Context, host: str, port: int, workers: int) -> None:
     """Serve the web app and JSON API (OpenAPI at /openapi.json)."""
-    import uvicorn
-
-    from clinqa.web.app import create_app
+    from clinqa.web.workers import serve as run_server
 
     if not obj.engine().documents():
         status(f"warning: {obj.ingest_hint()} Until then every question is answered 'insufficient evidence'.")
-    # No access log: paths hold questions (GET /ask) and article ids, which are slugs of questions.
-    uvicorn.run(create_app(obj.db), host=host, port=port, log_level="warning", access_log=False)
+    obj.engine().close()
+    run_server(obj.db, host, port, workers)
 
 
 # --- accounts and editorial review -----------------------------------------------------------------------

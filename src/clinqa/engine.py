@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -62,6 +63,13 @@ class Engine:
     db: Path | str  # a SQLite file, or a postgresql:// URL
     retrieval: RetrievalConfig = field(default_factory=RetrievalConfig)
     model: str = field(default_factory=model_name)
+    # How often a long-lived engine (a server worker) asks the database whether another process has ingested:
+    # the generation is read at most this often, and the derived index reloaded when it moved.
+    generation_check_s: float = 1.0
+    # When the corpus has moved on and no index of it is saved yet, an engine that serves one goes on serving it
+    # this long (the ingesting process saves the new one when it is done; a whole-corpus ingest moves the
+    # generation at every document) before it builds one itself. 0: build at once.
+    index_wait_s: float = 0.0
 
     def __post_init__(self) -> None:
         self.db = self.db if is_url(self.db) else Path(self.db)
@@ -73,6 +81,10 @@ class Engine:
         self._trials: list[Trial] | None = None  # parsed once; dropped by every ingest
         self._trial_text: dict[str, str] = {}
         self._review: ReviewService | None = None
+        self._checked_at = -float("inf")  # time.monotonic() of the last generation check
+        self._outdated_since: float | None = None  # since when the index served is older than the corpus
+        # Threads of one server worker share the engine: one of them reloads the index, the others wait for it.
+        self._index_lock = threading.RLock()
 
     @property
     def index_dir(self) -> Path:
@@ -192,9 +204,10 @@ class Engine:
 
     def review(self) -> ReviewService:
         """Accounts and the editorial review of articles, on this knowledge base."""
-        if self._review is None:
-            self._review = ReviewService(self.store.db)
-        return self._review
+        with self._index_lock:
+            if self._review is None:
+                self._review = ReviewService(self.store.db)
+            return self._review
 
     def save_article(
         self,
@@ -266,23 +279,48 @@ class Engine:
             generation,
         )
         save_index(index, self.index_dir)
-        self._index, self._answerers = index, {}
+        with self._index_lock:
+            self._index, self._answerers = index, {}
+            self._checked_at = time.monotonic()
         return index
 
     def index(self) -> SearchIndex:
-        generation = self.store.generation()
-        if self._index is None or self._index.generation != generation:
-            self._index = load_index(self.index_dir, generation, self.model) or self.refresh_index()
-            self._answerers = {}
-        return self._index
+        """The search index of the corpus as stored now: reloaded (or rebuilt) when another process has ingested
+        since, which is checked at most every `generation_check_s`."""
+        current = self._index
+        if current is not None and time.monotonic() - self._checked_at < self.generation_check_s:
+            return current
+        with self._index_lock:
+            generation = self.store.generation()
+            if self._index is None or self._index.generation != generation:
+                self._index = self._index_of(generation)
+            self._checked_at = time.monotonic()
+            return self._index
+
+    def _index_of(self, generation: int) -> SearchIndex:
+        """The saved index of `generation`; else the one served, for up to `index_wait_s`; else one built now."""
+        saved = load_index(self.index_dir, generation, self.model)
+        if saved is not None:
+            self._answerers, self._outdated_since = {}, None
+            return saved
+        now = time.monotonic()
+        if self._index is not None:
+            self._outdated_since = self._outdated_since if self._outdated_since is not None else now
+            if now - self._outdated_since < self.index_wait_s:
+                return self._index
+        self._outdated_since = None
+        return self.refresh_index()
 
     # --- questions ----------------------------------------------------------------------------------------
 
     def answerer(self, audience: Audience = "clinician") -> Answerer:
         index = self.index()
-        if audience not in self._answerers:
+        with self._index_lock:
+            known = self._answerers.get(audience)
+            if known is not None and known.index is index:
+                return known
             retriever = HybridRetriever(index, self.query_encoder(), self.retrieval)
-            self._answerers[audience] = Answerer(
+            answerer = Answerer(
                 index=index,
                 retriever=retriever,
                 store=self.store,
@@ -291,15 +329,17 @@ class Engine:
                 trials=self.trials_for_answer,
                 audience=audience,
             )
-        return self._answerers[audience]
+            self._answerers[audience] = answerer
+            return answerer
 
     def normaliser(self) -> Normaliser:
         """Drug and regimen names, with the drug variants the corpus uses (built with the index)."""
         index = self.index()
-        if self._normaliser is None or self._normaliser_generation != index.generation:
-            self._normaliser = Normaliser(load_drug_names(self.index_dir))
-            self._normaliser_generation = index.generation
-        return self._normaliser
+        with self._index_lock:
+            if self._normaliser is None or self._normaliser_generation != index.generation:
+                self._normaliser = Normaliser(load_drug_names(self.index_dir))
+                self._normaliser_generation = index.generation
+            return self._normaliser
 
     def match_trials(self, patient: PatientContext) -> list[TrialMatch]:
         """Stored trials with a verdict per criterion for this patient, eligible ones first."""
@@ -320,10 +360,13 @@ class Engine:
         return on_condition[:ANSWER_TRIALS]
 
     def _stored_trials(self) -> list[Trial]:
-        if self._trials is None:
-            self._trials = self.store.trials()
-            self._trial_text = {t.id: " ".join([t.title, *t.conditions]).lower() for t in self._trials}
-        return self._trials
+        trials = self._trials
+        if trials is None:
+            trials = self.store.trials()
+            # The texts first: a thread that sees the trials finds their texts.
+            self._trial_text = {t.id: " ".join([t.title, *t.conditions]).lower() for t in trials}
+            self._trials = trials
+        return trials
 
     def _trial_texts(self) -> dict[str, str]:
         self._stored_trials()

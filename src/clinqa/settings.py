@@ -24,6 +24,12 @@ class WebSettings(BaseModel):
         default=2_000, ge=10, description="Longest question or patient description accepted"
     )
     session_ttl_s: int = Field(default=8 * 3600, ge=60, description="A login lasts this long")
+    answer_threads: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="Answers each server worker computes at once; more wait, while pages and logins go on",
+    )
 
 
 class PrivacySettings(BaseModel):
@@ -44,6 +50,9 @@ class StoreSettings(BaseModel):
         default="",
         description="Folder of the derived search indexes (BM25, vectors, drug names); empty: beside a SQLite file"
         " (`kb.sqlite.index`), or for a postgresql:// URL a folder per database in the user cache directory",
+    )
+    pool_size: int = Field(
+        default=4, ge=1, le=100, description="PostgreSQL: connections each process (a server worker) may hold"
     )
 
 

@@ -9,6 +9,7 @@ import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
@@ -34,6 +35,25 @@ class Rows(Protocol):
     def fetchall(self) -> list[Any]: ...
 
     def __iter__(self) -> Iterator[Any]: ...
+
+
+@dataclass
+class Fetched:
+    """A statement's rows, read in full while it held the connection: no statement stays open on a connection
+    that other threads use (an open read on SQLite would pin an old snapshot and make that connection's next
+    write fail at once as busy)."""
+
+    rowcount: int
+    rows: list[Any] = field(default_factory=list)
+
+    def fetchone(self) -> Any:
+        return self.rows[0] if self.rows else None
+
+    def fetchall(self) -> list[Any]:
+        return self.rows
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self.rows)
 
 
 def is_url(location: str | Path) -> bool:
@@ -144,7 +164,8 @@ class SQLiteDatabase(Database):
         self.raw.close()
 
     def _execute(self, sql: str, args: Sequence[Any]) -> Rows:
-        return self.raw.execute(sql, args)
+        cursor = self.raw.execute(sql, args)
+        return Fetched(cursor.rowcount, cursor.fetchall() if cursor.description else [])
 
     def _executemany(self, sql: str, rows: list[Sequence[Any]]) -> None:
         self.raw.executemany(sql, rows)

@@ -52,12 +52,12 @@ def router(web: Web) -> APIRouter:
     routes = APIRouter(prefix="/api")
 
     @routes.post("/ask", response_model=Answer)
-    def api_ask(
+    async def api_ask(
         request: Request, response: Response, body: AskRequest, owner: Annotated[Owner, Depends(api_owner)]
     ) -> Answer:
         """Answer, and keep the question as a conversation of the caller's: the API token's user, else the
         browser of the `clinqa_owner` cookie (given with the first answer)."""
-        answer = web.ask(body, owner.key)
+        answer = await web.ask(body, owner.key)
         owner.remember(response, request)
         return answer
 
@@ -85,9 +85,9 @@ def router(web: Web) -> APIRouter:
         return web.articles()
 
     @routes.post("/articles", response_model=Article, status_code=201)
-    def api_save_article(body: ArticleRequest, user: Token) -> Article:
+    async def api_save_article(body: ArticleRequest, user: Token) -> Article:
         ask = AskRequest(question=body.question, audience=body.audience, patient=body.patient)
-        return web.save_article(ask, user)
+        return await web.save_article(ask, user)
 
     @routes.get("/articles/{article_id}", response_model=ArticleDetail)
     def api_article(article_id: str) -> ArticleDetail:
@@ -95,8 +95,8 @@ def router(web: Web) -> APIRouter:
         return ArticleDetail(article=article, visible_version=visible)
 
     @routes.post("/articles/{article_id}/transitions", response_model=Article)
-    def api_move_article(article_id: str, body: TransitionRequest, user: Token) -> Article:
-        return web.move_article(article_id, user, body.to, body.comment, body.version)
+    async def api_move_article(article_id: str, body: TransitionRequest, user: Token) -> Article:
+        return await web.move_article(article_id, user, body.to, body.comment, body.version)
 
     @routes.get("/articles/{article_id}/audit", response_model=list[AuditEvent])
     def api_audit(article_id: str, user: Token) -> list[AuditEvent]:

@@ -1,5 +1,5 @@
 """FastAPI application: pages (Jinja2, no external assets, no scripts) and the JSON API, wired to one `Web` (the
-engine behind a lock, and the login sessions). Handlers live in pages.py, articles.py, auth.py and api.py; they
+engine of this worker process, and the login sessions). Handlers live in pages.py, articles.py, auth.py and api.py; they
 parse, call the engine, render; errors.py turns named errors into a status code and a message naming the bad
 field; edge.py limits the body read and adds the security headers."""
 

@@ -38,14 +38,14 @@ def router(web: Web, templates: Jinja2Templates) -> APIRouter:
         return web.article_page(article_id, version, found.user if found else None)
 
     @routes.post("/articles")
-    def save_article(
+    async def save_article(
         question: Annotated[QuestionText, Form(min_length=1)],
         author: Annotated[User, Depends(form_actor)],
         audience: Annotated[Literal["clinician", "patient"], Form()] = "clinician",
     ) -> Response:
         """Answer the question again and save the answer as a draft article (the patient details of the ask
         form are not saved with it)."""
-        article = web.save_article(AskRequest(question=question, audience=audience), author)
+        article = await web.save_article(AskRequest(question=question, audience=audience), author)
         return RedirectResponse(f"/articles/{article.id}", status_code=303)
 
     @routes.get("/articles", response_class=HTMLResponse)
@@ -80,14 +80,14 @@ def router(web: Web, templates: Jinja2Templates) -> APIRouter:
         return templates.TemplateResponse(request, "audit.html", context)
 
     @routes.post("/articles/{article_id}/transitions")
-    def move_article(
+    async def move_article(
         article_id: str,
         to: Annotated[ArticleState, Form()],
         version: Annotated[int, Form(ge=1, le=MAX_VERSION, description="The version the form was shown with")],
         actor: Annotated[User, Depends(form_actor)],
         comment: Annotated[str, Form(max_length=MAX_COMMENT_CHARS)] = "",
     ) -> Response:
-        article = web.move_article(article_id, actor, to, comment or None, version)
+        article = await web.move_article(article_id, actor, to, comment or None, version)
         return RedirectResponse(f"/articles/{article.id}", status_code=303)
 
     @routes.get("/articles/{article_id}", response_class=HTMLResponse, name="article_page")

@@ -42,14 +42,14 @@ def session_middleware(web: Web) -> Callable[[Request, Callable[[Request], Await
 
     async def resolve_viewer(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         token = request.cookies.get(SESSION_COOKIE)
-        # In a worker thread: the lookup waits for the engine's lock, which a long answer may hold.
+        # Database reads, in a pool thread: the event loop stays free for other requests.
         found = await run_in_threadpool(web.viewer, token) if token else None
         if found is not None:
             # A session lasts ttl_s from its login; one begun before the user was disabled or had their password
             # reset is over, for good (enabling the user again does not bring it back).
             started = dt.datetime.fromtimestamp(found.session.expires_at - web.sessions.ttl_s, dt.UTC)
             if not session_current(found.user, started):
-                web.sessions.end(token)
+                await run_in_threadpool(web.sessions.end, token)
                 found = None
         request.state.viewer = found
         return await call_next(request)

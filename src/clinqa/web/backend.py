@@ -1,12 +1,17 @@
-"""`Web`: the engine and its review service behind one lock (one SQLite connection, used by one request at a
-time), and the login sessions. Every handler reaches the engine through here."""
+"""`Web`: the engine of one server worker, its review service and the login sessions. Every handler reaches the
+engine through here. There is no lock around it: the database keeps writes whole (one transaction each), the
+engine reloads its index under a lock of its own, and answers, which are CPU-bound, run on a few threads of their
+own (`web.answer_threads`), so page views, session look-ups and logins never wait behind one."""
 
 from __future__ import annotations
 
-import threading
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated, Literal
+from functools import partial
+from typing import Annotated, Literal, TypeVar
 
+import anyio
+import anyio.to_thread
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from clinqa.engine import Engine
@@ -20,6 +25,7 @@ from clinqa.web.sessions import Session, Sessions
 
 MAX_COMMENT_CHARS = 4_000
 MAX_ID_CHARS = 200  # thread, article and document ids are far shorter
+T = TypeVar("T")
 
 
 def within_question_limit(text: str) -> str:
@@ -82,63 +88,65 @@ class ArticlePage:
 
 
 class Web:
-    """The engine behind a lock: one SQLite connection, used by one request at a time."""
+    """The engine and the sessions of one server worker, shared by its request threads."""
 
-    def __init__(self, engine: Engine, sessions: Sessions | None = None) -> None:
+    def __init__(self, engine: Engine, sessions: Sessions | None = None, answer_threads: int | None = None) -> None:
         self.engine = engine
-        self.lock = threading.Lock()
         self.sessions = sessions or Sessions(engine.store.db)
+        self.answer_threads = answer_threads or settings().web.answer_threads
+        self._answer_slots: anyio.CapacityLimiter | None = None
+
+    async def answering(self, compute: Callable[[], T]) -> T:
+        """`compute()` (a call that computes an answer) on one of the answer threads: a request waits for a free
+        one without holding a thread of the pool that serves pages."""
+        if self._answer_slots is None:
+            self._answer_slots = anyio.CapacityLimiter(self.answer_threads)
+        return await anyio.to_thread.run_sync(compute, limiter=self._answer_slots)
 
     # --- questions and sources ----------------------------------------------------------------------------
 
-    def ask(self, request: AskRequest, owner: str | None) -> Answer:
+    async def ask(self, request: AskRequest, owner: str | None) -> Answer:
         """The answer; the question is kept as a conversation of `owner`'s, or not kept at all (None)."""
-        with self.lock:
-            return self.engine.ask(
-                request.question,
-                patient=request.patient,
-                thread_id=request.thread_id,
-                audience=request.audience,
-                remember=owner is not None,
-                owner=owner or "",
-            )
+        ask = partial(
+            self.engine.ask,
+            request.question,
+            patient=request.patient,
+            thread_id=request.thread_id,
+            audience=request.audience,
+            remember=owner is not None,
+            owner=owner or "",
+        )
+        return await self.answering(ask)
 
     def document(self, document_id: str) -> Document:
-        with self.lock:
-            return self.engine.document(document_id)
+        return self.engine.document(document_id)
 
     def documents(self) -> list[DocumentSummary]:
-        with self.lock:
-            return self.engine.documents()
+        return self.engine.documents()
 
     def patient_from_text(self, text: str) -> PatientContext | None:
         if not text.strip():
             return None
-        with self.lock:
-            return self.engine.patient_from_text(text)
+        return self.engine.patient_from_text(text)
 
     def threads(self) -> list[Thread]:
         """Every unexpired conversation (administrators)."""
-        with self.lock:
-            return self.engine.threads()
+        return self.engine.threads()
 
     def thread(self, thread_id: str, owner: str | None) -> Thread:
         """`owner`'s conversation: `NotFound` for anyone else's, as for an unknown one."""
         if owner is None:
             raise NotFound(f"no thread with id {thread_id!r}")
-        with self.lock:
-            return self.engine.thread(thread_id, owner)
+        return self.engine.thread(thread_id, owner)
 
     def purge_threads(self) -> int:
-        with self.lock:
-            return self.engine.purge_threads()
+        return self.engine.purge_threads()
 
     # --- accounts and sessions ----------------------------------------------------------------------------
 
     def log_in(self, username: str, password: str) -> Session:
         """A new session; `AuthError` for a wrong username or password, `RateLimited` after too many."""
-        with self.lock:
-            user = self.engine.review().authenticate(username, password)
+        user = self.engine.review().authenticate(username, password)
         return self.sessions.start(user.username)
 
     def viewer(self, session_token: str | None) -> Viewer | None:
@@ -146,66 +154,58 @@ class Web:
         session = self.sessions.get(session_token)
         if session is None:
             return None
-        with self.lock:
-            try:
-                return Viewer(self.engine.review().user(session.username), session)
-            except NotFound:
-                return None
+        try:
+            return Viewer(self.engine.review().user(session.username), session)
+        except NotFound:
+            return None
 
     def token_user(self, token: str) -> User:
-        with self.lock:
-            return self.engine.review().user_for_token(token)
+        return self.engine.review().user_for_token(token)
 
     def account_events(self) -> list[AccountEvent]:
         """The audit log of changes to accounts and their API tokens, oldest first."""
-        with self.lock:
-            return self.engine.review().accounts.events()
+        return self.engine.review().accounts.events()
 
     # --- articles -----------------------------------------------------------------------------------------
 
-    def save_article(self, ask: AskRequest, author: User) -> Article:
-        with self.lock:
-            return self.engine.save_article(ask.question, author, ask.audience, ask.patient)
+    async def save_article(self, ask: AskRequest, author: User) -> Article:
+        """Answer the question (on an answer thread) and save the answer as a draft article."""
+        return await self.answering(partial(self.engine.save_article, ask.question, author, ask.audience, ask.patient))
 
-    def move_article(
+    async def move_article(
         self, article_id: str, actor: User, to: ArticleState, comment: str | None, version: int
     ) -> Article:
-        with self.lock:
-            return self.engine.move_article(article_id, actor, to, comment, version=version)
+        """One review move; a move to draft answers the question again, hence on an answer thread."""
+        return await self.answering(partial(self.engine.move_article, article_id, actor, to, comment, version=version))
 
     def articles(self) -> list[Article]:
-        with self.lock:
-            return self.engine.review().articles()
+        return self.engine.review().articles()
 
     def queue(self) -> list[Article]:
-        with self.lock:
-            return self.engine.review().queue()
+        return self.engine.review().queue()
 
     def article(self, article_id: str) -> tuple[Article, ArticleVersion | None]:
         """The article and the version readers see (None before the first approval)."""
-        with self.lock:
-            review = self.engine.review()
-            return review.article(article_id), review.visible_version(article_id)
+        review = self.engine.review()
+        return review.article(article_id), review.visible_version(article_id)
 
     def audit(self, article_id: str) -> tuple[Article, list[AuditEvent]]:
         """The article and its audit log, oldest event first."""
-        with self.lock:
-            review = self.engine.review()
-            return review.article(article_id), review.audit(article_id)
+        review = self.engine.review()
+        return review.article(article_id), review.audit(article_id)
 
     def article_page(self, article_id: str, number: int | None, user: User | None) -> ArticlePage:
         """The approved version, or before any approval the pending one (shown as pending). Authors, reviewers
         and admins may open any version by number; readers only the one published."""
-        with self.lock:
-            review = self.engine.review()
-            article = review.article(article_id)
-            published = article.approved_version or article.current_version  # as ArticlePage.published
-            editor = user is not None and user.role is not Role.READER
-            if number not in (None, published) and not editor:
-                raise NotPermitted("only authors, reviewers and admins may open versions that are not published")
-            shown = review.version(article_id, number or published)
-            versions = list(range(1, article.current_version + 1)) if editor else [published]
-            # The review forms act on the version on the page: only the current version's page has them.
-            current = shown.number == article.current_version
-            moves = permitted_moves(article, user) if user is not None and current else []
-            return ArticlePage(article, shown, versions, moves)
+        review = self.engine.review()
+        article = review.article(article_id)
+        published = article.approved_version or article.current_version  # as ArticlePage.published
+        editor = user is not None and user.role is not Role.READER
+        if number not in (None, published) and not editor:
+            raise NotPermitted("only authors, reviewers and admins may open versions that are not published")
+        shown = review.version(article_id, number or published)
+        versions = list(range(1, article.current_version + 1)) if editor else [published]
+        # The review forms act on the version on the page: only the current version's page has them.
+        current = shown.number == article.current_version
+        moves = permitted_moves(article, user) if user is not None and current else []
+        return ArticlePage(article, shown, versions, moves)

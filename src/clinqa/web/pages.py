@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
+from starlette.concurrency import run_in_threadpool
 
 from clinqa.web.backend import MAX_ID_CHARS, AskRequest, QuestionText, Web
 from clinqa.web.owners import page_owner
@@ -20,7 +21,7 @@ def router(web: Web, templates: Jinja2Templates) -> APIRouter:
         return templates.TemplateResponse(request, "ask.html", {"answer": None})
 
     @routes.get("/ask", response_class=HTMLResponse)
-    def ask_link(
+    async def ask_link(
         request: Request,
         question: Annotated[QuestionText, Query(min_length=1)],
         audience: Literal["clinician", "patient"] = "clinician",
@@ -28,12 +29,12 @@ def router(web: Web, templates: Jinja2Templates) -> APIRouter:
         """A question as a link, to share or bookmark (nothing about the patient is put in the address). Opening
         a link stores nothing: a visit, a crawler or a prefetch is not a conversation."""
         ask = AskRequest(question=question, audience=audience)
-        return templates.TemplateResponse(request, "ask.html", {"answer": web.ask(ask, None), "asked": ask})
+        return templates.TemplateResponse(request, "ask.html", {"answer": await web.ask(ask, None), "asked": ask})
 
     # No CSRF token here: asking needs no account, so a forged question acts with no one's authority (and
     # continues only the forger's own conversations: a thread is read by its owner alone).
     @routes.post("/ask", response_class=HTMLResponse)
-    def ask_form(
+    async def ask_form(
         request: Request,
         question: Annotated[QuestionText, Form(min_length=1)],
         audience: Annotated[Literal["clinician", "patient"], Form()] = "clinician",
@@ -44,10 +45,10 @@ def router(web: Web, templates: Jinja2Templates) -> APIRouter:
         ask = AskRequest(
             question=question,
             audience=audience,
-            patient=web.patient_from_text(patient_details),
+            patient=await run_in_threadpool(web.patient_from_text, patient_details),
             thread_id=thread_id or None,
         )
-        answer = web.ask(ask, owner.key)
+        answer = await web.ask(ask, owner.key)
         page = templates.TemplateResponse(request, "ask.html", {"answer": answer, "asked": ask})
         owner.remember(page, request)
         return page
