@@ -87,3 +87,10 @@ def test_malformed_json_oversize_and_unknown_ids(client: TestClient) -> None:
     assert page.status_code == 404 and "Traceback" not in page.text
     unknown_thread = client.post("/api/ask", json={"question": QUESTION, "thread_id": "nope"})
     assert unknown_thread.status_code == 404
+
+
+def test_health_reports_the_knowledge_base_without_an_account(client: TestClient) -> None:
+    health = client.get("/api/health")
+    assert health.status_code == 200, health.text
+    body = health.json()
+    assert body["status"] == "ok" and body["documents"] >= 1 and body["generation"] >= 1

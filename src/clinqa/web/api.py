@@ -43,6 +43,12 @@ class TransitionRequest(BaseModel):
     comment: str | None = Field(default=None, max_length=MAX_COMMENT_CHARS, description="Kept in the audit log")
 
 
+class Health(BaseModel):
+    status: Literal["ok"]
+    documents: int = Field(description="Source documents in the knowledge base")
+    generation: int = Field(description="The corpus generation this worker answers from")
+
+
 class ArticleDetail(BaseModel):
     article: Article
     visible_version: ArticleVersion | None = Field(description="What readers see; null before the first approval")
@@ -60,6 +66,13 @@ def router(web: Web) -> APIRouter:
         answer = await web.ask(body, owner.key)
         owner.remember(response, request)
         return answer
+
+    @routes.get("/health", response_model=Health)
+    def api_health() -> Health:
+        """For a load balancer or a monitor: 200 when this worker reaches its database (which it queries), else
+        the JSON error of a failed request. No account needed; it tells nothing about questions or patients."""
+        documents, generation = web.health()
+        return Health(status="ok", documents=documents, generation=generation)
 
     @routes.get("/sources", response_model=list[DocumentSummary])
     def api_sources() -> list[DocumentSummary]:

@@ -124,6 +124,10 @@ class Web:
     def documents(self) -> list[DocumentSummary]:
         return self.engine.documents()
 
+    def health(self) -> tuple[int, int]:
+        """Documents in the knowledge base and the corpus generation, read from the database now."""
+        return len(self.engine.documents()), self.engine.store.generation()
+
     def patient_from_text(self, text: str) -> PatientContext | None:
         if not text.strip():
             return None
