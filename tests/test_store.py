@@ -128,14 +128,17 @@ def test_an_outdated_schema_is_refused_until_migrated(db_location: Location) -> 
 
     Engine(db_location).close()  # a new, empty knowledge base is created at the latest schema
     db = open_database(db_location)
-    db.execute("DELETE FROM schema_migrations WHERE version = (SELECT MAX(version) FROM schema_migrations)")
+    db.execute("DELETE FROM schema_migrations WHERE version >= 2")
     db.execute("DROP TABLE login_failures")
     db.execute("DROP TABLE web_sessions")  # as a knowledge base of the first migration has them: not at all
+    db.execute("DROP INDEX documents_by_pmid")
+    for column in ("kind", "pmid", "literature"):
+        db.execute(f"ALTER TABLE documents DROP COLUMN {column}")
     db.close()
     with pytest.raises(SchemaOutdated, match=r"clinqa --db .* migrate"):
         Engine(db_location)
     report = migrate_database(db_location)
-    assert [m.name for m in report.applied] == ["sessions"]
+    assert [m.name for m in report.applied] == ["sessions", "document_kind"]
     assert migrate_database(db_location).applied == []  # nothing left to do
     Engine(db_location).close()
     db = open_database(db_location)

@@ -140,17 +140,18 @@ def settings_command() -> None:
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.pass_obj
 def ingest(obj: Context, paths: tuple[Path, ...]) -> None:
-    """Ingest guideline documents: files or folders (recursive), Markdown, plain text or HTML."""
+    """Ingest sources: files or folders (recursive). Guidelines in Markdown, plain text or HTML; trial registry
+    records; PubMed records (PubMed XML, MEDLINE XML, MEDLINE text, gzipped or not) as primary literature."""
     report = _ingest(obj, list(paths))
     if report.failed:
         sys.exit(1)
 
 
 def _ingest(obj: Context, paths: list[Path]) -> IngestReport:
-    from clinqa.engine import sources
+    from clinqa.engine import find_sources
 
-    guidelines, trial_files = sources(p for p in paths if p.exists())
-    total = len(guidelines) + len(trial_files)
+    found = find_sources(p for p in paths if p.exists())
+    total = len(found.guidelines) + len(found.trials) + len(found.literature)
     columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
     with Progress(*columns, console=errors, transient=True) as bar:
         task = bar.add_task("Ingesting", total=total)

@@ -19,6 +19,7 @@ from clinqa.clinical.regimens import Normaliser
 from clinqa.errors import IngestError
 from clinqa.ingest import SUPPORTED_SUFFIXES as GUIDELINE_SUFFIXES
 from clinqa.ingest import content_hash, find_files, parse_source, read_source
+from clinqa.ingest.pubmed import LITERATURE_SUFFIXES, is_literature_file, parse_literature
 from clinqa.packages import utc_now
 from clinqa.retrieve.dense import Encoder, encoder, model_name
 from clinqa.retrieve.index import (
@@ -118,6 +119,10 @@ class Engine:
             self._ingest_trials(path, report)
             if progress:
                 progress(path)
+        for path in found.literature:
+            self._ingest_literature(path, seen, report)
+            if progress:
+                progress(path)
         if report.documents_added or report.documents_updated or self._stale():
             self.refresh_index()
         report.seconds = time.perf_counter() - started
@@ -132,6 +137,23 @@ class Engine:
             return
         report.failed.extend(IngestFailure(path=e.path, reason=e.reason) for e in errors)
         report.trials += self.store.put_trials(trials)
+
+    def _ingest_literature(self, path: Path, seen: dict[str, tuple[str, str]], report: IngestReport) -> None:
+        """A file of PubMed records: each record is a document of its own, stored (or replaced) in its own
+        transaction; a bad record is reported by its PMID and the file's other records still go in."""
+        try:
+            documents, errors = parse_literature(path)
+        except IngestError as ex:
+            report.failed.append(IngestFailure(path=ex.path, reason=ex.reason))
+            return
+        report.failed.extend(IngestFailure(path=e.path, reason=e.reason) for e in errors)
+        for document in documents:
+            try:
+                _claim(seen, document.id, path, document.content_hash)  # the id names the PMID
+            except IngestError as ex:
+                report.failed.append(IngestFailure(path=ex.path, reason=ex.reason))
+                continue
+            self._store_document(document, report)
 
     def ingest_documents(self, documents: Iterable[Document]) -> IngestReport:
         """Ingest already-parsed documents (library use, benchmarks)."""
@@ -452,21 +474,20 @@ class Sources:
     guidelines: list[Path]
     trials: list[Path]
     problems: list[IngestError]
+    literature: list[Path] = field(default_factory=list)  # PubMed records
 
 
 def find_sources(paths: Iterable[Path]) -> Sources:
-    """The guideline and trial files under `paths`, and one IngestError per path that will not be read: missing,
-    an unlistable folder, a folder without such files, a pipe or device, a link loop or a link out of `paths`."""
-    found = find_files(paths, (*GUIDELINE_SUFFIXES, *TRIAL_SUFFIXES), "guideline or trial files")
-    trials = [p for p in found.files if p.suffix.lower() in TRIAL_SUFFIXES]
-    guidelines = [p for p in found.files if p.suffix.lower() not in TRIAL_SUFFIXES]
-    return Sources(guidelines, trials, found.problems)
-
-
-def sources(paths: Iterable[Path]) -> tuple[list[Path], list[Path]]:
-    """Guideline files and trial registry files under `paths` (the problems are `find_sources`'s to report)."""
-    found = find_sources(paths)
-    return found.guidelines, found.trials
+    """The guideline, trial and PubMed files under `paths`, and one IngestError per path that will not be read:
+    missing, an unlistable folder, a folder without such files, a pipe or device, a link loop or a link out of
+    `paths`. A `.xml` or `.txt` file holds PubMed records when its content says so (`is_literature_file`)."""
+    suffixes = (*GUIDELINE_SUFFIXES, *TRIAL_SUFFIXES, *LITERATURE_SUFFIXES)
+    found = find_files(paths, suffixes, "guideline, trial or PubMed files")
+    literature = [p for p in found.files if is_literature_file(p)]
+    others = [p for p in found.files if p not in literature]
+    trials = [p for p in others if p.suffix.lower() in TRIAL_SUFFIXES]
+    guidelines = [p for p in others if p.suffix.lower() not in TRIAL_SUFFIXES]
+    return Sources(guidelines, trials, found.problems, literature)
 
 
 def _claim(seen: dict[str, tuple[str, str]], document_id: str, path: Path, content_hash: str) -> None:

@@ -13,6 +13,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 DocumentAudience = Literal["health_professional", "patient"]
+DocumentKind = Literal["guideline", "primary_literature"]
 Audience = Literal["clinician", "patient"]  # who reads an answer
 
 
@@ -68,8 +69,32 @@ class Section(Frozen):
     path: tuple[str, ...]
 
 
+class LiteratureRecord(Frozen):
+    """What a primary-literature document (a PubMed record) says of itself besides its abstract."""
+
+    pmid: str
+    doi: str | None = None
+    journal: str | None = None
+    year: int | None = None
+    authors: tuple[str, ...] = ()
+    publication_types: tuple[str, ...] = ()
+    mesh_headings: tuple[str, ...] = ()
+    study_design: str | None = Field(
+        default=None, description="Design level read from the publication types, e.g. 'randomised trial'"
+    )
+    conclusion: str | None = Field(default=None, description="The abstract's CONCLUSIONS section, when labelled")
+
+    @property
+    def pubmed_url(self) -> str:
+        return pubmed_url(self.pmid)
+
+
+def pubmed_url(pmid: str) -> str:
+    return f"https://pubmed.ncbi.nlm.nih.gov/{pmid}/"
+
+
 class Document(Frozen):
-    """A parsed source document, ready to be stored."""
+    """A parsed source document, ready to be stored: a guideline page, or a PubMed record (primary literature)."""
 
     id: str
     title: str
@@ -77,11 +102,13 @@ class Document(Frozen):
     audience: DocumentAudience | None = None
     updated: dt.date | None = None
     source_path: str
-    format: Literal["pdq-markdown", "plain-text", "html"]
+    format: Literal["pdq-markdown", "plain-text", "html", "pubmed-xml", "medline-text"]
     content_hash: str
     sections: tuple[Section, ...]
     passages: tuple[Passage, ...]
     references: tuple[Reference, ...]
+    kind: DocumentKind = "guideline"
+    literature: LiteratureRecord | None = Field(default=None, description="Set for primary literature")
 
     def reference(self, number: int) -> Reference | None:
         return next((r for r in self.references if r.number == number), None)
@@ -95,6 +122,8 @@ class DocumentSummary(Frozen):
     updated: dt.date | None
     passages: int
     references: int
+    kind: DocumentKind = "guideline"
+    study_design: str | None = None
 
 
 class ChangeKind(StrEnum):
@@ -275,11 +304,23 @@ class Sentence(Frozen):
     source: SentenceSource
     citations: list[int] = Field(description="Values of references[].n")
     level_of_evidence: str | None = None
+    primary_literature: bool = Field(
+        default=False, description="Taken from a PubMed abstract, not a guideline; ranked below guideline sentences"
+    )
+    study_design: str | None = Field(default=None, description="For primary literature: e.g. 'randomised trial'")
 
 
 class AnswerSection(Frozen):
     title: str
     sentences: list[Sentence]
+
+
+class LinkedAbstract(Frozen):
+    """An ingested PubMed record that a guideline reference cites."""
+
+    document_id: str = Field(description="The record's document id in this knowledge base")
+    conclusion: str | None = Field(description="The abstract's conclusion, when the abstract labels one")
+    study_design: str | None = None
 
 
 class AnswerReference(Frozen):
@@ -290,6 +331,7 @@ class AnswerReference(Frozen):
     document_id: str
     pubmed_url: str | None = None
     url: str | None = Field(default=None, description="A registry record's address, for a trial the source names")
+    abstract: LinkedAbstract | None = Field(default=None, description="The cited record, when it has been ingested")
 
 
 class SourceDocument(Frozen):

@@ -23,6 +23,7 @@ from clinqa.answer.compose import (
     ComposeLimits,
     answer_worthy,
     build_sections,
+    guideline_first,
     rank_candidates,
     select,
     source_documents,
@@ -81,6 +82,7 @@ SETTING_SPECIFICITY = 3.5  # a word this specific steers the algorithm's searche
 SETTING_WORDS = 3
 PARTICULAR_LEAD = 2  # bottom-line sentences a "what next" question's own ask gets before the algorithm's advice
 LIKELY_DISEASE_PASSAGES = 10
+PRIMARY_LITERATURE_WEIGHT = 0.5  # an abstract's sentence counts half a guideline's: it answers where they are silent
 HISTORY_SHARE = 0.6  # score kept by a sentence naming only agents the patient already had
 LIST_LIMIT = 20  # list items brought in under one lead-in
 LEAD_IN_CACHE = 50_000
@@ -235,7 +237,7 @@ class Answerer:
         bottom = self._with_findings(bottom)
         shown = {(c.sentence.passage.id, c.sentence.position) for c in bottom}
         body = [c for c in body if (c.sentence.passage.id, c.sentence.position) not in shown]
-        citer = Citer(self.store.references)
+        citer = Citer(self.store.references, self.store.abstracts)
         bottom_line, sections = build_sections(bottom, body, kinds, citer)
         return self._answered(question, bottom_line, sections, citer, keep)
 
@@ -280,7 +282,7 @@ class Answerer:
         (trial, surgery, a new systemic option). Then the steps in order, whole; then what else was found."""
         if not steps:
             return self._compose(question, kinds, candidates, keep)
-        citer = Citer(self.store.references)
+        citer = Citer(self.store.references, self.store.abstracts)
         offers = open_options(candidates, context.prior_agents, self.normaliser.agents) if particular else []
         advised = recommendations(steps)
         if offers and offers[0].coverage >= self.limits.min_coverage:
@@ -314,6 +316,10 @@ class Answerer:
             sections = sections + self._for_patient_reader(shown, keep, citer)
             if not any(self._is_patient_page(s.source.document_id) for s in shown):
                 note = PROFESSIONAL_ONLY
+        bottom_line = guideline_first(bottom_line, self.documents)
+        sections = [
+            sec.model_copy(update={"sentences": guideline_first(sec.sentences, self.documents)}) for sec in sections
+        ]
         used = list(
             dict.fromkeys(s.source.document_id for s in [*bottom_line, *(x for sec in sections for x in sec.sentences)])
         )
@@ -547,8 +553,10 @@ def without_topic(q: QueryTerms, topic: TopicFit) -> QueryTerms:
 
 
 def authority(document: DocumentSummary | None, reader: Audience) -> float:
-    """How much a document's sentences count for this reader: the version written for them comes first."""
+    """How much a document's sentences count for this reader: the version written for them comes first; an
+    abstract of primary literature counts less than any guideline (it answers where the guidelines are silent)."""
     if document is None or document.audience is None:
         return 0.95
     preferred = "patient" if reader == "patient" else "health_professional"
-    return 1.0 if document.audience == preferred else 0.85
+    weight = 1.0 if document.audience == preferred else 0.85
+    return weight * PRIMARY_LITERATURE_WEIGHT if document.kind == "primary_literature" else weight

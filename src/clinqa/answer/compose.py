@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from clinqa.answer.filters import not_an_option
@@ -16,11 +16,13 @@ from clinqa.types import (
     AnswerReference,
     AnswerSection,
     DocumentSummary,
+    LinkedAbstract,
     Passage,
     Reference,
     Sentence,
     SentenceSource,
     SourceDocument,
+    pubmed_url,
 )
 
 _CONNECTIVE = re.compile(r"^(?:However|In addition|Also|Furthermore|Moreover|Additionally|Thus|Therefore),\s+")
@@ -208,8 +210,13 @@ def _reading_order(c: Candidate) -> tuple[str, int, int]:
 class Citer:
     """Numbers references in order of first citation across the answer."""
 
-    def __init__(self, references_of: Callable[[str], Mapping[int, Reference]]) -> None:
+    def __init__(
+        self,
+        references_of: Callable[[str], Mapping[int, Reference]],
+        abstracts_of: Callable[[Iterable[str]], Mapping[str, LinkedAbstract]] | None = None,
+    ) -> None:
         self.references_of = references_of
+        self.abstracts_of = abstracts_of
         self.numbered: dict[tuple[str, int], AnswerReference] = {}
         self.lists: dict[str, Mapping[int, Reference]] = {}  # each document's list, read once per answer
 
@@ -232,7 +239,7 @@ class Citer:
                     pmid=ref.pmid,
                     source_number=number,
                     document_id=document_id,
-                    pubmed_url=f"https://pubmed.ncbi.nlm.nih.gov/{ref.pmid}/" if ref.pmid else None,
+                    pubmed_url=pubmed_url(ref.pmid) if ref.pmid else None,
                 )
             out.append(self.numbered[key].n)
         return out
@@ -255,7 +262,10 @@ class Citer:
         return out
 
     def references(self) -> list[AnswerReference]:
-        return sorted(self.numbered.values(), key=lambda r: r.n)
+        """The references in citation order; one citing an ingested PubMed record links to its abstract."""
+        numbered = sorted(self.numbered.values(), key=lambda r: r.n)
+        linked = self.abstracts_of([r.pmid for r in numbered if r.pmid]) if self.abstracts_of else {}
+        return [r.model_copy(update={"abstract": linked.get(r.pmid or "")}) for r in numbered]
 
 
 def to_sentence(c: Candidate, citer: Citer) -> Sentence:
@@ -284,6 +294,18 @@ def numbers_missing(text: str, source: str) -> list[str]:
     """Figures in `text` that do not appear in `source`."""
     present = set(_NUMBER.findall(source))
     return [n for n in _NUMBER.findall(text) if n not in present]
+
+
+def guideline_first(sentences: list[Sentence], documents: Mapping[str, DocumentSummary]) -> list[Sentence]:
+    """The sentences with those from primary literature marked, with their study design, and moved after the
+    guideline sentences (order otherwise kept): an abstract never stands above a guideline on the same point."""
+    marked = []
+    for s in sentences:
+        summary = documents.get(s.source.document_id)
+        if summary is not None and summary.kind == "primary_literature":
+            s = s.model_copy(update={"primary_literature": True, "study_design": summary.study_design})
+        marked.append(s)
+    return sorted(marked, key=lambda s: s.primary_literature)
 
 
 def source_documents(ids: list[str], summaries: Mapping[str, DocumentSummary]) -> list[SourceDocument]:

@@ -27,9 +27,16 @@ FLAG_MARK = {
 def sentence_markdown(s: Sentence, flags: list[Flag] = ()) -> str:  # type: ignore[assignment]
     cites = f" [{', '.join(str(n) for n in s.citations)}]" if s.citations else ""
     level = f" *(level of evidence {s.level_of_evidence})*" if s.level_of_evidence else ""
+    if s.primary_literature:
+        level += f" *({primary_literature_label(s)})*"
     lead = f"**{s.label}:** " if s.label else ""
     warnings = "".join(f" ⚠ *{FLAG_MARK[f.kind]}: {f.reason}*" for f in flags if f.sentence == s.text)
     return f"{lead}{s.text}{cites}{level}{warnings}"
+
+
+def primary_literature_label(s: Sentence) -> str:
+    """How a sentence from an abstract is marked: 'primary literature: randomised trial'."""
+    return f"primary literature: {s.study_design}" if s.study_design else "primary literature"
 
 
 def patient_markdown(p: PatientContext) -> list[str]:
@@ -97,6 +104,10 @@ def to_markdown(answer: Answer) -> str:
         for r in answer.references:
             link = f" [PubMed {r.pmid}]({r.pubmed_url})" if r.pmid else (f" <{r.url}>" if r.url else "")
             lines.append(f"{r.n}. {r.text}{link}")
+            if r.abstract:
+                design = f" ({r.abstract.study_design})" if r.abstract.study_design else ""
+                conclusion = f": {r.abstract.conclusion}" if r.abstract.conclusion else ""
+                lines.append(f"   - Abstract ingested as `{r.abstract.document_id}`{design}{conclusion}")
         lines.append("")
     if answer.sources:
         lines += ["## Sources", ""]

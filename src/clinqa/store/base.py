@@ -11,6 +11,7 @@ from clinqa.types import (
     Document,
     DocumentChange,
     DocumentSummary,
+    LinkedAbstract,
     Passage,
     PatientContext,
     Reference,
@@ -56,6 +57,8 @@ class Store(Protocol):
         ...
 
     def references(self, document_id: str) -> dict[int, Reference]: ...
+
+    def abstracts(self, pmids: Iterable[str]) -> dict[str, LinkedAbstract]: ...
 
     def iter_passages(self) -> Iterator[Passage]:
         """Every passage, in a stable order (document id, ordinal)."""

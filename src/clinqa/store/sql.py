@@ -20,6 +20,8 @@ from clinqa.types import (
     Document,
     DocumentChange,
     DocumentSummary,
+    LinkedAbstract,
+    LiteratureRecord,
     Passage,
     PatientContext,
     Reference,
@@ -110,7 +112,8 @@ class SQLStore:
     def _insert_document(self, d: Document, now: dt.datetime) -> None:
         sections = json.dumps([s.model_dump(mode="json") for s in d.sections])
         self.db.execute(
-            "INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO documents (id, title, url, audience, updated, source_path, format, content_hash, sections,"
+            " ingested_at, kind, pmid, literature) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 d.id,
                 d.title,
@@ -122,6 +125,9 @@ class SQLStore:
                 d.content_hash,
                 sections,
                 now.isoformat(),
+                d.kind,
+                d.literature.pmid if d.literature else None,
+                d.literature.model_dump_json() if d.literature else None,
             ),
         )
         self.db.executemany(
@@ -147,7 +153,7 @@ class SQLStore:
 
     def get_document(self, document_id: str) -> Document:
         row = self.db.execute(
-            "SELECT id, title, url, audience, updated, source_path, format, content_hash, sections"
+            "SELECT id, title, url, audience, updated, source_path, format, content_hash, sections, kind, literature"
             " FROM documents WHERE id=?",
             (document_id,),
         ).fetchone()
@@ -169,13 +175,15 @@ class SQLStore:
             sections=tuple(Section(**s) for s in json.loads(row[8])),
             passages=tuple(passages),
             references=tuple(self.references(document_id).values()),
+            kind=row[9],
+            literature=_literature(row[10]),
         )
 
     def documents(self) -> list[DocumentSummary]:
         rows = self.db.execute(
             "SELECT d.id, d.title, d.url, d.audience, d.updated,"
             " (SELECT COUNT(*) FROM passages p WHERE p.document_id = d.id),"
-            " (SELECT COUNT(*) FROM doc_references r WHERE r.document_id = d.id)"
+            " (SELECT COUNT(*) FROM doc_references r WHERE r.document_id = d.id), d.kind, d.literature"
             " FROM documents d ORDER BY d.id"
         )
         return [
@@ -187,9 +195,29 @@ class SQLStore:
                 updated=_date(r[4]),
                 passages=r[5],
                 references=r[6],
+                kind=r[7],
+                study_design=record.study_design if (record := _literature(r[8])) else None,
             )
             for r in rows
         ]
+
+    def abstracts(self, pmids: Iterable[str]) -> dict[str, LinkedAbstract]:
+        """The ingested PubMed records among `pmids`, by PMID: what a guideline reference citing one links to."""
+        wanted = list(dict.fromkeys(pmids))
+        found: dict[str, LinkedAbstract] = {}
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = self.db.execute(
+                f"SELECT pmid, id, literature FROM documents WHERE kind='primary_literature' AND pmid IN ({marks})",
+                chunk,
+            )
+            for r in rows:
+                record = LiteratureRecord.model_validate_json(r[2])
+                found[r[0]] = LinkedAbstract(
+                    document_id=r[1], conclusion=record.conclusion, study_design=record.study_design
+                )
+        return found
 
     def passages(self, passage_ids: Iterable[str]) -> dict[str, Passage]:
         ids = list(dict.fromkeys(passage_ids))
@@ -352,6 +380,10 @@ def _passage(r: tuple) -> Passage:  # type: ignore[type-arg]
         text=r[5],
         citations=tuple(Citation(**c) for c in json.loads(r[6])),
     )
+
+
+def _literature(value: str | None) -> LiteratureRecord | None:
+    return LiteratureRecord.model_validate_json(value) if value else None
 
 
 def _date(value: str | None) -> dt.date | None:
