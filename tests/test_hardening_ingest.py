@@ -431,7 +431,7 @@ def test_a_folder_without_a_supported_file_is_reported_and_the_command_fails(tmp
     (empty / "scan.pdf").write_bytes(b"%PDF-1.4")
     code, out = ingest_command(tmp_path / "kb.sqlite", sources, empty)
     assert code == 1, out
-    assert f"{empty}: no guideline or trial files" in " ".join(out.split()), out
+    assert f"{empty}: no guideline, trial or PubMed files" in " ".join(out.split()), out
 
 
 @pytest.mark.parametrize("content", ["[]", '{"studies": []}', "\n\n"])
