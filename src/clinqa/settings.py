@@ -45,6 +45,13 @@ class StoreSettings(BaseModel):
         description="Folder of the derived search indexes (BM25, vectors, drug names); empty: beside a SQLite file"
         " (`kb.sqlite.index`), or for a postgresql:// URL a folder per database in the user cache directory",
     )
+    hnsw_ef_search: int = Field(
+        default=100,
+        ge=1,
+        le=1000,
+        description="PostgreSQL: candidates an HNSW vector search keeps (pgvector `hnsw.ef_search`); at least"
+        " `retrieval.depth` is used",
+    )
 
 
 class IngestSettings(BaseModel):
