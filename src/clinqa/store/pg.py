@@ -49,6 +49,11 @@ class PostgresDatabase(Database):
             with self.raw.cursor() as cursor:
                 cursor.executemany(to_psycopg(sql), rows)  # type: ignore[arg-type]
 
+    def _insert_rows(self, table: str, rows: list[Sequence[Any]]) -> None:
+        with self.raw.cursor() as cursor, cursor.copy(f"COPY {table} FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+
     def _script(self, sql: str) -> None:
         self.raw.execute(sql.encode("utf-8"))  # no parameters: sent as one simple query, several statements
 
