@@ -195,39 +195,58 @@ def main() -> None:
     parser.add_argument("--passages", type=int, default=100_000)
     parser.add_argument("--backends", default="sqlite,postgres")
     parser.add_argument("--source", type=Path, default=SOURCE, help="the knowledge base whose documents are copied")
+    parser.add_argument("--build", help="(internal) load and index this backend, in a process of its own")
     parser.add_argument("--serve", help="(internal) the worker process, on this knowledge base")
     args = parser.parse_args()
     if args.serve:
         serve(args.serve)
-        return
-    pdq = Engine(require(args.source))
-    started = time.perf_counter()
+    elif args.build:
+        build_backend(args.build, args.source, args.passages)
+    else:
+        compare(args.source, args.passages, args.backends.split(","))
+
+
+def read_source(path: Path) -> list[tuple[Document, dict[str, np.ndarray]]]:
+    pdq = Engine(require(path))
     source = list(real_documents(pdq))
+    pdq.close()
+    return source
+
+
+def build_backend(name: str, source_path: Path, size: int) -> None:
+    """Load and index one backend (its build memory is this process's alone); one JSON line."""
+    source = read_source(source_path)
+    work = WORK / f"scale-{size}"
+    if name == "sqlite":
+        figures = build("SQLite", work / "kb.sqlite", source, size)
+    else:
+        with postgres_server(work / "pg") as admin:
+            figures = build("PostgreSQL", new_database(admin, "scale"), source, size)
+    print(json.dumps(figures), flush=True)
+
+
+def compare(source_path: Path, size: int, backends: list[str]) -> None:
+    started = time.perf_counter()
+    source = read_source(source_path)
     passages = sum(len(d.passages) for d, _ in source)
     print(f"source: {len(source)} PDQ documents, {passages} passages, read in {time.perf_counter() - started:.0f} s")
     sample = [embedding_text(p, d.title) for d, _ in source[:40] for p in d.passages][:2000]
-    print(
-        f"embedding throughput ({pdq.model}, {len(sample)} PDQ passages): {embedding_throughput(sample):.0f} passages/s"
-    )
-    pdq.close()
-    results = []
-    work = WORK / f"scale-{args.passages}"
+    throughput = embedding_throughput(sample)
+    print(f"embedding throughput ({model_name()}, {len(sample)} PDQ passages): {throughput:.0f} passages/s")
+    del source
+    work = WORK / f"scale-{size}"
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
-    for name in args.backends.split(","):
-        if name == "sqlite":
-            results.append(build("SQLite", work / "kb.sqlite", source, args.passages))
-        else:
-            with postgres_server(work / "pg") as admin:
-                results.append(build("PostgreSQL", new_database(admin, "scale"), source, args.passages))
+    results = []
+    for name in backends:
+        command = [sys.executable, "-m", "benchmarks.scale", "--build", name, "--passages", str(size)]
+        done = subprocess.run([*command, "--source", str(source_path)], check=True, capture_output=True, text=True)
+        results.append(json.loads(done.stdout.strip().splitlines()[-1]))
         print(json.dumps(results[-1]), flush=True)
     keys = sorted({k for r in results for k in r} - {"backend"})
-    print(f"\nScale, {args.passages} passages — {machine()}\n")
-    print(
-        table(
-            ["figure", *[str(r["backend"]) for r in results]], [[k, *[_fmt(r.get(k)) for r in results]] for k in keys]
-        )
-    )
+    print(f"\nScale, {size} passages — {machine()}\n")
+    headers = ["figure", *[str(r["backend"]) for r in results]]
+    print(table(headers, [[k, *[_fmt(r.get(k)) for r in results]] for k in keys]))
 
 
 def _fmt(value: object) -> str:
