@@ -54,6 +54,13 @@ class StoreSettings(BaseModel):
     pool_size: int = Field(
         default=4, ge=1, le=100, description="PostgreSQL: connections each process (a server worker) may hold"
     )
+    hnsw_ef_search: int = Field(
+        default=100,
+        ge=1,
+        le=1000,
+        description="PostgreSQL: candidates an HNSW vector search keeps (pgvector `hnsw.ef_search`); at least"
+        " `retrieval.depth` is used",
+    )
 
 
 class IngestSettings(BaseModel):

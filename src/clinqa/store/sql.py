@@ -124,8 +124,8 @@ class SQLStore:
                 now.isoformat(),
             ),
         )
-        self.db.executemany(
-            "INSERT INTO passages VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        self.db.insert_rows(
+            "passages",
             (
                 (
                     p.id,
@@ -140,8 +140,8 @@ class SQLStore:
                 for p in d.passages
             ),
         )
-        self.db.executemany(
-            "INSERT INTO doc_references VALUES (?, ?, ?, ?)",
+        self.db.insert_rows(
+            "doc_references",
             ((d.id, r.number, r.text, r.pmid) for r in d.references),
         )
 
