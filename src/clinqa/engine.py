@@ -13,8 +13,10 @@ import numpy as np
 
 from clinqa.answer.answerer import Answerer
 from clinqa.answer.threads import CLI_OWNER, retention, standalone_question
+from clinqa.clinical.fhir import resources_of
 from clinqa.clinical.followup import follow_up, starts_anew
 from clinqa.clinical.patient import extract_patient, load_patient_file, merge
+from clinqa.clinical.record import read_record
 from clinqa.clinical.regimens import Normaliser
 from clinqa.errors import IngestError
 from clinqa.ingest import SUPPORTED_SUFFIXES as GUIDELINE_SUFFIXES
@@ -381,8 +383,13 @@ class Engine:
         """Patient details written in words ("16-year-old, second recurrence, after MAP")."""
         return extract_patient(text, self.normaliser())
 
-    def load_patient(self, path: Path) -> PatientContext:
-        return load_patient_file(path, self.normaliser())
+    def load_patient(self, path: Path, patient_id: str | None = None) -> PatientContext:
+        """A patient file: JSON fields, or a FHIR record (`patient_id` chooses among several patients)."""
+        return load_patient_file(path, self.normaliser(), patient_id)
+
+    def patient_from_record(self, data: object, source: str, patient_id: str | None = None) -> PatientContext:
+        """The patient of a decoded FHIR value (a Bundle or a resource) sent by a client."""
+        return read_record(resources_of(data, source), self.normaliser(), source, patient_id)
 
     def ask(
         self,

@@ -87,6 +87,21 @@ class IngestSettings(BaseModel):
     )
 
 
+class RecordSettings(BaseModel):
+    max_bytes: int = Field(
+        default=32 * 1024 * 1024, ge=1024, description="Larger FHIR patient records (files, folders) are refused"
+    )
+    max_resources: int = Field(
+        default=100_000, ge=10, description="FHIR patient records with more resources than this are refused"
+    )
+    new_line_after_days: int = Field(
+        default=28,
+        ge=1,
+        le=365,
+        description="A new agent started this many days or more after a line began starts the next line",
+    )
+
+
 class RetrievalSettings(BaseModel):
     model: Literal["minilm-l3-int8", "minilm-l6"] = Field(
         default="minilm-l3-int8", description="Embedding model (docs/BENCHMARKS.md compares them)"
@@ -160,6 +175,7 @@ class Settings(BaseSettings):
     accounts: AccountSettings = Field(default_factory=AccountSettings)
     store: StoreSettings = Field(default_factory=StoreSettings)
     ingest: IngestSettings = Field(default_factory=IngestSettings)
+    record: RecordSettings = Field(default_factory=RecordSettings)
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
     answer: AnswerSettings = Field(default_factory=AnswerSettings)
 
