@@ -11,8 +11,8 @@ import time
 
 from benchmarks.common import DATA, machine, require, table
 from clinqa.ingest import discover, parse_file
+from clinqa.readings import embedding_text
 from clinqa.retrieve.dense import MODELS, Encoder, onnx_file, tokenizer_file
-from clinqa.retrieve.index import embedding_text
 
 QUERIES = [
     "5-year survival after resection of pulmonary metastases in osteosarcoma",

@@ -15,11 +15,22 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from benchmarks.common import DATA, ROOT, WORK, machine, peak_rss_mb, require, table
+from benchmarks.pgserver import (
+    FULL_TEXT,
+    FullTextRetriever,
+    add_full_text_index,
+    copy_knowledge_base,
+    new_database,
+    postgres_server,
+)
 from clinqa.engine import Engine
 from clinqa.retrieve.retriever import HybridRetriever, RetrievalConfig
 from clinqa.types import AnswerStatus
@@ -44,19 +55,28 @@ def _norm(text: str) -> str:
     return " ".join(text.lower().split())
 
 
-def retrieval_rows(engine: Engine, questions: list[Question], weights: list[float]) -> list[list[object]]:
-    """Success@k and MRR@10 of the passage that holds every answer phrase."""
-    index = engine.index()
-    variants = {
+def variants(weights: list[float]) -> dict[str, RetrievalConfig]:
+    return {
         "BM25 baseline": RetrievalConfig(use_dense=False, expansion_weight=0.0),
         "BM25 + expansion": RetrievalConfig(use_dense=False),
         "hybrid convex (clinqa)": RetrievalConfig(),
         "hybrid RRF": RetrievalConfig(fusion="rrf"),
+        **{f"convex, dense weight {w}": RetrievalConfig(dense_weight=w) for w in weights},
     }
-    variants.update({f"convex, dense weight {w}": RetrievalConfig(dense_weight=w) for w in weights})
+
+
+def retrieval_rows(
+    engine: Engine,
+    questions: list[Question],
+    configs: dict[str, RetrievalConfig],
+    make: Callable[[RetrievalConfig], HybridRetriever] | None = None,
+) -> list[list[object]]:
+    """Success@k and MRR@10 of the passage that holds every answer phrase. `make`: the retriever for a config
+    (clinqa's own by default)."""
+    index = engine.index()
     rows: list[list[object]] = []
-    for name, config in variants.items():
-        retriever = HybridRetriever(index, engine.query_encoder(), config)
+    for name, config in configs.items():
+        retriever = make(config) if make else HybridRetriever(index, engine.query_encoder(), config)
         ranks = []
         started = time.perf_counter()
         for q in questions:
@@ -115,10 +135,18 @@ def main() -> None:
     parser.add_argument("--corpus", type=Path, default=DATA / "pdq")
     parser.add_argument("--serve-only", action="store_true", help="(internal) the question phase, in its own process")
     parser.add_argument("--weights", default="", help="comma-separated dense weights to compare as well")
+    parser.add_argument(
+        "--backends",
+        action="store_true",
+        help="retrieval quality on SQLite and PostgreSQL in one run (after an ingest)",
+    )
     args = parser.parse_args()
     require(args.corpus)
     WORK.mkdir(exist_ok=True)
     db = WORK / "pdq.sqlite"
+    if args.backends:
+        compare_backends(Engine(db))
+        return
     if args.serve_only:
         serve(Engine(db), [float(w) for w in args.weights.split(",") if w])
         return
@@ -140,6 +168,29 @@ def main() -> None:
     subprocess.run([*command, "--weights", args.weights], check=True)
 
 
+def compare_backends(engine: Engine) -> None:
+    """Retrieval quality of the SQLite knowledge base and of a PostgreSQL copy of it, with PostgreSQL's full-text
+    search as the lexical run beside BM25."""
+    answerable = [q for q in load_questions() if q.document]
+    headers = ["backend", "retriever", "S@1", "S@5", "S@20", "MRR@10", "ms/query"]
+    rows = [["SQLite", *row] for row in retrieval_rows(engine, answerable, variants([]))]
+    with tempfile.TemporaryDirectory() as folder, postgres_server(Path(folder)) as admin:
+        target = Engine(new_database(admin, "pdq"))
+        started = time.perf_counter()
+        passages = copy_knowledge_base(engine, target)
+        print(f"copied {passages} passages to PostgreSQL and indexed in {time.perf_counter() - started:.0f} s")
+        rows += [["PostgreSQL", *row] for row in retrieval_rows(target, answerable, variants([]))]
+        print(f"GIN index on the passages' tsvectors: {add_full_text_index(target.store.db):.1f} MB")
+        candidates = {"lexical only": RetrievalConfig(use_dense=False), "hybrid convex": RetrievalConfig()}
+        for name in FULL_TEXT:
+            make = partial(FullTextRetriever, target.index(), target.query_encoder(), db=target.store.db, name=name)
+            for variant, row in zip(candidates, retrieval_rows(target, answerable, candidates, make), strict=True):
+                rows.append(["PostgreSQL", f"{name}, {variant}", *row[1:]])
+        target.close()
+    print(f"\nPDQ questions, both backends — {machine()}\n")
+    print(table(headers, rows))
+
+
 def serve(engine: Engine, weights: list[float]) -> None:
     started = time.perf_counter()
     engine.index()
@@ -147,7 +198,8 @@ def serve(engine: Engine, weights: list[float]) -> None:
     questions = load_questions()
     answerable = [q for q in questions if q.document]
     print(f"\nPDQ questions — {machine()}\n")
-    print(table(["retriever", "S@1", "S@5", "S@20", "MRR@10", "ms/query"], retrieval_rows(engine, answerable, weights)))
+    rows = retrieval_rows(engine, answerable, variants(weights))
+    print(table(["retriever", "S@1", "S@5", "S@20", "MRR@10", "ms/query"], rows))
     outcome_rows, stats = ask_rows(engine, questions)
     print()
     print(table(["ask outcome", "questions"], outcome_rows))

@@ -12,14 +12,25 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
+from functools import partial
+from pathlib import Path
 
 import ir_measures
 from ir_measures import R, nDCG
 
 from benchmarks.common import DATA, WORK, machine, require, table
+from benchmarks.pgserver import (
+    FULL_TEXT,
+    FullTextRetriever,
+    add_full_text_index,
+    copy_knowledge_base,
+    new_database,
+    postgres_server,
+)
 from clinqa.engine import Engine
 from clinqa.retrieve.dense import model_name
 from clinqa.retrieve.retriever import HybridRetriever, RetrievalConfig
@@ -88,13 +99,20 @@ VARIANTS: dict[str, RetrievalConfig] = {
 }
 
 
-def evaluate(engine: Engine, split: str, variants: dict[str, RetrievalConfig]) -> list[list[object]]:
+Retrievers = Callable[[RetrievalConfig], HybridRetriever]
+
+
+def evaluate(
+    engine: Engine, split: str, variants: dict[str, RetrievalConfig], make: Retrievers | None = None
+) -> list[list[object]]:
+    """One row per variant: its name, nDCG@10, R@100, ms/query. `make`: the retriever for a config (clinqa's
+    own by default)."""
     texts, qrels = queries(split)
     index = engine.index()
     encode = engine.query_encoder()
     rows: list[list[object]] = []
     for name, config in variants.items():
-        retriever = HybridRetriever(index, encode, config)
+        retriever = make(config) if make else HybridRetriever(index, encode, config)
         started = time.perf_counter()
         run = []
         for query_id, text in texts.items():
@@ -111,6 +129,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--split", default="test", choices=["test", "train"])
     parser.add_argument("--weights", default="", help="comma-separated dense weights to sweep (convex fusion)")
+    parser.add_argument(
+        "--backends", default="sqlite", help="sqlite,postgres: also on PostgreSQL, with its lexical candidates"
+    )
     args = parser.parse_args()
     WORK.mkdir(exist_ok=True)
     engine = Engine(WORK / f"scifact-{model_name()}.sqlite")
@@ -123,9 +144,31 @@ def main() -> None:
     variants = dict(VARIANTS)
     for w in filter(None, args.weights.split(",")):
         variants[f"convex, dense weight {w}"] = replace(RetrievalConfig(), dense_weight=float(w))
-    rows = evaluate(engine, args.split, variants)
+    rows = [["SQLite", *row] for row in evaluate(engine, args.split, variants)]
+    if "postgres" in args.backends.split(","):
+        rows += on_postgres(engine, args.split, variants)
     print(f"\nSciFact {args.split} split, encoder {engine.model} — {machine()}\n")
-    print(table(["retriever", "nDCG@10", "R@100", "ms/query"], rows))
+    print(table(["backend", "retriever", "nDCG@10", "R@100", "ms/query"], rows))
+
+
+def on_postgres(engine: Engine, split: str, variants: dict[str, RetrievalConfig]) -> list[list[object]]:
+    """The same variants on PostgreSQL (vectors through pgvector, BM25 per worker), then its full-text search
+    as the lexical run instead of BM25, alone and fused."""
+    with tempfile.TemporaryDirectory() as folder, postgres_server(Path(folder)) as admin:
+        target = Engine(new_database(admin, "scifact"))
+        started = time.perf_counter()
+        copy_knowledge_base(engine, target)
+        print(f"copied to PostgreSQL and indexed in {time.perf_counter() - started:.0f} s")
+        rows = [["PostgreSQL", *row] for row in evaluate(target, split, variants)]
+        gin_mb = add_full_text_index(target.store.db)
+        print(f"GIN index on the passages' tsvectors: {gin_mb:.1f} MB")
+        candidates = {"lexical only": RetrievalConfig(use_dense=False), "hybrid convex": RetrievalConfig()}
+        for name in FULL_TEXT:
+            make = partial(FullTextRetriever, target.index(), target.query_encoder(), db=target.store.db, name=name)
+            for variant, row in zip(candidates, evaluate(target, split, candidates, make), strict=True):
+                rows.append(["PostgreSQL", f"{name}, {variant}", *row[1:]])
+        target.close()
+    return rows
 
 
 if __name__ == "__main__":

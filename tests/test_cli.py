@@ -166,3 +166,24 @@ def test_trials_command_lists_verdicts(starter_db: Path, tmp_path: Path) -> None
     ilc = next(m for m in matches if m["id"] == "NCT01650090")
     age = next(c for c in ilc["criteria"] if c["criterion"] == "age")
     assert age["verdict"] == "not_met" and "13" in age["reason"]
+
+
+FHIR_RELAPSE = Path(__file__).parent / "fixtures" / "fhir" / "relapsed-osteosarcoma.json"
+
+
+def test_ask_with_a_fhir_record_shows_where_each_fact_came_from(starter_db: Path) -> None:
+    code, out = run(starter_db, "ask", "What are the options now?", "--patient", str(FHIR_RELAPSE), "--json")
+    assert code == 0, out
+    patient = json.loads(out)["patient"]
+    assert patient["diagnosis"] == "osteosarcoma" and patient["recurrent"] is True
+    facts = {f["fact"]: f["resources"] for f in patient["record"]["facts"]}
+    assert facts["ECOG 1"] == ["Observation/ost-ecog"]
+    code, out = run(starter_db, "ask", "What are the options now?", "--patient", str(FHIR_RELAPSE))
+    assert code == 0 and "Read from" in out and "not read: Observation/ost-ecog-bad" in out, out
+
+
+def test_a_broken_fhir_record_is_named_without_a_traceback(starter_db: Path, tmp_path: Path) -> None:
+    path = tmp_path / "record.ndjson"
+    path.write_text('{"resourceType": "Patient"}\n{broken\n')
+    code, out = run(starter_db, "trials", "--patient", str(path))
+    assert code != 0 and f"{path}:2" in out and "Traceback" not in out, out

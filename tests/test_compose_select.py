@@ -78,7 +78,7 @@ def test_a_trial_design_stating_the_dose_leads_a_dose_question() -> None:
 
 def test_a_reworded_term_covers_the_question_term_it_spells_out() -> None:
     # "chemo" is shorthand for chemotherapy: a sentence that says "chemotherapy" covers it fully, not at the
-    # half weight of an expansion, and the expansion does not count a second time.
+    # half weight of an expansion, and the one-word expansion does not count a second time.
     idf = {"chemo": 3.0, "local": 1.5, "chemotherapi": 1.7}
     plain = weigh_terms(["chemo", "local"], ["chemotherapi"], [], idf, 0.5)
     reworded = weigh_terms(

@@ -191,12 +191,19 @@ def _print_report(report: IngestReport) -> None:
     errors.print(table)
 
 
-patient_option = click.option(
-    "--patient",
-    "patient_file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Patient details as JSON (schema: docs/patient.md); merged with what the question says.",
-)
+def patient_option(command: Callable[..., None]) -> Callable[..., None]:
+    """`--patient FILE` (JSON fields, or a FHIR R4 Bundle, NDJSON file or folder) and `--patient-id`."""
+    command = click.option(
+        "--patient-id",
+        help="In a FHIR record holding several patients (a bulk export), the Patient id to read.",
+    )(command)
+    return click.option(
+        "--patient",
+        "patient_file",
+        type=click.Path(path_type=Path),
+        help="Patient details: JSON fields (docs/patient.md) or a FHIR R4 record (a Bundle, NDJSON, a folder of"
+        " NDJSON); merged with what the question says.",
+    )(command)
 
 
 @cli.command()
@@ -219,6 +226,7 @@ def ask(
     as_json: bool,
     fmt: str,
     patient_file: Path | None,
+    patient_id: str | None,
     thread_id: str | None,
     audience: Audience,
 ) -> None:
@@ -226,7 +234,7 @@ def ask(
     if not question.strip():
         raise click.BadParameter("the question is empty", param_hint="QUESTION")
     engine = obj.with_sources()
-    patient = engine.load_patient(patient_file) if patient_file else None
+    patient = engine.load_patient(patient_file, patient_id) if patient_file else None
     _show(engine.ask(question, patient=patient, thread_id=thread_id, audience=audience), "json" if as_json else fmt)
 
 
@@ -316,10 +324,10 @@ def threads_purge(obj: Context) -> None:
 @patient_option
 @click.option("--json", "as_json", is_flag=True, help="Print the matches as JSON.")
 @click.pass_obj
-def trials(obj: Context, patient_file: Path | None, as_json: bool) -> None:
+def trials(obj: Context, patient_file: Path | None, patient_id: str | None, as_json: bool) -> None:
     """List the ingested clinical trials for a patient, eligible first, with a verdict per criterion."""
     engine = obj.engine()
-    patient = engine.load_patient(patient_file) if patient_file else PatientContext()
+    patient = engine.load_patient(patient_file, patient_id) if patient_file else PatientContext()
     matches = engine.match_trials(patient)
     if as_json:
         click.echo(json.dumps([m.model_dump(mode="json") for m in matches], indent=2))

@@ -13,26 +13,28 @@ import numpy as np
 
 from clinqa.answer.answerer import Answerer
 from clinqa.answer.threads import CLI_OWNER, retention, standalone_question
+from clinqa.clinical.fhir import resources_of
 from clinqa.clinical.followup import follow_up, starts_anew
 from clinqa.clinical.patient import extract_patient, load_patient_file, merge
+from clinqa.clinical.record import read_record
 from clinqa.clinical.regimens import Normaliser
 from clinqa.errors import IngestError
 from clinqa.ingest import SUPPORTED_SUFFIXES as GUIDELINE_SUFFIXES
 from clinqa.ingest import content_hash, find_files, parse_source, read_source
 from clinqa.ingest.pubmed import LITERATURE_SUFFIXES, is_literature_file, parse_literature
 from clinqa.packages import utc_now
+from clinqa.readings import embedding_key, embedding_text
 from clinqa.retrieve.dense import Encoder, encoder, model_name
 from clinqa.retrieve.index import (
     SearchIndex,
     VectorSource,
     build_index,
-    embedding_key,
-    embedding_text,
     load_drug_names,
     load_index,
     save_index,
 )
 from clinqa.retrieve.retriever import HybridRetriever, RetrievalConfig
+from clinqa.retrieve.vectors import VectorStore
 from clinqa.review import Article, ArticleState, NotPermitted, ReviewService, User
 from clinqa.store import SQLStore, index_dir, is_url, open_store
 from clinqa.trials import condition_names, parse_trial_records, rank_trials, trials_in_guideline
@@ -290,7 +292,11 @@ class Engine:
         return lambda query: self._encoder().encode([query])[0]
 
     def _stale(self) -> bool:
-        return load_index(self.index_dir, self.store.generation(), self.model) is None
+        return load_index(self.index_dir, self.store.generation(), self.model, self._vectors_in_database()) is None
+
+    def _vectors_in_database(self) -> VectorStore | None:
+        """The store, when it searches passage vectors itself (PostgreSQL with pgvector)."""
+        return self.store if isinstance(self.store, VectorStore) else None
 
     def refresh_index(self) -> SearchIndex:
         generation = self.store.generation()
@@ -299,6 +305,7 @@ class Engine:
             self.model,
             VectorSource(self.store, self.model, lambda t: self._encoder().encode(t)),
             generation,
+            self._vectors_in_database(),
         )
         save_index(index, self.index_dir)
         with self._index_lock:
@@ -321,7 +328,7 @@ class Engine:
 
     def _index_of(self, generation: int) -> SearchIndex:
         """The saved index of `generation`; else the one served, for up to `index_wait_s`; else one built now."""
-        saved = load_index(self.index_dir, generation, self.model)
+        saved = load_index(self.index_dir, generation, self.model, self._vectors_in_database())
         if saved is not None:
             self._answerers, self._outdated_since = {}, None
             return saved
@@ -398,8 +405,13 @@ class Engine:
         """Patient details written in words ("16-year-old, second recurrence, after MAP")."""
         return extract_patient(text, self.normaliser())
 
-    def load_patient(self, path: Path) -> PatientContext:
-        return load_patient_file(path, self.normaliser())
+    def load_patient(self, path: Path, patient_id: str | None = None) -> PatientContext:
+        """A patient file: JSON fields, or a FHIR record (`patient_id` chooses among several patients)."""
+        return load_patient_file(path, self.normaliser(), patient_id)
+
+    def patient_from_record(self, data: object, source: str, patient_id: str | None = None) -> PatientContext:
+        """The patient of a decoded FHIR value (a Bundle or a resource) sent by a client."""
+        return read_record(resources_of(data, source), self.normaliser(), source, patient_id)
 
     def ask(
         self,

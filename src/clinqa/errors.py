@@ -28,3 +28,13 @@ class NoKnowledgeBase(ClinqaError):
 
 class ModelUnavailable(ClinqaError):
     """The embedding model's files are not installed."""
+
+
+class RecordError(ClinqaError):
+    """A FHIR patient record cannot be read; the message names the file (or request) and the resource."""
+
+    def __init__(self, source: str, reason: str, resource: str | None = None) -> None:
+        super().__init__(f"{source}: {resource}: {reason}" if resource else f"{source}: {reason}")
+        self.source = source
+        self.reason = reason
+        self.resource = resource

@@ -54,6 +54,13 @@ class StoreSettings(BaseModel):
     pool_size: int = Field(
         default=4, ge=1, le=100, description="PostgreSQL: connections each process (a server worker) may hold"
     )
+    hnsw_ef_search: int = Field(
+        default=100,
+        ge=1,
+        le=1000,
+        description="PostgreSQL: candidates an HNSW vector search keeps (pgvector `hnsw.ef_search`); at least"
+        " `retrieval.depth` is used",
+    )
 
 
 class IngestSettings(BaseModel):
@@ -77,6 +84,21 @@ class IngestSettings(BaseModel):
     )
     max_xml_elements: int = Field(
         default=500_000, ge=1_000, description="Trial XML with more elements than this is refused while parsing"
+    )
+
+
+class RecordSettings(BaseModel):
+    max_bytes: int = Field(
+        default=32 * 1024 * 1024, ge=1024, description="Larger FHIR patient records (files, folders) are refused"
+    )
+    max_resources: int = Field(
+        default=100_000, ge=10, description="FHIR patient records with more resources than this are refused"
+    )
+    new_line_after_days: int = Field(
+        default=28,
+        ge=1,
+        le=365,
+        description="A new agent started this many days or more after a line began starts the next line",
     )
 
 
@@ -153,6 +175,7 @@ class Settings(BaseSettings):
     accounts: AccountSettings = Field(default_factory=AccountSettings)
     store: StoreSettings = Field(default_factory=StoreSettings)
     ingest: IngestSettings = Field(default_factory=IngestSettings)
+    record: RecordSettings = Field(default_factory=RecordSettings)
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
     answer: AnswerSettings = Field(default_factory=AnswerSettings)
 

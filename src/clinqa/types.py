@@ -174,6 +174,42 @@ class PriorTherapy(Frozen):
     agents: list[str] = Field(description="Normalised lower-case generic names, e.g. ['gemcitabine', 'docetaxel']")
     regimen: str | None = Field(default=None, description="Regimen name when one was recognised, e.g. 'MAP'")
     line: int | None = Field(default=None, description="Line of therapy (1 = first), when given")
+    started: dt.date | None = Field(default=None, description="First dose, when a record gives it")
+    ended: dt.date | None = Field(default=None, description="Last dose or end of the line, when a record gives it")
+    stopped_for: Literal["progression", "toxicity", "completed"] | None = Field(
+        default=None, description="Why the line ended, where the record says"
+    )
+
+
+class PriorProcedure(Frozen):
+    """A cancer surgery or course of radiotherapy the patient has had (read from a record)."""
+
+    kind: Literal["surgery", "radiotherapy"]
+    described: str = Field(description="As the record names it, e.g. 'Lumpectomy of breast'")
+    performed: dt.date | None = None
+
+
+class RecordFact(Frozen):
+    """Which resources of a FHIR record a fact about the patient was read from."""
+
+    fact: str = Field(description="The fact as shown, e.g. 'ECOG 1' or 'line 2: fulvestrant'")
+    resources: list[str] = Field(description="Resource references, e.g. ['Observation/ecog-1']")
+
+
+class UnreadResource(Frozen):
+    resource: str
+    reason: str
+
+
+class PatientRecord(Frozen):
+    """Where a patient context read from a FHIR record came from: fact by fact, and what could not be read."""
+
+    source: str = Field(description="The file or request the record came from")
+    patient_id: str | None = None
+    facts: list[RecordFact] = Field(default_factory=list)
+    unread: list[UnreadResource] = Field(
+        default_factory=list, description="Resources of a kind clinqa reads that it could not read, and why"
+    )
 
 
 class PatientContext(BaseModel):
@@ -186,6 +222,7 @@ class PatientContext(BaseModel):
     diagnosis: str | None = None
     recurrent: bool | None = Field(default=None, description="Disease has recurred or progressed")
     recurrence_number: int | None = Field(default=None, ge=1, description="1 = first recurrence")
+    stage: str | None = Field(default=None, description="Stage group as recorded, e.g. 'IV' or 'IIIA'")
     sites: list[str] = Field(default_factory=list, description="Sites of disease, e.g. ['lung']")
     bilateral: bool | None = Field(default=None, description="Disease in both lungs (or both sides)")
     lesion_count: int | None = Field(default=None, ge=0, description="Number of nodules or lesions, when given")
@@ -200,6 +237,10 @@ class PatientContext(BaseModel):
     )
     not_received: list[str] = Field(
         default_factory=list, description="Agents the user said the patient has NOT had ('no prior ifosfamide')"
+    )
+    prior_procedures: list[PriorProcedure] = Field(default_factory=list, description="Surgery and radiotherapy")
+    record: PatientRecord | None = Field(
+        default=None, description="For a patient read from a FHIR record: the resource each fact came from"
     )
     conflicts: list[str] = Field(
         default_factory=list, description="Contradictions found (e.g. age 12 and 'adult'); reported, not resolved"

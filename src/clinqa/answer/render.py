@@ -8,7 +8,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from clinqa.types import Answer, AnswerStatus, Flag, FlagKind, PatientContext, Sentence, TrialMatch
+from clinqa.types import Answer, AnswerStatus, Flag, FlagKind, PatientContext, PatientRecord, Sentence, TrialMatch
 
 STATUS_LINE = {
     AnswerStatus.ANSWERED: "Answered from the sources below",
@@ -45,6 +45,7 @@ def patient_markdown(p: PatientContext) -> list[str]:
         f"age {p.age:g}" if p.age is not None else None,
         p.age_group,
         p.diagnosis,
+        f"stage {p.stage}" if p.stage else None,
         (f"recurrence {p.recurrence_number}" if p.recurrence_number else "recurrent") if p.recurrent else None,
         f"sites: {', '.join(p.sites)}" + (" (bilateral)" if p.bilateral else "") if p.sites else None,
         f"{p.lesion_count} lesion(s)" if p.lesion_count is not None else None,
@@ -59,10 +60,27 @@ def patient_markdown(p: PatientContext) -> list[str]:
         lines = ["## Patient as understood", ""]
     for t in p.prior_therapies:
         line = f"line {t.line}: " if t.line else ""
-        lines.append(f"- prior therapy: {line}{t.described} → {', '.join(t.agents) or 'not recognised'}")
+        when = f" ({t.started} to {t.ended})" if t.started and t.ended else ""
+        stop = f", stopped for {t.stopped_for}" if t.stopped_for else ""
+        lines.append(f"- prior therapy: {line}{t.described} → {', '.join(t.agents) or 'not recognised'}{when}{stop}")
+    lines += [
+        f"- prior {d.kind}: {d.described}" + (f" ({d.performed})" if d.performed else "") for d in p.prior_procedures
+    ]
     if p.not_received:
         lines.append(f"- not received: {', '.join(p.not_received)}")
     lines += [f"- ⚠ conflicting details: {c}" for c in p.conflicts]
+    return [*lines, "", *record_markdown(p.record)] if p.record else [*lines, ""]
+
+
+def record_markdown(record: PatientRecord) -> list[str]:
+    """Where each fact of a patient read from a FHIR record came from, and what could not be read."""
+    lines = [f"### Read from {record.source}", ""]
+    for fact in record.facts:
+        shown = ", ".join(fact.resources[:3]) + (
+            f" and {len(fact.resources) - 3} more" if len(fact.resources) > 3 else ""
+        )
+        lines.append(f"- {fact.fact}: {shown}")
+    lines += [f"- ⚠ not read: {u.resource}: {u.reason}" for u in record.unread]
     return [*lines, ""]
 
 

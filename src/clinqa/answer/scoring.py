@@ -52,11 +52,13 @@ def weigh_terms(
 ) -> QueryTerms:
     """Own terms weigh their IDF; expansions a share of it; parenthetical details (the patient's history, such
     as drugs already given) barely count: they describe the case, they are not what is asked. An expansion that
-    only rewords an own term (`synonyms`) covers that term instead of weighing on its own."""
+    rewords an own term (`synonyms`) also covers that term when a sentence holds the whole wording."""
     weights = {t: idf.get(t, 0.0) for t in dict.fromkeys(own)}
     kept = {t: synonyms[t] for t in weights if synonyms and synonyms.get(t)}
-    rewording = {x for sets in kept.values() for s in sets for x in s}
-    fresh = [t for t in dict.fromkeys(expansion) if t not in weights and t not in rewording]
+    # A one-word rewording ("chemo" -> chemotherapy) stands for the own term and weighs nothing on its own; the
+    # words of a longer one (lay "chances" -> prognosis, survival) still weigh as expansions, each by itself.
+    one_word = {x for sets in kept.values() for w in sets if len(w) == 1 for x in w}
+    fresh = [t for t in dict.fromkeys(expansion) if t not in weights and t not in one_word]
     extra = {t: expansion_weight * idf.get(t, 0.0) for t in fresh}
     detail = settings().answer.detail_weight
     extra.update({t: detail * idf.get(t, 0.0) for t in dict.fromkeys(details) if t not in weights})

@@ -26,9 +26,12 @@ from clinqa.clinical.disease import (
     read_sites,
     site_name,
 )
+from clinqa.clinical.fhir import is_fhir, is_record_path, load_resources, resources_of
 from clinqa.clinical.history import read_history
+from clinqa.clinical.record import read_record
 from clinqa.clinical.regimens import Normaliser, clean_text
 from clinqa.errors import ClinqaError
+from clinqa.settings import settings
 from clinqa.types import PatientContext, PriorTherapy
 
 
@@ -87,13 +90,19 @@ def _disease_of_regimens(therapies: Iterable[PriorTherapy], normaliser: Normalis
     return diseases.pop() if len(diseases) == 1 else None
 
 
-def load_patient_file(path: Path, normaliser: Normaliser) -> PatientContext:
-    """A patient described in a JSON file of `PatientContext` fields; agents are normalised as in questions.
+def load_patient_file(path: Path, normaliser: Normaliser, patient_id: str | None = None) -> PatientContext:
+    """A patient described in a JSON file of `PatientContext` fields, or a FHIR R4 record (a Bundle, NDJSON, a
+    folder of NDJSON: see `clinqa.clinical.record`; `patient_id` chooses among several patients).
 
-    `prior_therapies` items may be objects or plain strings ("gem/doc"); an object without `agents` has them read
-    from its `described` text.
+    In a file of fields, `prior_therapies` items may be objects or plain strings ("gem/doc"); an object without
+    `agents` has them read from its `described` text. Agents are normalised as in questions.
     """
+    if is_record_path(path):
+        return read_record(load_resources(path), normaliser, str(path), patient_id)
     try:
+        size, limit = path.stat().st_size, settings().record.max_bytes
+        if size > limit:
+            raise PatientFileError(str(path), f"{size} bytes, more than record.max_bytes ({limit})")
         raw = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise PatientFileError(str(path), f"cannot be read: {exc}") from exc
@@ -101,8 +110,10 @@ def load_patient_file(path: Path, normaliser: Normaliser) -> PatientContext:
         data = json.loads(raw)
     except json.JSONDecodeError as exc:
         raise PatientFileError(str(path), f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from exc
+    if is_fhir(data):
+        return read_record(resources_of(data, str(path)), normaliser, str(path), patient_id)
     if not isinstance(data, dict):
-        raise PatientFileError(str(path), "must hold a JSON object of patient fields")
+        raise PatientFileError(str(path), "must hold a JSON object of patient fields or a FHIR resource")
     try:
         patient = PatientContext.model_validate(_expand_therapies(data, normaliser))
     except ValidationError as exc:
@@ -158,6 +169,7 @@ _SCALARS = {
     "diagnosis": "diagnosis",
     "recurrent": "recurrent",
     "recurrence_number": "recurrence number",
+    "stage": "stage",
     "bilateral": "bilateral",
     "lesion_count": "number of lesions",
     "months_since_therapy": "months since therapy",
@@ -187,6 +199,11 @@ def merge(base: PatientContext, update: PatientContext) -> PatientContext:
         prior_therapies=therapies,
         prior_agents=_unique([*base.prior_agents, *update.prior_agents]),
         not_received=_unique([*base.not_received, *update.not_received]),
+        prior_procedures=[
+            *base.prior_procedures,
+            *(p for p in update.prior_procedures if p not in base.prior_procedures),
+        ],
+        record=update.record or base.record,
     )
     return merged.model_copy(update={"conflicts": _unique([*conflicts, *consistency_conflicts(merged)])})
 

@@ -13,7 +13,6 @@ two saves swap at once. Staging and retired folders have names of their own (`.<
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import json
 import os
 import shutil
@@ -26,9 +25,11 @@ from pathlib import Path
 import bm25s
 import numpy as np
 
+from clinqa.readings import embedding_key, embedding_text, lexical_text
 from clinqa.retrieve.analysis import analyze
 from clinqa.retrieve.glossary import build_glossary
 from clinqa.retrieve.specificity import corpus_specificity
+from clinqa.retrieve.vectors import PassageVectors, VectorsInDatabase, VectorsInMemory, VectorStore
 from clinqa.retrieve.vocabulary import Vocabulary, build_vocabulary, drug_dictionary
 from clinqa.store import Store
 from clinqa.types import Passage
@@ -39,23 +40,6 @@ DRUG_NAMES = "drug_names.json"
 BM25_K1, BM25_B = 0.9, 0.4
 
 
-def embedding_text(passage: Passage, title: str) -> str:
-    """What the dense model reads for a passage: document title and nearest heading give it the topic that
-    short passages ("Fewer pulmonary nodules.") leave unsaid."""
-    heading = f" {passage.section_path[-1]}:" if passage.section_path else ""
-    return f"{title}.{heading} {passage.text}"
-
-
-def embedding_key(text: str) -> str:
-    """Content key of an embedding text: equal texts share one vector."""
-    return hashlib.sha1(text.encode("utf-8")).hexdigest()
-
-
-def lexical_text(passage: Passage, title: str) -> str:
-    """What BM25 reads for a passage: document title and section path give context to short passages."""
-    return " ".join([title, *passage.section_path, passage.text])
-
-
 @dataclass
 class SearchIndex:
     generation: int
@@ -64,7 +48,7 @@ class SearchIndex:
     document_ids: list[str]
     passage_document: np.ndarray  # int32: position in document_ids, per passage
     bm25: bm25s.BM25
-    vectors: np.ndarray  # float32 (passages x dims), L2-normalised
+    vectors: PassageVectors  # in memory (SQLite), or searched in the database (PostgreSQL)
     vocabulary: Vocabulary
 
     @property
@@ -73,8 +57,14 @@ class SearchIndex:
 
 
 def build_index(
-    store: Store, model: str, vectors_for: Callable[[list[str]], np.ndarray], generation: int
+    store: Store,
+    model: str,
+    vectors_for: Callable[[list[str]], np.ndarray],
+    generation: int,
+    in_database: VectorStore | None = None,
 ) -> SearchIndex:
+    """The index of the store's passages. `in_database`: the store searches the vectors itself (each passage's
+    vector is linked there, those stored before its vector table existed included), so none are loaded here."""
     summaries = store.documents()
     titles = {d.id: d.title for d in summaries}
     passages = list(store.iter_passages())
@@ -88,6 +78,15 @@ def build_index(
     vocabulary = build_vocabulary((p.text for p in passages), _plain_terms(passages), drug_dictionary())
     vocabulary.definitions = build_glossary(passages, {d.id for d in summaries if d.audience == "patient"})
     vocabulary.specificity = corpus_specificity(lexical)
+    embedding_texts = [embedding_text(p, titles[p.document_id]) for p in passages]
+    vectors: PassageVectors
+    if in_database is not None:
+        in_database.link_passage_vectors(
+            model, {p.id: embedding_key(t) for p, t in zip(passages, embedding_texts, strict=True)}
+        )
+        vectors = VectorsInDatabase(in_database, model, [p.id for p in passages])
+    else:
+        vectors = VectorsInMemory(vectors_for(embedding_texts))
     return SearchIndex(
         generation=generation,
         model=model,
@@ -95,7 +94,7 @@ def build_index(
         document_ids=document_ids,
         passage_document=np.array([position[p.document_id] for p in passages], dtype=np.int32),
         bm25=bm25,
-        vectors=vectors_for([embedding_text(p, titles[p.document_id]) for p in passages]),
+        vectors=vectors,
         vocabulary=vocabulary,
     )
 
@@ -156,16 +155,22 @@ def remove_leftovers(directory: Path) -> None:
 def _write_files(index: SearchIndex, staging: Path) -> None:
     if index.size:  # bm25s cannot save an index of nothing
         index.bm25.save(str(staging / "bm25"), show_progress=False)
-    np.save(staging / "vectors.npy", index.vectors.astype(np.float16), allow_pickle=False)
+    if isinstance(index.vectors, VectorsInMemory):
+        np.save(staging / "vectors.npy", index.vectors.matrix.astype(np.float16), allow_pickle=False)
     np.save(staging / "passage_document.npy", index.passage_document, allow_pickle=False)
     _write_json(staging / "passages.json", {"passage_ids": index.passage_ids, "documents": index.document_ids})
     _write_json(staging / "vocabulary.json", index.vocabulary.to_json())
     # Every drug name variant, for normalising what a patient received (which the corpus may never name).
     _write_json(staging / DRUG_NAMES, drug_dictionary())
     _write_json(
-        staging / "meta.json",
-        {"format": FORMAT_VERSION, "generation": index.generation, "model": index.model},
+        staging / "meta.json", _meta(index.generation, index.model, isinstance(index.vectors, VectorsInDatabase))
     )
+
+
+def _meta(generation: int, model: str, in_database: bool) -> dict[str, object]:
+    """What an index records of itself; an index whose vectors live in the database says so."""
+    meta: dict[str, object] = {"format": FORMAT_VERSION, "generation": generation, "model": model}
+    return {**meta, "vectors": "database"} if in_database else meta
 
 
 @contextmanager
@@ -189,21 +194,27 @@ def _index_lock(directory: Path, mode: int) -> Iterator[None]:
         os.close(descriptor)  # closing releases the lock
 
 
-def load_index(directory: Path, generation: int, model: str) -> SearchIndex | None:
+def load_index(
+    directory: Path, generation: int, model: str, in_database: VectorStore | None = None
+) -> SearchIndex | None:
     """The saved index if it reflects this store generation and model, else None."""
     with _index_lock(directory, fcntl.LOCK_SH):
-        return _load(directory, generation, model)
+        return _load(directory, generation, model, in_database)
 
 
-def _load(directory: Path, generation: int, model: str) -> SearchIndex | None:
+def _load(directory: Path, generation: int, model: str, in_database: VectorStore | None) -> SearchIndex | None:
     try:
         meta = json.loads((directory / "meta.json").read_text())
     except (OSError, ValueError):
         return None
-    if meta != {"format": FORMAT_VERSION, "generation": generation, "model": model}:
+    if meta != _meta(generation, model, in_database is not None):
         return None
     listing = json.loads((directory / "passages.json").read_text())
-    vectors = np.load(directory / "vectors.npy", allow_pickle=False).astype(np.float32)
+    vectors: PassageVectors
+    if in_database is not None:
+        vectors = VectorsInDatabase(in_database, model, listing["passage_ids"])
+    else:
+        vectors = VectorsInMemory(np.load(directory / "vectors.npy", allow_pickle=False).astype(np.float32))
     return SearchIndex(
         generation=generation,
         model=model,

@@ -11,6 +11,7 @@ from clinqa.retrieve import fusion
 from clinqa.retrieve.analysis import analyze, query_terms
 from clinqa.retrieve.expand import Expansion, expand_query
 from clinqa.retrieve.index import SearchIndex
+from clinqa.retrieve.vectors import UNSCORED
 from clinqa.settings import default_from
 
 
@@ -70,11 +71,15 @@ class HybridRetriever:
             expansions = [*expansions, Expansion("question kind", hints, "kind")]
         own_terms = query_terms(query)
         runs = [self.lexical_scores(own_terms, expansions)]
+        kept = document_weights[self.index.passage_document] > 0 if document_weights is not None else None
+        if kept is not None and self.index.size:
+            runs[0] = np.where(kept, runs[0], UNSCORED).astype(np.float32)
         if self.config.use_dense and self.encode_query is not None and self.index.size:
-            runs.append(self.dense_scores(query))
-        if document_weights is not None and self.index.size:
-            per_passage = document_weights[self.index.passage_document]
-            runs = [np.where(per_passage > 0, run, np.float32(-1e30)).astype(np.float32) for run in runs]
+            documents = None
+            if document_weights is not None:
+                documents = [d for d, w in zip(self.index.document_ids, document_weights, strict=True) if w > 0]
+            similarity = self.dense_scores(query, fusion.top_indices(runs[0], self.config.depth), documents)
+            runs.append(np.where(kept, similarity, UNSCORED).astype(np.float32) if kept is not None else similarity)
         if len(runs) == 1:
             fused = {int(i): float(runs[0][i]) for i in fusion.top_indices(runs[0], self.config.depth)}
         elif self.config.fusion == "convex":
@@ -111,7 +116,8 @@ class HybridRetriever:
             scores = scores + self.config.expansion_weight * self.index.bm25.get_scores(extra)
         return np.asarray(scores, dtype=np.float32)
 
-    def dense_scores(self, query: str) -> np.ndarray:
-        """Cosine similarity of every passage to the question as asked (expansions would blur the embedding)."""
+    def dense_scores(self, query: str, candidates: np.ndarray, documents: list[str] | None = None) -> np.ndarray:
+        """Cosine similarity to the question as asked (expansions would blur the embedding): of every passage
+        held in memory; of the best `depth` of `documents` and the lexical `candidates` searched in the database."""
         assert self.encode_query is not None
-        return np.asarray(self.index.vectors @ self.encode_query(query), dtype=np.float32)
+        return self.index.vectors.scores(self.encode_query(query), self.config.depth, candidates, documents)

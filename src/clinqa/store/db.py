@@ -86,6 +86,11 @@ class Database:
         with self._lock, self._errors():
             self._executemany(sql, list(rows))
 
+    def insert_rows(self, table: str, rows: Iterable[Sequence[Any]]) -> None:
+        """Append whole rows to `table` (the fast path of an ingest: COPY on PostgreSQL)."""
+        with self._lock, self._errors():
+            self._insert_rows(table, list(rows))
+
     def script(self, sql: str) -> None:
         """Run several statements (a migration file), inside the current transaction."""
         with self._lock, self._errors():
@@ -132,6 +137,10 @@ class Database:
 
     def _script(self, sql: str) -> None:
         raise NotImplementedError
+
+    def _insert_rows(self, table: str, rows: list[Sequence[Any]]) -> None:
+        if rows:
+            self._executemany(f"INSERT INTO {table} VALUES ({', '.join('?' * len(rows[0]))})", rows)
 
     @contextmanager
     def _errors(self) -> Iterator[None]:

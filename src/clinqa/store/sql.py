@@ -130,8 +130,8 @@ class SQLStore:
                 d.literature.model_dump_json() if d.literature else None,
             ),
         )
-        self.db.executemany(
-            "INSERT INTO passages VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        self.db.insert_rows(
+            "passages",
             (
                 (
                     p.id,
@@ -146,8 +146,8 @@ class SQLStore:
                 for p in d.passages
             ),
         )
-        self.db.executemany(
-            "INSERT INTO doc_references VALUES (?, ?, ?, ?)",
+        self.db.insert_rows(
+            "doc_references",
             ((d.id, r.number, r.text, r.pmid) for r in d.references),
         )
 
