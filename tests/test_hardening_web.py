@@ -42,6 +42,7 @@ from clinqa.types import (
     TrialMatch,
 )
 from clinqa.web.app import create_app
+from clinqa.web.edge import body_limit
 from clinqa.web.owners import OWNER_COOKIE
 
 from .conftest import Location, copy_kb, every_row
@@ -383,7 +384,7 @@ async def post_chunked(app: Any, path: str, total: int, content_type: str) -> tu
     ],
 )
 def test_a_chunked_body_is_read_only_up_to_the_limit(hostile: Hostile, path: str, content_type: str) -> None:
-    limit = settings().web.max_body_bytes
+    limit = body_limit("POST", path, content_type.encode())
     total = 64 * 1024 * 1024  # a 64 MiB body: the server stops after the limit and one chunk
     response, sent = anyio.run(post_chunked, hostile.site.app, path, total, content_type)
     assert response.status_code == 413 and str(limit) in response.text
@@ -395,7 +396,7 @@ def test_the_body_limit_and_question_length_are_read_from_the_settings(
     hostile: Hostile, restore_settings: Settings
 ) -> None:
     client = hostile.site.client()
-    configure(web={"max_body_bytes": 2048, "max_question_chars": 100})
+    configure(web={"max_body_bytes": 2048, "max_record_body_bytes": 2048, "max_question_chars": 100})
     declared = client.post("/api/ask", content=b"{" + b" " * 3000 + b"}", headers={"content-type": "application/json"})
     assert declared.status_code == 413 and "2048" in declared.json()["error"]
     long = client.post("/api/ask", json={"question": "osteosarcoma " * 10})

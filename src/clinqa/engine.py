@@ -12,9 +12,11 @@ from pathlib import Path
 import numpy as np
 
 from clinqa.answer.answerer import Answerer
+from clinqa.answer.cards import Card, answer_cards
 from clinqa.answer.threads import CLI_OWNER, retention, standalone_question
-from clinqa.clinical.fhir import resources_of
+from clinqa.clinical.fhir import prefetch_resources, record_resources
 from clinqa.clinical.followup import follow_up, starts_anew
+from clinqa.clinical.next_steps import next_steps_question, patient_topic
 from clinqa.clinical.patient import extract_patient, load_patient_file, merge
 from clinqa.clinical.record import read_record
 from clinqa.clinical.regimens import Normaliser
@@ -410,8 +412,23 @@ class Engine:
         return load_patient_file(path, self.normaliser(), patient_id)
 
     def patient_from_record(self, data: object, source: str, patient_id: str | None = None) -> PatientContext:
-        """The patient of a decoded FHIR value (a Bundle or a resource) sent by a client."""
-        return read_record(resources_of(data, source), self.normaliser(), source, patient_id)
+        """The patient of a FHIR record sent by a client: a decoded Bundle or resource, or its text (JSON or
+        NDJSON)."""
+        return read_record(record_resources(data, source), self.normaliser(), source, patient_id)
+
+    def patient_from_prefetch(self, prefetch: dict[str, object], patient_id: str) -> PatientContext:
+        """The patient `patient_id` of a CDS Hooks prefetch (Patient, Conditions, medications)."""
+        return read_record(prefetch_resources(prefetch), self.normaliser(), "CDS Hooks prefetch", patient_id)
+
+    def patient_view(self, prefetch: dict[str, object], patient_id: str, site: str) -> list[Card]:
+        """CDS Hooks `patient-view`: a card answering the "what next" question of the patient in `prefetch`, its
+        links on `site` (clinqa's address); no card for a patient without a cancer diagnosis (nothing to say)."""
+        patient = self.patient_from_prefetch(prefetch, patient_id)
+        topic = patient_topic(patient)
+        if topic is None:
+            return []
+        answer = self.ask(next_steps_question(topic), patient=patient, remember=False)
+        return answer_cards(answer, topic, site)
 
     def ask(
         self,

@@ -20,6 +20,12 @@ class WebSettings(BaseModel):
         description="The site's public address (https://clinqa.example.org); share links use it, not the Host header",
     )
     max_body_bytes: int = Field(default=64 * 1024, ge=1024, description="Largest request body read, in bytes")
+    max_record_body_bytes: int = Field(
+        default=4 * 1024 * 1024,
+        ge=1024,
+        description="Largest body of a request that may carry a FHIR record (`POST /api/ask`, `POST /ask` as multipart,"
+        " `POST /cds-services/{id}`), in bytes; mCODE bundles run to 64 KB and more",
+    )
     max_question_chars: int = Field(
         default=2_000, ge=10, description="Longest question or patient description accepted"
     )

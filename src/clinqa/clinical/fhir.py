@@ -87,6 +87,38 @@ def resources_of(data: object, source: str) -> list[Resource]:
     return found
 
 
+def record_resources(data: object, source: str) -> list[Resource]:
+    """The resources of a record a client sent: a decoded Bundle or resource, or text holding one (JSON) or
+    NDJSON (one resource a line)."""
+    if not isinstance(data, str):
+        return resources_of(data, source)
+    limit = settings().record.max_bytes
+    if len(data) > limit:
+        raise RecordError(source, f"more than record.max_bytes ({limit}) bytes")
+    try:
+        whole = load_json(data)
+    except Undecodable:
+        whole = None  # not one JSON value: NDJSON, read line by line (a bad line is named)
+    if is_fhir(whole):
+        return resources_of(whole, source)
+    resources = list(_ndjson(data, source))
+    _check_count(len(resources), source)
+    if not resources:
+        raise RecordError(source, "holds no FHIR resources (a Bundle, a resource, or NDJSON)")
+    return resources
+
+
+def prefetch_resources(prefetch: dict[str, object]) -> list[Resource]:
+    """The resources of a CDS Hooks prefetch: each value a resource or a (searchset) Bundle; null (what the
+    client could not fetch, or found nothing for) is passed over."""
+    found: list[Resource] = []
+    for key, value in prefetch.items():
+        if value is not None:
+            found.extend(resources_of(value, f"prefetch.{key}"))
+            _check_count(len(found), "prefetch")
+    return found
+
+
 def _read_text(file: Path) -> str:
     try:
         return file.read_text(encoding="utf-8-sig")

@@ -18,7 +18,7 @@ from clinqa.engine import Engine
 from clinqa.review.diffs import word_diff
 from clinqa.review.render import SOURCE_UPDATED, STATE_LINE, review_status
 from clinqa.settings import settings
-from clinqa.web import api, articles, auth, pages
+from clinqa.web import api, articles, auth, cds_hooks, pages
 from clinqa.web.backend import AskRequest, Web
 from clinqa.web.edge import Edge
 from clinqa.web.errors import install_error_handlers
@@ -49,6 +49,7 @@ def create_app(db: Path | str, sessions: Sessions | None = None) -> FastAPI:
     app.include_router(auth.router(web, templates))
     app.include_router(articles.router(web, templates))
     app.include_router(api.router(web))
+    app.include_router(cds_hooks.router(web))
     return app
 
 

@@ -8,12 +8,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
-from typing import Annotated, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 import anyio
 import anyio.to_thread
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from clinqa.answer.cards import Card
+from clinqa.clinical.patient import merge
 from clinqa.engine import Engine
 from clinqa.errors import NotFound
 from clinqa.review import Article, ArticleState, ArticleVersion, AuditEvent, NotPermitted, Role, User
@@ -25,6 +27,7 @@ from clinqa.web.sessions import Session, Sessions
 
 MAX_COMMENT_CHARS = 4_000
 MAX_ID_CHARS = 200  # thread, article and document ids are far shorter
+RECORD_FIELD = "patient_record"  # the request field (API) and form file (ask page) of a FHIR record
 T = TypeVar("T")
 
 
@@ -59,6 +62,11 @@ class AskRequest(BaseModel):
     question: QuestionText = Field(min_length=1)
     audience: Literal["clinician", "patient"] = "clinician"
     patient: PatientDetails = None
+    patient_record: dict[str, Any] | str | None = Field(
+        default=None,
+        description="The patient as a FHIR R4 record: a Bundle (or one resource) as a JSON object, or its text"
+        " (a Bundle, or NDJSON: one resource a line); `patient` fields, when given too, are laid over it",
+    )
     thread_id: str | None = Field(
         default=None, max_length=MAX_ID_CHARS, description="Continue this conversation (yours only)"
     )
@@ -107,16 +115,30 @@ class Web:
 
     async def ask(self, request: AskRequest, owner: str | None) -> Answer:
         """The answer; the question is kept as a conversation of `owner`'s, or not kept at all (None)."""
-        ask = partial(
-            self.engine.ask,
-            request.question,
-            patient=request.patient,
-            thread_id=request.thread_id,
-            audience=request.audience,
-            remember=owner is not None,
-            owner=owner or "",
-        )
+
+        def ask() -> Answer:
+            return self.engine.ask(
+                request.question,
+                patient=self.patient_of(request),
+                thread_id=request.thread_id,
+                audience=request.audience,
+                remember=owner is not None,
+                owner=owner or "",
+            )
+
         return await self.answering(ask)
+
+    def patient_of(self, request: AskRequest) -> PatientContext | None:
+        """The patient of a request: its fields laid over the patient of its FHIR record (`RecordError` when the
+        record cannot be read, naming the resource)."""
+        if request.patient_record is None:
+            return request.patient
+        record = self.engine.patient_from_record(request.patient_record, RECORD_FIELD)
+        return merge(record, request.patient) if request.patient else record
+
+    async def patient_view(self, prefetch: dict[str, object], patient_id: str, site: str) -> list[Card]:
+        """The CDS Hooks `patient-view` cards for the patient of a prefetch (an answer: on an answer thread)."""
+        return await self.answering(partial(self.engine.patient_view, prefetch, patient_id, site))
 
     def document(self, document_id: str) -> Document:
         return self.engine.document(document_id)

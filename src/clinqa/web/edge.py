@@ -26,10 +26,25 @@ SECURITY_HEADERS = {
 # Answers, conversations and the pages of a session are nobody else's: no browser or proxy keeps a copy.
 NO_STORE = "no-store"
 STATIC_PREFIX = "/static/"
+# The requests whose body may hold a FHIR patient record, larger than any other body, have a limit of their own:
+# the JSON API's ask, the CDS services, and the ask form sent as multipart (only a file upload carries a record).
+RECORD_API = "/api/ask"
+RECORD_PREFIX = "/cds-services/"
+RECORD_FORM = "/ask"
+MULTIPART = b"multipart/form-data"
+
+
+def body_limit(method: str, path: str, content_type: bytes = b"") -> int:
+    """The largest body read for a request: `web.max_record_body_bytes` where a FHIR record may come, else
+    `web.max_body_bytes`."""
+    web = settings().web
+    form = path == RECORD_FORM and content_type.lower().startswith(MULTIPART)
+    record = method == "POST" and (path == RECORD_API or path.startswith(RECORD_PREFIX) or form)
+    return web.max_record_body_bytes if record else web.max_body_bytes
 
 
 class BodyTooLarge(HTTPException):
-    """The request body is larger than `settings().web.max_body_bytes`; raised while it is being read."""
+    """The request body is larger than its limit (`body_limit`); raised while it is being read."""
 
     def __init__(self, limit: int) -> None:
         super().__init__(413, f"request body larger than {limit} bytes")
@@ -48,7 +63,8 @@ class Edge:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = settings().web.max_body_bytes
+        content_type = next((v for k, v in scope["headers"] if k == b"content-type"), b"")
+        limit = body_limit(scope["method"], scope["path"], content_type)
         cacheable = scope["path"].startswith(STATIC_PREFIX)
 
         async def send_with_headers(message: Message) -> None:

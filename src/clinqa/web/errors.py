@@ -14,13 +14,17 @@ from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException
 
-from clinqa.errors import ClinqaError, NotFound
+from clinqa.errors import ClinqaError, NotFound, RecordError
 from clinqa.review import AccountError, AuthError, NotPermitted, RateLimited, ReviewStateError
 from clinqa.web.auth import LoginRequired
+from clinqa.web.backend import RECORD_FIELD
+from clinqa.web.cds_hooks import CORS, PrefetchMissing
 
 # Named errors and their status codes; a subclass not listed takes its nearest listed base's.
 STATUS: dict[type[ClinqaError], int] = {
     NotFound: 404,
+    PrefetchMissing: 412,
+    RecordError: 422,  # the patient record sent cannot be read: the message names the resource
     AuthError: 401,
     NotPermitted: 403,
     ReviewStateError: 409,
@@ -46,10 +50,13 @@ def install_error_handlers(app: FastAPI, templates: Jinja2Templates) -> None:
     def respond(
         request: Request, status: int, message: str, field: str | None = None, headers: Mapping[str, str] | None = None
     ) -> Response:
-        if request.url.path.startswith("/api/"):
+        path = request.url.path
+        if path.startswith(("/api/", "/cds-services")):
             body: dict[str, Any] = {"error": message}
             if field:
                 body["field"] = field
+            if path.startswith("/cds-services"):  # an EHR page calling across origins reads the error too
+                headers = {**(headers or {}), **CORS}
             return JSONResponse(body, status_code=status, headers=headers)
         context = {"status": status, "message": message}
         return templates.TemplateResponse(request, "error.html", context, status_code=status, headers=headers)
@@ -68,7 +75,8 @@ def install_error_handlers(app: FastAPI, templates: Jinja2Templates) -> None:
     async def named_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, ClinqaError)  # registered for ClinqaError and its subclasses only
         status, headers = status_of(exc)
-        return respond(request, status, str(exc), headers=headers)
+        field = RECORD_FIELD if isinstance(exc, RecordError) else None
+        return respond(request, status, str(exc), field, headers)
 
     for error in STATUS:
         app.add_exception_handler(error, named_error)

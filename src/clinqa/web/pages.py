@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
 
-from clinqa.web.backend import MAX_ID_CHARS, AskRequest, QuestionText, Web
+from clinqa.errors import RecordError
+from clinqa.web.backend import MAX_ID_CHARS, RECORD_FIELD, AskRequest, QuestionText, Web
 from clinqa.web.owners import page_owner
 
 
@@ -40,12 +41,15 @@ def router(web: Web, templates: Jinja2Templates) -> APIRouter:
         audience: Annotated[Literal["clinician", "patient"], Form()] = "clinician",
         patient_details: Annotated[QuestionText, Form()] = "",
         thread_id: Annotated[str, Form(max_length=MAX_ID_CHARS)] = "",
+        patient_record: Annotated[UploadFile | None, File()] = None,
     ) -> HTMLResponse:
+        """The form, sent as multipart when it carries a FHIR record file (a Bundle or NDJSON)."""
         owner = page_owner(request)
         ask = AskRequest(
             question=question,
             audience=audience,
             patient=await run_in_threadpool(web.patient_from_text, patient_details),
+            patient_record=await uploaded_text(patient_record),
             thread_id=thread_id or None,
         )
         answer = await web.ask(ask, owner.key)
@@ -63,3 +67,16 @@ def router(web: Web, templates: Jinja2Templates) -> APIRouter:
         return templates.TemplateResponse(request, "source.html", {"document": document, "highlight": passage})
 
     return routes
+
+
+async def uploaded_text(upload: UploadFile | None) -> str | None:
+    """The text of an uploaded record; None when no file was chosen (a browser sends an empty, unnamed part)."""
+    if upload is None:
+        return None
+    data = await upload.read()
+    if not data and not upload.filename:
+        return None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise RecordError(RECORD_FIELD, f"the file {upload.filename!r} is not UTF-8 text") from exc
