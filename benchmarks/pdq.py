@@ -19,15 +19,12 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 
 from benchmarks.common import DATA, ROOT, WORK, machine, peak_rss_mb, require, table
 from benchmarks.pgserver import (
-    FULL_TEXT,
-    FullTextRetriever,
-    add_full_text_index,
     copy_knowledge_base,
+    full_text_rows,
     new_database,
     postgres_server,
 )
@@ -180,12 +177,7 @@ def compare_backends(engine: Engine) -> None:
         passages = copy_knowledge_base(engine, target)
         print(f"copied {passages} passages to PostgreSQL and indexed in {time.perf_counter() - started:.0f} s")
         rows += [["PostgreSQL", *row] for row in retrieval_rows(target, answerable, variants([]))]
-        print(f"GIN index on the passages' tsvectors: {add_full_text_index(target.store.db):.1f} MB")
-        candidates = {"lexical only": RetrievalConfig(use_dense=False), "hybrid convex": RetrievalConfig()}
-        for name in FULL_TEXT:
-            make = partial(FullTextRetriever, target.index(), target.query_encoder(), db=target.store.db, name=name)
-            for variant, row in zip(candidates, retrieval_rows(target, answerable, candidates, make), strict=True):
-                rows.append(["PostgreSQL", f"{name}, {variant}", *row[1:]])
+        rows += full_text_rows(target, lambda configs, make: retrieval_rows(target, answerable, configs, make))
         target.close()
     print(f"\nPDQ questions, both backends — {machine()}\n")
     print(table(headers, rows))

@@ -10,10 +10,12 @@ import os
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 
+from benchmarks.common import embedded_postgres
 from clinqa.engine import Engine
 from clinqa.readings import embedding_key, embedding_text
 from clinqa.retrieve.expand import Expansion
@@ -28,19 +30,14 @@ QueryEncoder = Callable[[str], np.ndarray]
 @contextmanager
 def postgres_server(folder: Path) -> Iterator[str]:
     """The admin URL of a PostgreSQL server running in `folder` for the block."""
-    os.environ.setdefault("XDG_RUNTIME_DIR", str(folder / "run"))
     # The index folders of the server's databases go there, here and in worker processes; the model cache stays
     # where it is (a worker that quantised the model again would count that in its memory).
     os.environ["CLINQA_STORE__INDEX_DIR"] = str(folder / "index")
     configure(store={"index_dir": str(folder / "index")})
-    from embedded_postgres import get_server
-
-    folder.mkdir(parents=True, exist_ok=True)
-    server = get_server(folder / "data", cleanup_mode="stop")
     try:
-        yield server.get_uri()
+        with embedded_postgres(folder) as admin:
+            yield admin
     finally:
-        server.cleanup()
         del os.environ["CLINQA_STORE__INDEX_DIR"]
         configure(store={"index_dir": ""})
 
@@ -68,6 +65,9 @@ def copy_knowledge_base(source: Engine, target: Engine) -> int:
 
 
 # --- the lexical candidate: PostgreSQL full-text search -------------------------------------------------------
+
+Retrievers = Callable[[RetrievalConfig], HybridRetriever]
+Evaluate = Callable[[dict[str, RetrievalConfig], Retrievers], list[list[object]]]
 
 FULL_TEXT = {
     "plainto_tsquery (AND), ts_rank": ("plainto_tsquery('english', ?)", "ts_rank"),
@@ -118,3 +118,16 @@ class FullTextRetriever(HybridRetriever):
         for passage_id, score in rows:
             scores[self.positions[passage_id]] = score
         return scores
+
+
+def full_text_rows(target: Engine, evaluate: Evaluate) -> list[list[object]]:
+    """PostgreSQL's full-text search as the lexical run, alone and fused, for each query form of FULL_TEXT: a GIN
+    index is added to `target`, and `evaluate(configs, make)` gives one row per config (name first)."""
+    print(f"GIN index on the passages' tsvectors: {add_full_text_index(target.store.db):.1f} MB")
+    candidates = {"lexical only": RetrievalConfig(use_dense=False), "hybrid convex": RetrievalConfig()}
+    rows: list[list[object]] = []
+    for name in FULL_TEXT:
+        make = partial(FullTextRetriever, target.index(), target.query_encoder(), db=target.store.db, name=name)
+        for variant, row in zip(candidates, evaluate(candidates, make), strict=True):
+            rows.append(["PostgreSQL", f"{name}, {variant}", *row[1:]])
+    return rows

@@ -14,9 +14,8 @@ import hashlib
 import json
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import replace
-from functools import partial
 from pathlib import Path
 
 import ir_measures
@@ -24,10 +23,9 @@ from ir_measures import R, nDCG
 
 from benchmarks.common import DATA, WORK, machine, require, table
 from benchmarks.pgserver import (
-    FULL_TEXT,
-    FullTextRetriever,
-    add_full_text_index,
+    Retrievers,
     copy_knowledge_base,
+    full_text_rows,
     new_database,
     postgres_server,
 )
@@ -99,7 +97,6 @@ VARIANTS: dict[str, RetrievalConfig] = {
 }
 
 
-Retrievers = Callable[[RetrievalConfig], HybridRetriever]
 
 
 def evaluate(
@@ -160,13 +157,7 @@ def on_postgres(engine: Engine, split: str, variants: dict[str, RetrievalConfig]
         copy_knowledge_base(engine, target)
         print(f"copied to PostgreSQL and indexed in {time.perf_counter() - started:.0f} s")
         rows = [["PostgreSQL", *row] for row in evaluate(target, split, variants)]
-        gin_mb = add_full_text_index(target.store.db)
-        print(f"GIN index on the passages' tsvectors: {gin_mb:.1f} MB")
-        candidates = {"lexical only": RetrievalConfig(use_dense=False), "hybrid convex": RetrievalConfig()}
-        for name in FULL_TEXT:
-            make = partial(FullTextRetriever, target.index(), target.query_encoder(), db=target.store.db, name=name)
-            for variant, row in zip(candidates, evaluate(target, split, candidates, make), strict=True):
-                rows.append(["PostgreSQL", f"{name}, {variant}", *row[1:]])
+        rows += full_text_rows(target, lambda configs, make: evaluate(target, split, configs, make))
         target.close()
     return rows
 
