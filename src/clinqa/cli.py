@@ -47,7 +47,7 @@ class Context:
     def with_sources(self) -> Engine:
         """The engine of a knowledge base that holds sources: an empty one stops with a message naming it."""
         engine = self.engine()
-        if not engine.documents():
+        if not engine.store.document_count():
             raise NoKnowledgeBase(
                 f"{redacted(str(self.db))}: the knowledge base holds no sources yet. {self.ingest_hint()}"
             )
@@ -350,7 +350,7 @@ def serve(obj: Context, host: str, port: int, workers: int) -> None:
     """Serve the web app and JSON API (OpenAPI at /openapi.json)."""
     from clinqa.web.workers import serve as run_server
 
-    if not obj.engine().documents():
+    if not obj.engine().store.document_count():
         status(f"warning: {obj.ingest_hint()} Until then every question is answered 'insufficient evidence'.")
     obj.engine().close()
     run_server(obj.db, host, port, workers)

@@ -46,6 +46,10 @@ class Store(Protocol):
 
     def documents(self) -> list[DocumentSummary]: ...
 
+    def document_count(self) -> int:
+        """How many documents are stored (one query, for health checks and the empty-knowledge-base message)."""
+        ...
+
     def passages(self, passage_ids: Iterable[str]) -> dict[str, Passage]: ...
 
     def following(self, passage: Passage, limit: int) -> list[Passage]:

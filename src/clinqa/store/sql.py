@@ -179,6 +179,9 @@ class SQLStore:
             literature=_literature(row[10]),
         )
 
+    def document_count(self) -> int:
+        return int(self.db.execute("SELECT COUNT(*) FROM documents").fetchone()[0])
+
     def documents(self) -> list[DocumentSummary]:
         rows = self.db.execute(
             "SELECT d.id, d.title, d.url, d.audience, d.updated,"

@@ -148,7 +148,7 @@ class Web:
 
     def health(self) -> tuple[int, int]:
         """Documents in the knowledge base and the corpus generation, read from the database now."""
-        return len(self.engine.documents()), self.engine.store.generation()
+        return self.engine.store.document_count(), self.engine.store.generation()
 
     def patient_from_text(self, text: str) -> PatientContext | None:
         if not text.strip():
