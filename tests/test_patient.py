@@ -97,6 +97,9 @@ PHRASINGS: list[tuple[str, dict[str, Any]]] = [
     ("progressed on regorafenib", {"recurrent": True, "prior_agents": ["regorafenib"]}),
     ("received gem/doc", {"prior_agents": ["gemcitabine", "docetaxel"]}),
     ("previously treated with Adriamycin and Ifex", {"prior_agents": ["doxorubicin", "ifosfamide"]}),
+    ("completed concurrent cisplatin-etoposide with thoracic RT", {"prior_agents": ["cisplatin", "etoposide"]}),
+    ("AML in first CR after 7+3", {"recurrent": False}),
+    ("in first complete remission", {"recurrent": False}),
 ]
 
 

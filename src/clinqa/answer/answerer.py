@@ -42,7 +42,8 @@ from clinqa.answer.scoring import QueryTerms, weigh_terms
 from clinqa.answer.sentences import SourceSentence, split_passage
 from clinqa.answer.subjects import missing_subjects
 from clinqa.answer.topic import Fit, Topic, TopicFit
-from clinqa.answer.triage import QuestionKind, is_clinical, is_yes_no, kind_cues, question_kinds
+from clinqa.answer.triage import QuestionKind, asked_kinds, is_clinical, is_yes_no, kind_cues
+from clinqa.clinical.age import without_age_sex
 from clinqa.clinical.applicability import assess
 from clinqa.clinical.disease import diagnoses_in
 from clinqa.clinical.patient import extract_patient, merge
@@ -168,12 +169,13 @@ class Answerer:
         refused = self._triage(question)
         if refused:
             return refused
-        kinds = question_kinds(question)
+        treated = bool(context.prior_therapies or context.lines_of_therapy or context.recurrent)
+        kinds = asked_kinds(question, treated)
         topic = TopicFit(Topic.of(question, context), self._titles)
         hints = kind_cues()[kinds[0]].search if kinds[0] in kind_cues() else ""
         k = settings().retrieval.passages
         result = self.retriever.search(question, k=k, hints=hints, document_weights=self._page_weights(topic))
-        focus_text = _PARENTHETICAL.sub(" ", question)
+        focus_text = without_age_sex(_PARENTHETICAL.sub(" ", question))
         expanded_from = {t for terms in analyze_cached([e.term for e in result.expansions]) for t in terms}
         history = set(context.prior_agents)  # drugs the patient had describe the case, not what is asked
         missing = [
@@ -196,7 +198,7 @@ class Answerer:
         evidence = self._evidence(result.hits)
         fit = _fit_with_setting(topic, focus_text, context)
         candidates = rank_candidates(evidence, self._titles, q, kinds, self._authority, fit)
-        if context.prior_agents:
+        if context.prior_agents and past_first_line(context):
             candidates = self._history_last(candidates, set(context.prior_agents))
         if is_yes_no(focus_text):
             candidates = _verdicts_first(candidates)
@@ -213,7 +215,7 @@ class Answerer:
                     )
             search_topic = self._topic(question, context.model_copy(update={"diagnosis": topic.topic.disease}))
             search_topic = " ".join([search_topic, *self._setting_words(focus_text, topic, q)])
-            later = bool(context.prior_therapies or context.lines_of_therapy or context.recurrent)
+            later = past_first_line(context)
             steps = self._algorithm(topic, later).steps(search_topic, context)
             if steps:
                 particular = self._asks_in_particular(focus_text, topic, q)
@@ -283,7 +285,10 @@ class Answerer:
         if not steps:
             return self._compose(question, kinds, candidates, keep)
         citer = Citer(self.store.references, self.store.abstracts)
-        offers = open_options(candidates, context.prior_agents, self.normaliser.agents) if particular else []
+        # An agent the disease came back on is no offer; one given in an earlier phase (induction before
+        # consolidation, with the disease in remission) may be given again.
+        failed = context.prior_agents if past_first_line(context) else []
+        offers = open_options(candidates, failed, self.normaliser.agents) if particular else []
         advised = recommendations(steps)
         if offers and offers[0].coverage >= self.limits.min_coverage:
             # What the question asks in particular leads; the algorithm's first advice follows it.
@@ -349,7 +354,7 @@ class Answerer:
     def _topic(self, question: str, context: PatientContext) -> str:
         """What the algorithm's searches are about: the diagnosis and the setting (recurrent, site)."""
         words = [context.diagnosis or " ".join(query_terms(_PARENTHETICAL.sub(" ", question))[:3])]
-        later = context.recurrent or context.prior_therapies or context.lines_of_therapy
+        later = past_first_line(context)
         if later or re.search(r"\b(?:recurr|relaps|refractory|progress|lines?)\w*", question, re.I):
             words.append("recurrent")
         return " ".join([*words, *context.sites])
@@ -513,12 +518,22 @@ class Answerer:
 def _fit_with_setting(topic: TopicFit, question: str, context: PatientContext) -> Callable[[Passage], float]:
     """How a passage fits the question: its page's topic, and its section's treatment setting against the one
     the question names (or the patient's: therapies behind them, a recurrence)."""
-    setting = question_setting(question) or ("later" if context.recurrent or context.prior_therapies else None)
+    setting = question_setting(question) or ("later" if past_first_line(context) else None)
 
     def fit(passage: Passage) -> float:
         return topic.weight(passage) * section_setting_weight(passage, setting)
 
     return fit
+
+
+def past_first_line(context: PatientContext) -> bool:
+    """Whether the patient's disease came back or progressed, or two lines are behind them: then what they had
+    failed, and sections on recurrent disease apply. Therapy behind a patient said to be in first remission or
+    free of progression (induction before consolidation, chemoradiation before consolidation) is still the first
+    line; therapy behind a patient whose course is not told is taken as failed."""
+    if context.recurrent is not None:
+        return context.recurrent or (context.lines_of_therapy or 0) >= 2
+    return bool(context.prior_therapies or context.lines_of_therapy)
 
 
 def _verdicts_first(candidates: list[Candidate]) -> list[Candidate]:

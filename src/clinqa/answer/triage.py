@@ -76,6 +76,30 @@ def question_kinds(question: str) -> list[QuestionKind]:
     return [kind for kind, cues in kind_cues().items() if cues.question.search(text)] or [QuestionKind.GENERAL]
 
 
+# Where one sentence ends and the next begins: a stop, then a capital or a figure ("... necrosis. Should we").
+_SENTENCE_END = re.compile(r"(?<=[.?!;])\s+(?=[A-Z0-9(])")
+
+
+def the_ask(question: str) -> str:
+    """The sentence that asks, after the case it follows ("58F, stage IIIA NSCLC ... What next?"): the last
+    sentence with a question mark, else the last sentence."""
+    sentences = [s for s in _SENTENCE_END.split(question.strip()) if s.strip()]
+    asking = [s for s in sentences if "?" in s]
+    return (asking or sentences or [question])[-1]
+
+
+def asked_kinds(question: str, treated: bool) -> list[QuestionKind]:
+    """The kinds a question asks about, read from its asking sentence, not from the case it describes ("high-risk
+    neuroblastoma ... what gives the best response?" asks about treatment, not risk). A general ask about a
+    patient with treatment behind them (`treated`) asks what to do next; otherwise a general ask takes the kinds
+    of the whole question."""
+    ask = the_ask(question)
+    kinds = question_kinds(ask)
+    if kinds != [QuestionKind.GENERAL] or ask == question:
+        return kinds
+    return [QuestionKind.TREATMENT] if treated else question_kinds(question)
+
+
 def is_yes_no(question: str) -> bool:
     """A question answered by a verdict ("Does X improve survival?")."""
     return bool(_YES_NO.search(question))

@@ -125,3 +125,8 @@ def _decade_group(text: str) -> AgeGroup | None:
     if match is None:
         return None
     return "adolescent" if match.group(1).lower() == "teens" else "adult"
+
+
+def without_age_sex(text: str) -> str:
+    """`text` less clinicians' age-and-sex shorthand ("52F"): it describes the patient, and no source uses it."""
+    return _AGE_SEX.sub(" ", text)

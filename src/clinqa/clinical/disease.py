@@ -177,7 +177,11 @@ _NOT_ABOUT_PATIENT = re.compile(
     _I,
 )
 _NEGATED = re.compile(r"\b(?:no|not|never|without|no evidence of|free of)\s+(?:\w+\s+)?$", _I)
-_NEW = re.compile(r"\b(?:newly[- ]diagnosed|new diagnosis|de novo|previously untreated|treatment[- ]na[iï]ve)\b", _I)
+_NEW = re.compile(
+    r"\b(?:newly[- ]diagnosed|new diagnosis|de novo|previously untreated|treatment[- ]na[iï]ve|"
+    r"(?:first|1st) (?:complete )?(?:remission|CR)|CR1)\b",
+    _I,
+)
 _RECURRENCE_NUMBER = re.compile(
     rf"\b({ORDINAL})\s+(?:local\s+|distant\s+|pulmonary\s+|lung\s+)?(?:relapse|recurrence|progression)s?\b"
     rf"(?!\s+or\s+(?:{ORDINAL}|later|subsequent))",

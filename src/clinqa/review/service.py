@@ -31,9 +31,7 @@ SLUG_LENGTH = 60
 class ReviewService:
     """Accounts, articles and their review on one knowledge base connection (the store's, either backend)."""
 
-    def __init__(
-        self, db: Database, hasher: PasswordHasher | None = None, limiter: LoginLimiter | None = None
-    ) -> None:
+    def __init__(self, db: Database, hasher: PasswordHasher | None = None, limiter: LoginLimiter | None = None) -> None:
         self.store = ReviewStore(db)
         self.accounts = Accounts(self.store, hasher, limiter)
 
