@@ -127,10 +127,10 @@ class RetrievalSettings(BaseModel):
 
 
 class AnswerSettings(BaseModel):
-    bottom_line: int = Field(default=4, ge=1, le=10, description="Most sentences in the bottom line")
+    bottom_line: int = Field(default=5, ge=1, le=10, description="Most sentences in the bottom line")
     body: int = Field(default=20, ge=0, le=60, description="Most sentences in the sections below it")
     bottom_line_margin: float = Field(
-        default=0.45, ge=0, le=1, description="Bottom-line sentences after the first score within this share of it"
+        default=0.6, ge=0, le=1, description="Bottom-line sentences after the first score within this share of it"
     )
     min_coverage: float = Field(
         default=0.35,

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from clinqa.answer.compose import Candidate, rank_candidates
-from clinqa.answer.filters import not_an_option
+from clinqa.answer.filters import not_an_option, offers_a_treatment
 from clinqa.answer.scoring import is_guidance, jaccard, weigh_terms
 from clinqa.answer.topic import Fit, TopicFit
 from clinqa.answer.triage import QuestionKind
@@ -125,6 +125,12 @@ def option_agents(c: Candidate, agents_of: Callable[[str], list[str]]) -> set[st
     return offered
 
 
+def _offers(c: Candidate) -> bool:
+    """A systemic option: an item of a list (the options a source lists), or a sentence that advises a treatment
+    or reports a benefit; not one that only names an agent (its mechanism, toxicity, or why it was tried)."""
+    return c.sentence.passage.kind == "list_item" or bool(c.sentence.label) or offers_a_treatment(c.sentence.text)
+
+
 def _not_offered(c: Candidate, step: str) -> bool:
     """A labelled list item ("**Denosumab.** A phase II study ...") offers its agent: it is not an option when
     anything in the item reports a negative result; another sentence is judged by itself; a list of study
@@ -152,16 +158,24 @@ def _setting_sections() -> dict[str, re.Pattern[str]]:
     return patterns
 
 
+def section_setting(passage: Passage) -> str | None:
+    """The treatment setting ("later" or "first") of the passage's most specific heading that names only one:
+    "Stage IV and Recurrent RCC > First-Line Therapy" is first-line treatment, whatever its parent says."""
+    sections = _setting_sections()
+    for heading in reversed(passage.section_path):
+        later, first = bool(sections["later"].search(heading)), bool(sections["first"].search(heading))
+        if later != first:
+            return "later" if later else "first"
+    return None
+
+
 def setting_weight(passage: Passage, later_line: bool) -> float:
     """For a patient past first treatment, sections about recurrent or previously treated disease first, and
-    sections about first treatment of early disease (adjuvant, resectable) well below."""
+    sections about first treatment (adjuvant, resectable, first-line) well below."""
     if not later_line:
         return 1.0
-    sections = _setting_sections()
-    path = " ".join(passage.section_path)
-    if sections["later"].search(path):
-        return LATER_SECTION
-    return FIRST_SECTION if sections["first"].search(path) else 1.0
+    setting = section_setting(passage)
+    return LATER_SECTION if setting == "later" else FIRST_SECTION if setting == "first" else 1.0
 
 
 def question_setting(question: str) -> str | None:
@@ -177,8 +191,8 @@ def section_setting_weight(passage: Passage, setting: str | None) -> float:
     question, adjuvant therapy for a relapse)."""
     if setting is None:
         return 1.0
-    other = _setting_sections()["first" if setting == "later" else "later"]
-    return OTHER_SETTING if other.search(" ".join(passage.section_path)) else 1.0
+    found = section_setting(passage)
+    return OTHER_SETTING if found is not None and found != setting else 1.0
 
 
 @dataclass(frozen=True)
@@ -231,12 +245,12 @@ class TreatmentAlgorithm:
             text = c.sentence.labelled
             if step.cue and not step.cue.search(text):
                 continue
-            if step.key == "systemic" and not self.agents_of(text):
+            if step.key == "systemic" and not (self.agents_of(text) and _offers(c)):
                 continue
             if not self._on_topic(c) or _not_offered(c, step.key):
                 continue
-            if step.key == "surgery" and setting_weight(c.sentence.passage, later) == FIRST_SECTION:
-                continue  # surgery for first treatment of early disease is no option after it
+            if later and section_setting(c.sentence.passage) == "first":
+                continue  # first treatment (of early disease, or first-line) is no option after it
             if any(jaccard(set(c.terms), set(k.terms)) >= 0.6 for k in [*taken, *chosen]):
                 continue
             chosen.append(c)

@@ -15,6 +15,7 @@ from clinqa.answer.algorithm import (
     open_options,
     question_setting,
     recommendations,
+    section_setting,
     section_setting_weight,
 )
 from clinqa.answer.compose import (
@@ -198,7 +199,7 @@ class Answerer:
         evidence = self._evidence(result.hits)
         fit = _fit_with_setting(topic, focus_text, context)
         candidates = rank_candidates(evidence, self._titles, q, kinds, self._authority, fit)
-        if context.prior_agents and past_first_line(context):
+        if context.prior_agents and later_line(focus_text, context):
             candidates = self._history_last(candidates, set(context.prior_agents))
         if is_yes_no(focus_text):
             candidates = _verdicts_first(candidates)
@@ -215,7 +216,7 @@ class Answerer:
                     )
             search_topic = self._topic(question, context.model_copy(update={"diagnosis": topic.topic.disease}))
             search_topic = " ".join([search_topic, *self._setting_words(focus_text, topic, q)])
-            later = past_first_line(context)
+            later = later_line(focus_text, context)
             steps = self._algorithm(topic, later).steps(search_topic, context)
             if steps:
                 particular = self._asks_in_particular(focus_text, topic, q)
@@ -287,13 +288,16 @@ class Answerer:
         citer = Citer(self.store.references, self.store.abstracts)
         # An agent the disease came back on is no offer; one given in an earlier phase (induction before
         # consolidation, with the disease in remission) may be given again.
-        failed = context.prior_agents if past_first_line(context) else []
+        later = later_line(question, context)
+        failed = context.prior_agents if later else []
         offers = open_options(candidates, failed, self.normaliser.agents) if particular else []
+        if later:  # first treatment of early disease is no offer after it
+            offers = [c for c in offers if section_setting(c.sentence.passage) != "first"]
         advised = recommendations(steps)
         if offers and offers[0].coverage >= self.limits.min_coverage:
             # What the question asks in particular leads; the algorithm's first advice follows it.
             asked, _ = select(offers, self.limits)
-            chosen = [*asked[:PARTICULAR_LEAD], *(c for c in advised if c not in asked)][: self.limits.bottom_line]
+            chosen = _distinct([*asked[:PARTICULAR_LEAD], *advised])[: self.limits.bottom_line]
         else:
             chosen = advised
         bottom_line = [x for c in chosen for x in to_sentences(c, citer)]
@@ -354,7 +358,7 @@ class Answerer:
     def _topic(self, question: str, context: PatientContext) -> str:
         """What the algorithm's searches are about: the diagnosis and the setting (recurrent, site)."""
         words = [context.diagnosis or " ".join(query_terms(_PARENTHETICAL.sub(" ", question))[:3])]
-        later = past_first_line(context)
+        later = later_line(question, context)
         if later or re.search(r"\b(?:recurr|relaps|refractory|progress|lines?)\w*", question, re.I):
             words.append("recurrent")
         return " ".join([*words, *context.sites])
@@ -518,7 +522,7 @@ class Answerer:
 def _fit_with_setting(topic: TopicFit, question: str, context: PatientContext) -> Callable[[Passage], float]:
     """How a passage fits the question: its page's topic, and its section's treatment setting against the one
     the question names (or the patient's: therapies behind them, a recurrence)."""
-    setting = question_setting(question) or ("later" if past_first_line(context) else None)
+    setting = "later" if later_line(question, context) else question_setting(question)
 
     def fit(passage: Passage) -> float:
         return topic.weight(passage) * section_setting_weight(passage, setting)
@@ -526,14 +530,30 @@ def _fit_with_setting(topic: TopicFit, question: str, context: PatientContext) -
     return fit
 
 
-def past_first_line(context: PatientContext) -> bool:
-    """Whether the patient's disease came back or progressed, or two lines are behind them: then what they had
-    failed, and sections on recurrent disease apply. Therapy behind a patient said to be in first remission or
-    free of progression (induction before consolidation, chemoradiation before consolidation) is still the first
-    line; therapy behind a patient whose course is not told is taken as failed."""
+def later_line(question: str, context: PatientContext) -> bool:
+    """Whether the question is about treatment past the first line: it says so ("second-line", "relapsed"; or
+    "adjuvant", "first-line": not), or the patient's disease came back or progressed, or two lines are behind
+    them. Therapy behind a patient said to be in first remission or free of progression (induction before
+    consolidation, chemoradiation before consolidation) is still the first line; therapy behind a patient whose
+    course is not told is taken as failed."""
+    setting = question_setting(question)
+    if setting is not None:
+        return setting == "later"
     if context.recurrent is not None:
         return context.recurrent or (context.lines_of_therapy or 0) >= 2
     return bool(context.prior_therapies or context.lines_of_therapy)
+
+
+def _distinct(candidates: list[Candidate]) -> list[Candidate]:
+    """The candidates less repeats of a sentence (the question's own search and a step can find the same one)."""
+    seen: set[tuple[str, int]] = set()
+    out = []
+    for c in candidates:
+        key = (c.sentence.passage.id, c.sentence.position)
+        if key not in seen:
+            seen.add(key)
+            out.append(c)
+    return out
 
 
 def _verdicts_first(candidates: list[Candidate]) -> list[Candidate]:

@@ -38,6 +38,11 @@ def not_an_option(text: str, trial: bool = False) -> str | None:
     return None
 
 
+def offers_a_treatment(text: str) -> bool:
+    """A sentence that offers a treatment: it advises it, reports its approval, or a benefit it showed."""
+    return bool(_filters()["offer"].search(text))
+
+
 def states_a_verdict(text: str) -> bool:
     """A sentence that answers a yes/no question: an effect found, or not found."""
     return bool(_filters()["verdict"].search(text))

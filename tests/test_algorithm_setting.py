@@ -1,0 +1,43 @@
+"""A section's treatment setting is its most specific heading's, and a systemic option offers something."""
+
+from __future__ import annotations
+
+import pytest
+
+from clinqa.answer.algorithm import section_setting
+from clinqa.answer.filters import offers_a_treatment
+from clinqa.types import Passage
+
+
+def _passage(*path: str) -> Passage:
+    return Passage(
+        id="d#1", document_id="d", ordinal=0, section_path=path, kind="paragraph", text="Text.", citations=()
+    )
+
+
+@pytest.mark.parametrize(
+    ("path", "setting"),
+    [
+        (("Treatment of Stage IV and Recurrent Kidney Cancer", "First-Line Therapy"), "first"),
+        (("Treatment of Stage IV and Recurrent Kidney Cancer", "Second-Line Therapy"), "later"),
+        (("Treatment of Recurrent Osteosarcoma", "Chemotherapy"), "later"),
+        (("Treatment of Localized Osteosarcoma", "Surgery"), "first"),
+        (("General Information", "Prognosis"), None),
+    ],
+)
+def test_the_most_specific_heading_names_the_setting(path: tuple[str, ...], setting: str | None) -> None:
+    assert section_setting(_passage(*path)) == setting
+
+
+@pytest.mark.parametrize(
+    ("sentence", "offers"),
+    [
+        ("Cabozantinib is approved for patients previously treated with a VEGF inhibitor.", True),
+        ("Lurbinectedin is another option for recurrent disease.", True),
+        ("Ifosfamide has been active in one-third of patients who had not received it.", True),
+        ("At least one of the trial drugs was discontinued in 19.7% of patients.", False),
+        ("Everolimus inhibits mTOR, a kinase downstream of PI3K.", False),
+    ],
+)
+def test_a_systemic_option_advises_or_reports_a_benefit(sentence: str, offers: bool) -> None:
+    assert offers_a_treatment(sentence) is offers
