@@ -152,21 +152,22 @@ def _setting_sections() -> dict[str, re.Pattern[str]]:
     patterns = {}
     for row in read_table("treatment_settings.tsv", 2, 2):
         setting, pattern = row.cells
-        if setting not in ("later", "first"):
-            raise VocabularyError(f"{row.where()}: unknown setting {setting!r} (later or first)")
+        if setting not in ("later", "first", "phase"):
+            raise VocabularyError(f"{row.where()}: unknown setting {setting!r} (later, first or phase)")
         patterns[setting] = compile_pattern(pattern, row.where())
     return patterns
 
 
 def section_setting(passage: Passage) -> str | None:
     """The treatment setting ("later" or "first") of the passage's most specific heading that names only one:
-    "Stage IV and Recurrent RCC > First-Line Therapy" is first-line treatment, whatever its parent says."""
+    "Stage IV and Recurrent RCC > First-Line Therapy" is first-line treatment, whatever its parent says. A phase
+    of first treatment ("Consolidation phase") is first treatment when no heading names a setting."""
     sections = _setting_sections()
     for heading in reversed(passage.section_path):
         later, first = bool(sections["later"].search(heading)), bool(sections["first"].search(heading))
         if later != first:
             return "later" if later else "first"
-    return None
+    return "first" if sections["phase"].search(" ".join(passage.section_path)) else None
 
 
 def setting_weight(passage: Passage, later_line: bool) -> float:

@@ -215,7 +215,7 @@ class Answerer:
                         Topic.of(question, context.model_copy(update={"diagnosis": inferred})), self._titles
                     )
             search_topic = self._topic(question, context.model_copy(update={"diagnosis": topic.topic.disease}))
-            search_topic = " ".join([search_topic, *self._setting_words(focus_text, topic, q)])
+            search_topic = " ".join([search_topic, *self._setting_words(focus_text, topic, q, context)])
             later = later_line(focus_text, context)
             steps = self._algorithm(topic, later).steps(search_topic, context)
             if steps:
@@ -387,10 +387,12 @@ class Answerer:
                 votes[named[0]] = votes.get(named[0], 0.0) + prior
         return max(votes, key=lambda d: (votes[d], d)) if votes else None
 
-    def _setting_words(self, question: str, topic: TopicFit, q: QueryTerms) -> list[str]:
+    def _setting_words(self, question: str, topic: TopicFit, q: QueryTerms, context: PatientContext) -> list[str]:
         """The most specific words a "what next" question adds to its disease (a biomarker, a setting: ESR1,
-        FLT3, consolidation), which steer the algorithm's searches to the right sections."""
-        named = topic.terms()
+        FLT3, consolidation), which steer the algorithm's searches to the right sections; not the therapies the
+        patient had, which would steer them back to the sections on first treatment."""
+        had = [*context.prior_agents, *(t.described for t in context.prior_therapies)]
+        named = topic.terms() | set(analyze_cached([" ".join(had)])[0])
         weights = q.weights
         terms = [t for t in query_terms(particular_words(question)) if t not in named and t in weights]
         ranked = sorted(dict.fromkeys(terms), key=lambda t: -weights[t])

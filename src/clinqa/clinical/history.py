@@ -86,7 +86,8 @@ _HISTORY_FILLER = frozenset(
     "combination combined agents agent drugs drug single multiagent multi was were been has have had received "
     "treated given completing completed also already then later conventional intensive high dose doses months "
     "weeks years e g i ie namely which l interval compressed dense finishing finished courses full plus adt "
-    "hormone hormonal androgen deprivation concurrent concomitant sequential definitive curative palliative".split()
+    "hormone hormonal androgen deprivation concurrent concomitant sequential definitive curative palliative "
+    "tandem autologous allogeneic stem cell transplant transplantation hsct sct asct".split()
 )
 _NEGATION_FILLER = frozenset(
     "prior previous previously received receive receiving had have has been treated treatment with exposure "
