@@ -25,6 +25,7 @@ from clinqa.answer.compose import (
     answer_worthy,
     build_sections,
     guideline_first,
+    once,
     rank_candidates,
     select,
     source_documents,
@@ -300,7 +301,7 @@ class Answerer:
             chosen = _distinct([*asked[:PARTICULAR_LEAD], *advised])[: self.limits.bottom_line]
         else:
             chosen = advised
-        bottom_line = [x for c in chosen for x in to_sentences(c, citer)]
+        bottom_line = once(x for c in chosen for x in to_sentences(c, citer))
         sections = [
             AnswerSection(title=s.title, sentences=[x for c in s.candidates for x in to_sentences(c, citer)])
             for s in steps

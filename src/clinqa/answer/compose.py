@@ -319,12 +319,24 @@ def source_documents(ids: list[str], summaries: Mapping[str, DocumentSummary]) -
 def build_sections(
     bottom: list[Candidate], body: list[Candidate], kinds: list[QuestionKind], citer: Citer
 ) -> tuple[list[Sentence], list[AnswerSection]]:
-    bottom_line = [x for c in bottom for x in to_sentences(c, citer)]
+    bottom_line = once(x for c in bottom for x in to_sentences(c, citer))
     sections = [
         AnswerSection(title=title, sentences=[x for c in items for x in to_sentences(c, citer)])
         for title, items in sectioned(body, kinds)
     ]
     return bottom_line, sections
+
+
+def once(sentences: Iterable[Sentence]) -> list[Sentence]:
+    """The sentences less repeats of one passage's sentence (a list item found alone and under its lead-in)."""
+    seen: set[tuple[str, str]] = set()
+    out = []
+    for s in sentences:
+        key = (s.source.passage_id, s.text)
+        if key not in seen:
+            seen.add(key)
+            out.append(s)
+    return out
 
 
 def to_sentences(c: Candidate, citer: Citer) -> list[Sentence]:
