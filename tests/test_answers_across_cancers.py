@@ -274,6 +274,12 @@ def breast_only(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
 OTHER_CANCER_QUESTIONS = [
     *(pytest.param(c.treatment.question, id=c.key) for c in CASES if c.key != "breast"),
     pytest.param("Which chemotherapy options exist for recurrent osteosarcoma?", id="osteosarcoma"),
+    # No disease named, but the operation names the organ: a gynecologic cancer, not the breast.
+    pytest.param(
+        "Central pelvic recurrence 18 months after radical hysterectomy, no prior radiation. Treatment options?",
+        id="after-hysterectomy",
+    ),
+    pytest.param("Rising PSA two years after radical prostatectomy. What next?", id="after-prostatectomy"),
 ]
 
 
