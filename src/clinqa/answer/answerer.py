@@ -204,9 +204,10 @@ class Answerer:
             candidates = self._history_last(candidates, set(context.prior_agents))
         if is_yes_no(focus_text):
             candidates = _verdicts_first(candidates)
-        # The algorithm answers "what next" for a patient: asked so, or a patient with treatment behind them.
+        # The algorithm answers "what next" for a patient: asked so, or a patient with treatment behind them; a
+        # question after a dose is answered by the dose, whatever the patient had.
         next_step = _NEXT_STEP.search(focus_text) or bool(context.prior_therapies or context.lines_of_therapy)
-        if algorithm and QuestionKind.TREATMENT in kinds[:2] and next_step:
+        if algorithm and QuestionKind.TREATMENT in kinds[:2] and kinds[0] is not QuestionKind.DOSE and next_step:
             # A "what next" question is answered by the algorithm's steps, each found by its own search.
             if topic.topic.disease is None:
                 # No disease named: the steps keep to the disease the pages retrieved first are about.
