@@ -89,3 +89,25 @@ def test_a_search_kept_to_some_documents_still_returns_k_passages(engines: tuple
         hits = retriever.search("treatment of recurrent disease", k=K, document_weights=weights).hits
         assert len(hits) == K
         assert {p.document_id for p in engine.store.passages(h.passage_id for h in hits).values()} == {document}
+
+
+def test_a_search_kept_to_few_passages_scores_them_exactly(engines: tuple[Engine, Engine]) -> None:
+    """Under `store.exact_search_passages` a filtered search scores every kept passage: the k nearest are
+    exactly brute force's, with the same similarities, and the index counts what the filter keeps."""
+    sqlite, postgres = engines
+    index = postgres.index()
+    assert isinstance(index.vectors, VectorsInDatabase)
+    sizes = np.bincount(index.passage_document, minlength=len(index.document_ids))
+    chosen = int(np.argmax(sizes))
+    document = index.document_ids[chosen]
+    assert index.vectors.kept([document]) == sizes[chosen]
+    query = postgres.query_encoder()("treatment of recurrent disease")
+    nearest = postgres.store.nearest_passages(postgres.model, query, K, [document], exact=True)
+    memory = sqlite.index()
+    assert isinstance(memory.vectors, VectorsInMemory)
+    cosine = memory.vectors.matrix @ query
+    mine = np.flatnonzero(memory.passage_document == chosen)
+    best = mine[np.argsort(-cosine[mine])[:K]]
+    assert set(nearest) == {memory.passage_ids[i] for i in best}
+    for i in best:
+        assert abs(nearest[memory.passage_ids[i]] - float(cosine[i])) < 2e-3  # vectors stored as float16

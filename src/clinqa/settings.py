@@ -67,6 +67,12 @@ class StoreSettings(BaseModel):
         description="PostgreSQL: candidates an HNSW vector search keeps (pgvector `hnsw.ef_search`); at least"
         " `retrieval.depth` is used",
     )
+    exact_search_passages: int = Field(
+        default=100_000,
+        ge=0,
+        description="PostgreSQL: a search filtered to at most this many passages (a disease's pages) scores each"
+        " of them exactly instead of walking the HNSW index, which is slow when few passages pass the filter",
+    )
 
 
 class IngestSettings(BaseModel):

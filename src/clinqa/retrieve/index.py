@@ -79,12 +79,13 @@ def build_index(
     vocabulary.definitions = build_glossary(passages, {d.id for d in summaries if d.audience == "patient"})
     vocabulary.specificity = corpus_specificity(lexical)
     embedding_texts = [embedding_text(p, titles[p.document_id]) for p in passages]
+    passage_document = np.array([position[p.document_id] for p in passages], dtype=np.int32)
     vectors: PassageVectors
     if in_database is not None:
         in_database.link_passage_vectors(
             model, {p.id: embedding_key(t) for p, t in zip(passages, embedding_texts, strict=True)}
         )
-        vectors = VectorsInDatabase(in_database, model, [p.id for p in passages])
+        vectors = VectorsInDatabase(in_database, model, [p.id for p in passages], passage_document, document_ids)
     else:
         vectors = VectorsInMemory(vectors_for(embedding_texts))
     return SearchIndex(
@@ -92,7 +93,7 @@ def build_index(
         model=model,
         passage_ids=[p.id for p in passages],
         document_ids=document_ids,
-        passage_document=np.array([position[p.document_id] for p in passages], dtype=np.int32),
+        passage_document=passage_document,
         bm25=bm25,
         vectors=vectors,
         vocabulary=vocabulary,
@@ -210,9 +211,10 @@ def _load(directory: Path, generation: int, model: str, in_database: VectorStore
     if meta != _meta(generation, model, in_database is not None):
         return None
     listing = json.loads((directory / "passages.json").read_text())
+    passage_document = np.load(directory / "passage_document.npy", allow_pickle=False)
     vectors: PassageVectors
     if in_database is not None:
-        vectors = VectorsInDatabase(in_database, model, listing["passage_ids"])
+        vectors = VectorsInDatabase(in_database, model, listing["passage_ids"], passage_document, listing["documents"])
     else:
         vectors = VectorsInMemory(np.load(directory / "vectors.npy", allow_pickle=False).astype(np.float32))
     return SearchIndex(
@@ -220,7 +222,7 @@ def _load(directory: Path, generation: int, model: str, in_database: VectorStore
         model=model,
         passage_ids=listing["passage_ids"],
         document_ids=listing["documents"],
-        passage_document=np.load(directory / "passage_document.npy", allow_pickle=False),
+        passage_document=passage_document,
         bm25=(
             bm25s.BM25.load(str(directory / "bm25"), mmap=True, show_progress=False, verbosity=0)
             if listing["passage_ids"]

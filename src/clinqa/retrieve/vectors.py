@@ -12,6 +12,8 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
+from clinqa.settings import settings
+
 UNSCORED = np.float32(-1e30)
 
 
@@ -29,7 +31,7 @@ class VectorStore(Protocol):
     def link_passage_vectors(self, model: str, keys: Mapping[str, str]) -> int: ...
 
     def nearest_passages(
-        self, model: str, query: np.ndarray, depth: int, documents: list[str] | None
+        self, model: str, query: np.ndarray, depth: int, documents: list[str] | None, exact: bool = False
     ) -> dict[str, float]: ...
 
     def passage_similarity(self, model: str, query: np.ndarray, passage_ids: Iterable[str]) -> dict[str, float]: ...
@@ -46,11 +48,27 @@ class VectorsInMemory:
 
 
 class VectorsInDatabase:
-    """The passages' vectors in the database, searched there."""
+    """The passages' vectors in the database, searched there. A search filtered to few passages scores them
+    exactly (`store.exact_search_passages`); `passage_document` (document position per passage, positions in
+    `document_ids`) tells how many a filter keeps."""
 
-    def __init__(self, store: VectorStore, model: str, passage_ids: list[str]) -> None:
+    def __init__(
+        self,
+        store: VectorStore,
+        model: str,
+        passage_ids: list[str],
+        passage_document: np.ndarray,
+        document_ids: list[str],
+    ) -> None:
         self.store, self.model, self.passage_ids = store, model, passage_ids
+        self.passage_document, self.document_ids = passage_document, document_ids
         self._positions: dict[str, int] | None = None
+
+    def kept(self, documents: list[str]) -> int:
+        """How many passages a filter to `documents` keeps."""
+        wanted = set(documents)
+        chosen = np.array([d in wanted for d in self.document_ids], dtype=bool)
+        return int(np.count_nonzero(chosen[self.passage_document])) if len(chosen) else 0
 
     def positions(self) -> dict[str, int]:
         if self._positions is None:  # built on first search, not at load: a CLI command may never search
@@ -58,7 +76,8 @@ class VectorsInDatabase:
         return self._positions
 
     def scores(self, query: np.ndarray, depth: int, candidates: np.ndarray, documents: list[str] | None) -> np.ndarray:
-        found = self.store.nearest_passages(self.model, query, depth, documents)
+        exact = documents is not None and self.kept(documents) <= settings().store.exact_search_passages
+        found = self.store.nearest_passages(self.model, query, depth, documents, exact)
         wanted = [self.passage_ids[i] for i in candidates if self.passage_ids[i] not in found]
         if wanted:
             found.update(self.store.passage_similarity(self.model, query, wanted))

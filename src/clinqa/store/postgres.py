@@ -56,16 +56,26 @@ class PostgresStore(SQLStore):
         return rows.rowcount
 
     def nearest_passages(
-        self, model: str, query: np.ndarray, depth: int, documents: list[str] | None
+        self, model: str, query: np.ndarray, depth: int, documents: list[str] | None, exact: bool = False
     ) -> dict[str, float]:
         """The `depth` passages (of `documents`, None: of all) nearest `query` by cosine -> their similarity,
         from the HNSW index. A filtered search scans the index on until it has `depth` passages
-        (`hnsw.iterative_scan`), where a plain one would return those of the first `ef_search` that pass."""
+        (`hnsw.iterative_scan`), where a plain one would return those of the first `ef_search` that pass.
+        `exact`: score every passage of `documents` instead (found through the document index), which is faster
+        than walking the graph when few passages pass the filter, and exact."""
         ef_search = max(settings().store.hnsw_ef_search, depth)
         where, args = "model = ?", list[object]([model])
         if documents is not None:
             where, args = where + " AND document_id = ANY(CAST(? AS text[]))", [*args, documents]
         literal = query_text(query)
+        if exact and documents is not None:
+            rows = self.db.execute(
+                "WITH kept AS MATERIALIZED"
+                f" (SELECT passage_id, vector <=> CAST(? AS vector) AS distance FROM passage_vectors WHERE {where})"
+                " SELECT passage_id, distance FROM kept ORDER BY distance LIMIT ?",
+                [literal, *args, depth],
+            ).fetchall()
+            return {r[0]: 1.0 - float(r[1]) for r in rows}
         with self.db.transaction():  # SET LOCAL: the settings end with the transaction
             self.db.execute("SELECT set_config('hnsw.ef_search', ?, true)", (str(ef_search),))
             scan = "relaxed_order" if documents is not None else "off"
