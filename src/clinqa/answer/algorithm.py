@@ -125,7 +125,7 @@ def option_agents(c: Candidate, agents_of: Callable[[str], list[str]]) -> set[st
     return offered
 
 
-def _offers(c: Candidate) -> bool:
+def is_an_offer(c: Candidate) -> bool:
     """A systemic option: an item of a list (the options a source lists), or a sentence that advises a treatment
     or reports a benefit; not one that only names an agent (its mechanism, toxicity, or why it was tried)."""
     return c.sentence.passage.kind == "list_item" or bool(c.sentence.label) or offers_a_treatment(c.sentence.text)
@@ -246,7 +246,7 @@ class TreatmentAlgorithm:
             text = c.sentence.labelled
             if step.cue and not step.cue.search(text):
                 continue
-            if step.key == "systemic" and not (self.agents_of(text) and _offers(c)):
+            if step.key == "systemic" and not (self.agents_of(text) and is_an_offer(c)):
                 continue
             if not self._on_topic(c) or _not_offered(c, step.key):
                 continue
