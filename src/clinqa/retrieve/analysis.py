@@ -41,7 +41,7 @@ QUESTION_WORDS = frozenset(
             *(
                 "what whats which who whom whose how when where why next best good should would could can do does "
                 "did is are was were will tell know explain describe anyone someone please exist available known "
-                "current currently us give given old yo boy girl man woman male female "
+                "current currently us give given old yo boy girl man woman male female associated linked "
                 "husband wife partner son daughter mother father mom mum dad grandmother grandfather grandma grandpa "
                 "brother sister kid baby aunt uncle friend"
             ).split(),
