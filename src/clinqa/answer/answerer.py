@@ -93,7 +93,8 @@ LEAD_IN_CACHE = 50_000
 SPECIFIC_TITLE_TERM = 3.0  # a title word this specific names a topic ("osteosarcoma" 4.9), not a notion ("rates" 2.6)
 # Parenthetical details ("after 4 lines (doxorubicin, ...)") describe the patient, not the topic asked about.
 # One that offers another wording of the ask ("research (or clinical trials)", "(i.e., ...)") is the question's own.
-_PARENTHETICAL = re.compile(r"\((?!\s*(?:or|i\.\s?e\.|e\.\s?g\.|also|aka)\b)[^)]*\)", re.I)
+_PARENTHETICAL = re.compile(r"\((?!\s*(?:or|i\.\s?e\.|e\.\s?g\.|also|aka)\b)([^)]*)\)", re.I)
+_ONE_WORD = re.compile(r"\s*[A-Za-z][\w-]{1,9}\s*")
 # A question about what to do next, or about the options, gets the treatment algorithm.
 _NEXT_STEP = re.compile(
     r"\b(?:next|what (?:else|now)|after \d+ lines?|"
@@ -153,6 +154,18 @@ class Answerer:
             return answer.model_copy(update={"patient": None if context.is_empty() else context})
         return self._apply_to_patient(answer, context)
 
+    def _without_details(self, question: str) -> str:
+        """The question less its parenthetical details, which describe the patient; an abbreviation in
+        parentheses ("mismatch repair deficient (dMMR)") names what is asked again and stays, a drug or regimen
+        ("(FOLFOX)") is the patient's history and goes."""
+
+        def detail(match: re.Match[str]) -> str:
+            inside = match.group(1)
+            kept = _ONE_WORD.fullmatch(inside) and not self.normaliser.agents(inside)
+            return match.group(0) if kept else " "
+
+        return _PARENTHETICAL.sub(detail, question)
+
     def _triage(self, question: str) -> Answer | None:
         """The abstention owed before any search (an empty knowledge base, a question that is not clinical or
         that the sources cannot be about), or None."""
@@ -178,7 +191,7 @@ class Answerer:
         hints = kind_cues()[kinds[0]].search if kinds[0] in kind_cues() else ""
         k = settings().retrieval.passages
         result = self.retriever.search(question, k=k, hints=hints, document_weights=self._page_weights(topic))
-        focus_text = without_age_sex(_PARENTHETICAL.sub(" ", question))
+        focus_text = without_age_sex(self._without_details(question))
         expanded_from = {t for terms in analyze_cached([e.term for e in result.expansions]) for t in terms}
         history = set(context.prior_agents)  # drugs the patient had describe the case, not what is asked
         missing = [
@@ -362,7 +375,7 @@ class Answerer:
 
     def _topic(self, question: str, context: PatientContext) -> str:
         """What the algorithm's searches are about: the diagnosis and the setting (recurrent, site)."""
-        words = [context.diagnosis or " ".join(query_terms(_PARENTHETICAL.sub(" ", question))[:3])]
+        words = [context.diagnosis or " ".join(query_terms(self._without_details(question))[:3])]
         later = later_line(question, context)
         if later or re.search(r"\b(?:recurr|relaps|refractory|progress|lines?)\w*", question, re.I):
             words.append("recurrent")
