@@ -103,3 +103,21 @@ def test_same_corpus_and_question_give_the_same_answer(engine: Engine, answer_kb
         assert again.ask(SURVIVAL_Q, remember=False).model_dump_json() == first
     finally:
         again.close()
+
+
+def test_an_abbreviation_counts_only_as_the_pages_write_it(tmp_path: Path) -> None:
+    # A page that defines CUP must not make "World Cup" clinical; "CUP" as written is.
+    page = tmp_path / "unknown-primary.md"
+    page.write_text(
+        "# Carcinoma of Unknown Primary\n\n## General Information\n\n"
+        "Carcinoma of unknown primary (CUP) is a metastatic cancer whose site of origin is not found after a "
+        "standard work-up. Treatment of CUP depends on the clinical subset and the sites involved.\n",
+        encoding="utf-8",
+    )
+    engine = Engine(tmp_path / "kb.sqlite")
+    try:
+        engine.ingest([page])
+        assert engine.ask("Who won the 2018 FIFA World Cup?", remember=False).status is AnswerStatus.OUT_OF_SCOPE
+        assert engine.ask("How is CUP treated?", remember=False).status is not AnswerStatus.OUT_OF_SCOPE
+    finally:
+        engine.close()

@@ -94,6 +94,7 @@ SPECIFIC_TITLE_TERM = 3.0  # a title word this specific names a topic ("osteosar
 # Parenthetical details ("after 4 lines (doxorubicin, ...)") describe the patient, not the topic asked about.
 # One that offers another wording of the ask ("research (or clinical trials)", "(i.e., ...)") is the question's own.
 _PARENTHETICAL = re.compile(r"\((?!\s*(?:or|i\.\s?e\.|e\.\s?g\.|also|aka)\b)([^)]*)\)", re.I)
+_WORD = re.compile(r"[A-Za-z0-9][\w-]*")
 _ONE_WORD = re.compile(r"\s*[A-Za-z][\w-]{1,9}\s*")
 # A question about what to do next, or about the options, gets the treatment algorithm.
 _NEXT_STEP = re.compile(
@@ -126,10 +127,17 @@ class Answerer:
 
     @cached_property
     def _known_terms(self) -> set[str]:
+        """Specific words of the page titles and the drug names the corpus knows, stemmed."""
         titles = " ".join(d.title for d in self.documents.values())
-        names = " ".join([*self.index.vocabulary.drugs, *self.index.vocabulary.abbreviations])
+        names = " ".join(self.index.vocabulary.drugs)
         specific = {t for t in analyze([titles])[0] if self._specificity.get(t, 0.0) >= SPECIFIC_TITLE_TERM}
         return (specific | set(analyze([names])[0])) - QUESTION_WORDS
+
+    def _known_in(self, question: str) -> set[str]:
+        """The known terms, and the abbreviations the pages define that the question writes as they do ("CUP",
+        not the "Cup" of a football final)."""
+        written = [w for w in _WORD.findall(question) if w in self.index.vocabulary.abbreviations]
+        return self._known_terms | set(analyze_cached([" ".join(written)])[0])
 
     def ask(
         self,
@@ -171,7 +179,7 @@ class Answerer:
         that the sources cannot be about), or None."""
         if self.index.size == 0:
             return self._abstain(question, AnswerStatus.INSUFFICIENT_EVIDENCE, "The knowledge base is empty.")
-        if not is_clinical(question, self._known_terms):
+        if not is_clinical(question, self._known_in(question)):
             return self._abstain(question, AnswerStatus.OUT_OF_SCOPE, "This does not read as a clinical question.")
         if asks_nonclinical(question):
             note = "This asks for something clinical guidelines do not give (a price, a market, a company)."
