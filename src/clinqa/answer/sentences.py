@@ -12,6 +12,8 @@ _NO_BREAK_BEFORE = re.compile(
     r"(?:\bet al|\be\.g|\bi\.e|\bvs|\bDr|\bNo|\bFig|\bapprox|\bSt|\bMr|\bMs|\bInc|\bU\.S|\bca|\bcf|\b[A-Z])\.$"
 )
 _LEAD_LABEL_WORDS = 8
+_TWO_CELL_ROW = re.compile(r"([^|]+?) \| ([^|]+)")
+_ROW_WORDS = 5  # a description this long is prose, not another cell of figures
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,12 @@ def split_passage(passage: Passage) -> list[SourceSentence]:
     if passage.kind == "list_item" and len(spans) > 1 and _is_label(passage.text[slice(*spans[0])]):
         label = passage.text[slice(*spans[0])].rstrip(".:")
         spans = spans[1:]
+    row = _TWO_CELL_ROW.fullmatch(passage.text)
+    if row and _is_label(row.group(1)) and len(row.group(2).split()) >= _ROW_WORDS:
+        # A table row of a name and its description ("Stage III | Lymphocytosis and anemia (hemoglobin <11
+        # g/dL) ...") reads as the description under its name, as a labelled list item does.
+        label = row.group(1).strip()
+        spans = [(row.start(2) + a, row.start(2) + b) for a, b in _spans(row.group(2))]
     out = []
     for position, (start, end) in enumerate(spans):
         numbers: list[int] = []
