@@ -88,3 +88,19 @@ def test_a_reworded_term_covers_the_question_term_it_spells_out() -> None:
     assert coverage(reworded, sentence, set()) == 1.0
     assert coverage(plain, sentence, set()) < 0.8
     assert coverage(reworded, {"local"}, set()) == coverage(plain, {"local"}, set())
+
+
+def test_a_two_cell_table_row_reads_as_its_description_under_its_name() -> None:
+    def sentences(text: str) -> list[tuple[str | None, str]]:
+        passage = Passage(
+            id="d#2", document_id="d", ordinal=1, section_path=("Staging",), kind="paragraph", text=text, citations=()
+        )
+        return [(s.label, s.text) for s in split_passage(passage)]
+
+    row = "Stage III | Lymphocytosis and anemia (hemoglobin below 11 g/dL), with or without enlarged nodes."
+    assert sentences(row) == [
+        ("Stage III", "Lymphocytosis and anemia (hemoglobin below 11 g/dL), with or without enlarged nodes.")
+    ]
+    # A header row, or a row of several short cells, is not prose: it stays one unreadable unit.
+    assert sentences("Stage | Description") == [(None, "Stage | Description")]
+    assert sentences("IIIA | T1a | N2 | M0") == [(None, "IIIA | T1a | N2 | M0")]
