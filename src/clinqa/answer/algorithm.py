@@ -25,12 +25,16 @@ from clinqa.answer.triage import QuestionKind
 from clinqa.clinical.disease import related
 from clinqa.data import VocabularyError, compile_pattern, read_table
 from clinqa.retrieve.analysis import analyze, analyze_cached
+from clinqa.settings import settings
 from clinqa.types import Passage, PatientContext
 
 NOT_YET_RECEIVED = "Treatment algorithm: 3a. Systemic options not yet received"
 INCLUDES_RECEIVED = "Treatment algorithm: 3b. Regimens that include, or follow, an agent already received"
 ALREADY_RECEIVED = "Treatment algorithm: 3c. Systemic options already received"
+STUDIES = "Evidence: studies of systemic agents not yet received"
 RECEIVED_TITLES = (INCLUDES_RECEIVED, ALREADY_RECEIVED)
+NOT_OPTIONS = (*RECEIVED_TITLES, STUDIES)  # steps that tell what the patient had, or what studies found
+STUDIES_SHOWN = 6
 _EVIDENCE_LEAD_IN = re.compile(r"^(?:evidence|results|studies)\b", re.I)
 # The setting or the comparator of an option, not the option: "progressed after trastuzumab", "versus docetaxel".
 _NOT_THE_OPTION = re.compile(
@@ -126,9 +130,12 @@ def option_agents(c: Candidate, agents_of: Callable[[str], list[str]]) -> set[st
 
 
 def is_an_offer(c: Candidate) -> bool:
-    """A systemic option: an item of a list (the options a source lists), or a sentence that advises a treatment
-    or reports a benefit; not one that only names an agent (its mechanism, toxicity, or why it was tried)."""
-    return c.sentence.passage.kind == "list_item" or bool(c.sentence.label) or offers_a_treatment(c.sentence.text)
+    """A systemic option: a short item of a list (the options a source lists: "Belzutifan."), or a sentence that
+    advises a treatment or reports a benefit; not one that only names an agent (its mechanism, toxicity, or how a
+    study of it was run), even under the agent's label ("TK216: an agent thought to interfere with ...")."""
+    s = c.sentence
+    listed = s.passage.kind == "list_item" and not s.label and len(s.text.split()) <= settings().answer.short_item_words
+    return listed or offers_a_treatment(s.text)
 
 
 def _not_offered(c: Candidate, step: str) -> bool:
@@ -217,20 +224,25 @@ class TreatmentAlgorithm:
         order; the systemic step chooses last, so a radiopharmaceutical goes to local options, not systemic."""
         topic_terms = analyze([topic])[0]
         taken: list[Candidate] = []
+        studies: list[Candidate] = []
         found: dict[str, list[AlgorithmStep]] = {}
         steps = steps_for(self.fit.topic.disease)
         for step in sorted(steps, key=lambda s: s.key == "systemic"):
-            chosen = self._step_candidates(step, topic, topic_terms, taken)
+            chosen = self._step_candidates(step, topic, topic_terms, taken, studies)
             if step.key == "systemic":
                 found[step.key] = self._split_systemic(chosen, patient)
+                prior = set(patient.prior_agents)
+                new = [c for c in studies if set(self.agents_of(c.sentence.labelled)) - prior]
+                found[step.key].append(AlgorithmStep(STUDIES, new[:STUDIES_SHOWN]))
                 taken.extend(c for s in found[step.key] for c in s.candidates)
             else:
                 found[step.key] = [AlgorithmStep(step.title, chosen[: step.limit])]
                 taken.extend(chosen[: step.limit])
-        return [s for step in steps for s in found[step.key] if s.candidates]
+        ordered = [s for step in steps for s in found[step.key] if s.candidates]
+        return sorted(ordered, key=lambda s: s.title == STUDIES)  # the studies after every step
 
     def _step_candidates(
-        self, step: Step, topic: str, topic_terms: list[str], taken: list[Candidate]
+        self, step: Step, topic: str, topic_terms: list[str], taken: list[Candidate], studies: list[Candidate]
     ) -> list[Candidate]:
         probe = analyze_cached([step.probe])[0]
         q = weigh_terms(topic_terms, probe, [], self.weights, 0.5)
@@ -246,13 +258,15 @@ class TreatmentAlgorithm:
             text = c.sentence.labelled
             if step.cue and not step.cue.search(text):
                 continue
-            if step.key == "systemic" and not (self.agents_of(text) and is_an_offer(c)):
+            if step.key == "systemic" and not self.agents_of(text):
                 continue
-            if not self._on_topic(c) or _not_offered(c, step.key):
+            if not self._on_topic(c) or (later and section_setting(c.sentence.passage) == "first"):
+                continue  # another disease; or first treatment (of early disease, first-line) after it
+            if any(jaccard(set(c.terms), set(k.terms)) >= 0.6 for k in [*taken, *chosen, *studies]):
                 continue
-            if later and section_setting(c.sentence.passage) == "first":
-                continue  # first treatment (of early disease, or first-line) is no option after it
-            if any(jaccard(set(c.terms), set(k.terms)) >= 0.6 for k in [*taken, *chosen]):
+            if _not_offered(c, step.key) or (step.key == "systemic" and not is_an_offer(c)):
+                if step.key == "systemic" and not_an_option(c.sentence.text) in (None, "negative", "design"):
+                    studies.append(c)  # what a study of the agent found or how it was run: evidence, not an option
                 continue
             chosen.append(c)
         return chosen
@@ -286,25 +300,37 @@ class TreatmentAlgorithm:
 
 def recommendations(steps: list[AlgorithmStep], limit: int = 4) -> list[Candidate]:
     """The bottom line of a "what next" answer, as a guideline puts it: a clinical trial when the sources advise
-    one, then the best systemic options this patient has not received (the step's first two), then the first
-    advice of the other open steps (surgery, local, supportive); in the algorithm's order."""
-    open_steps = [s for s in steps if s.title not in RECEIVED_TITLES and s.candidates]
+    one, then the best systemic options this patient has not received (the step's first two; what studies of
+    agents not yet received found, when the sources offer fewer), then the first advice of the other open steps
+    (surgery, local, supportive); in the algorithm's order."""
+    studies = next((s for s in steps if s.title == STUDIES), None)
+    open_steps = [s for s in _with_studies_after_systemic(steps) if s.title not in RECEIVED_TITLES and s.candidates]
     chosen: list[Candidate] = []
+    new: list[Candidate] = []
     for step in open_steps:
-        if step.title == NOT_YET_RECEIVED:
-            chosen.extend(step.candidates[:NEW_OPTIONS])
+        if step.title in (NOT_YET_RECEIVED, STUDIES):
+            new.extend(step.candidates[: NEW_OPTIONS - len(new)])
             continue
         advice = next((c for c in step.candidates if is_guidance(c.sentence.text)), None)
         if advice is not None:
             chosen.append(advice)
-    if not chosen:
-        chosen = [s.candidates[0] for s in open_steps]
+    if not chosen and not new:
+        chosen = [s.candidates[0] for s in open_steps if s is not studies]
     first = [c for c in chosen if c in open_steps[0].candidates] if open_steps else []
-    new = [c for s in open_steps if s.title == NOT_YET_RECEIVED for c in s.candidates if c in chosen]
-    rest = [c for c in chosen if c not in first and c not in new]
+    rest = [c for c in chosen if c not in first]
     kept = [*first[:1], *new, *rest][:limit]  # the trial advice, the new options, then the rest, within limit
     order = {id(c): i for i, c in enumerate(c for s in open_steps for c in s.candidates)}
     return sorted(kept, key=lambda c: order[id(c)])
+
+
+def _with_studies_after_systemic(steps: list[AlgorithmStep]) -> list[AlgorithmStep]:
+    """The steps with the studies of agents not yet received right after the systemic steps, where the bottom
+    line takes them from when the sources list fewer options."""
+    studies = [s for s in steps if s.title == STUDIES]
+    others = [s for s in steps if s.title != STUDIES]
+    systemic = [i for i, s in enumerate(others) if s.title in (NOT_YET_RECEIVED, *RECEIVED_TITLES)]
+    at = systemic[-1] + 1 if systemic else len(others)
+    return [*others[:at], *studies, *others[at:]]
 
 
 def open_options(

@@ -12,7 +12,6 @@ import numpy as np
 from clinqa.answer.algorithm import (
     AlgorithmStep,
     TreatmentAlgorithm,
-    is_an_offer,
     open_options,
     question_setting,
     recommendations,
@@ -314,9 +313,7 @@ class Answerer:
         # consolidation, with the disease in remission) may be given again.
         later = later_line(question, context)
         failed = context.prior_agents if later else []
-        # What the question's own search offers: a listed option, advice, an approval or a benefit found.
-        offers = [c for c in open_options(candidates, failed, self.normaliser.agents) if is_an_offer(c)]
-        offers = offers if particular else []
+        offers = open_options(candidates, failed, self.normaliser.agents) if particular else []
         if later:  # first treatment of early disease is no offer after it
             offers = [c for c in offers if section_setting(c.sentence.passage) != "first"]
         advised = recommendations(steps)
