@@ -100,6 +100,7 @@ PHRASINGS: list[tuple[str, dict[str, Any]]] = [
     ("completed concurrent cisplatin-etoposide with thoracic RT", {"prior_agents": ["cisplatin", "etoposide"]}),
     ("AML in first CR after 7+3", {"recurrent": False}),
     ("in first complete remission", {"recurrent": False}),
+    ("cirrhosis, Child-Pugh B, two HCC nodules", {"age_group": None, "diagnosis": "hepatocellular carcinoma"}),
 ]
 
 

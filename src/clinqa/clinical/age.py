@@ -33,7 +33,7 @@ _DECADE = re.compile(
 _NOT_ABOUT_PATIENT = (
     r"\b(?!-type)(?![- ](?:protocols?|regimens?|oncolog\w*|trials?|stud(?:y|ies)|data|dosing|doses?|guidelines?|"
     r"cent(?:er|re)s?|hospitals?|formulations?|populations?|cooperative|groups?|literature|evidence|practice|"
-    r"services?|units?|patients'? data)\b)"
+    r"services?|units?|patients'? data)\b)(?![- ]Pugh\b)"  # Child-Pugh is a liver score, not a child
 )
 _GROUP_WORDS: tuple[tuple[AgeGroup, re.Pattern[str]], ...] = (
     ("adult", re.compile(rf"\b(adults?|elderly|older adults?|young adults?){_NOT_ABOUT_PATIENT}", _FLAGS)),
