@@ -64,3 +64,19 @@ def test_newly_diagnosed_evidence_does_not_apply_to_a_recurrence() -> None:
     flags = kinds(sentence, [], PatientContext(recurrent=True))
     assert "recurred" in flags[FlagKind.POPULATION_MISMATCH][0]
     assert kinds(sentence, [], PatientContext(age=15)) == {}
+
+
+def test_an_agent_of_a_class_already_received_is_flagged_with_the_class() -> None:
+    patient = PatientContext(
+        recurrent=True,
+        prior_agents=["dabrafenib", "trametinib"],
+        prior_therapies=[PriorTherapy(described="dabrafenib/trametinib", agents=["dabrafenib", "trametinib"])],
+    )
+    sentence = "Vemurafenib improved survival compared with dacarbazine in BRAF V600E melanoma."
+    flags = kinds(sentence, ["vemurafenib", "dacarbazine"], patient)
+    (reason,) = flags[FlagKind.SAME_CLASS_RECEIVED]
+    assert "vemurafenib is a BRAF inhibitor, as is dabrafenib" in reason
+    assert FlagKind.PREVIOUSLY_RECEIVED not in flags, "the patient had neither vemurafenib nor dacarbazine"
+    # An agent of another class, and an agent the patient had itself, get no class flag.
+    assert FlagKind.SAME_CLASS_RECEIVED not in kinds("Nivolumab is an option.", ["nivolumab"], patient)
+    assert FlagKind.SAME_CLASS_RECEIVED not in kinds("Dabrafenib is active.", ["dabrafenib"], patient)

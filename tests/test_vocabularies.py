@@ -10,7 +10,7 @@ from clinqa.answer.algorithm import steps_for
 from clinqa.answer.filters import not_an_option
 from clinqa.answer.triage import kind_cues
 from clinqa.clinical.disease import diagnoses_in, diagnosis_aliases, read_organ
-from clinqa.clinical.regimens import regimen_table
+from clinqa.clinical.regimens import Normaliser, drug_classes, regimen_table
 from clinqa.data import VocabularyError, read_table
 from clinqa.retrieve.vocabulary import clinical_shorthand
 
@@ -22,6 +22,7 @@ def test_every_data_file_loads() -> None:
     assert steps_for("osteosarcoma") and steps_for(None)
     assert read_organ("a lump in her breast") == "breast"
     assert not_an_option("Denosumab did not meet its efficacy criteria.") == "negative"
+    assert "BRAF inhibitor" in drug_classes()["vemurafenib"]
 
 
 def test_the_files_agree() -> None:
@@ -31,6 +32,9 @@ def test_the_files_agree() -> None:
     for row in read_table("algorithm_steps.tsv", 6, 2):
         assert row.cells[1] == "*" or row.cells[1] in diagnoses, row.where()
     assert diagnosis_aliases("osteosarcoma")[0] == "osteosarcoma"
+    normaliser = Normaliser()
+    for agent in drug_classes():  # every class member is an agent clinqa reads in text
+        assert normaliser.agents(agent) == [agent], agent
 
 
 def test_a_malformed_row_names_its_file_and_line() -> None:

@@ -252,6 +252,7 @@ class PatientContext(BaseModel):
 
 class FlagKind(StrEnum):
     PREVIOUSLY_RECEIVED = "previously_received"
+    SAME_CLASS_RECEIVED = "same_class_received"
     POPULATION_MISMATCH = "population_mismatch"
     UNKNOWN_ELIGIBILITY = "unknown_eligibility"
 

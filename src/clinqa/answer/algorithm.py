@@ -23,13 +23,16 @@ from clinqa.answer.scoring import is_guidance, jaccard, weigh_terms
 from clinqa.answer.topic import Fit, TopicFit
 from clinqa.answer.triage import QuestionKind
 from clinqa.clinical.disease import related
+from clinqa.clinical.regimens import shared_class
 from clinqa.data import VocabularyError, compile_pattern, read_table
 from clinqa.retrieve.analysis import analyze, analyze_cached
 from clinqa.settings import settings
 from clinqa.types import Passage, PatientContext
 
 NOT_YET_RECEIVED = "Treatment algorithm: 3a. Systemic options not yet received"
-INCLUDES_RECEIVED = "Treatment algorithm: 3b. Regimens that include, or follow, an agent already received"
+INCLUDES_RECEIVED = (
+    "Treatment algorithm: 3b. Regimens that include, or follow, an agent (or a drug of its class) already received"
+)
 ALREADY_RECEIVED = "Treatment algorithm: 3c. Systemic options already received"
 STUDIES = "Evidence: studies of systemic agents not yet received"
 RECEIVED_TITLES = (INCLUDES_RECEIVED, ALREADY_RECEIVED)
@@ -278,14 +281,16 @@ class TreatmentAlgorithm:
         return self.fit.passage(c.sentence.passage) is Fit.ON_TOPIC
 
     def _split_systemic(self, found: list[Candidate], patient: PatientContext) -> list[AlgorithmStep]:
-        """Options naming no agent the patient received; regimens that include one, or options for after one
-        ("progressed after trastuzumab"); options wholly received."""
+        """Options naming no agent the patient received; regimens that include one, options for after one
+        ("progressed after trastuzumab") and, past the first line, options only of a class the patient had
+        (vemurafenib after dabrafenib); options wholly received."""
         new, partly, received = [], [], []
         prior = set(patient.prior_agents)
         for c in found:
             named = set(self.agents_of(c.sentence.labelled))
             offered = option_agents(c, self.agents_of)
-            if not named & prior:
+            same_class = bool(offered) and all(shared_class(a, prior) for a in offered)
+            if not named & prior and not (self.later_line and same_class):
                 new.append(c)
             elif offered and offered <= prior:
                 received.append(c)

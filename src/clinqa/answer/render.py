@@ -19,6 +19,7 @@ STATUS_LINE = {
 
 FLAG_MARK = {
     FlagKind.PREVIOUSLY_RECEIVED: "already received",
+    FlagKind.SAME_CLASS_RECEIVED: "same class already received",
     FlagKind.POPULATION_MISMATCH: "does not apply",
     FlagKind.UNKNOWN_ELIGIBILITY: "may not apply",
 }

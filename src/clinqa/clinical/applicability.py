@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+from clinqa.clinical.regimens import shared_class
 from clinqa.types import Flag, FlagKind, PatientContext
 
 _NAIVE = re.compile(
@@ -65,6 +66,17 @@ def previously_received(sentence: str, agents: list[str], patient: PatientContex
             line = next((t.line for t in patient.prior_therapies if agent in t.agents and t.line), None)
             when = f" (line {line})" if line else ""
             yield Finding(FlagKind.PREVIOUSLY_RECEIVED, f"the patient has already received {agent}{when}", agent)
+
+
+def same_class_received(sentence: str, agents: list[str], patient: PatientContext) -> Iterator[Finding]:
+    """An agent of a class the patient already had a member of (vemurafenib after dabrafenib): disease that
+    progressed on one often resists the others."""
+    for agent in agents:
+        shared = shared_class(agent, patient.prior_agents)
+        if shared:
+            name, other = shared
+            reason = f"{agent} is a {name}, as is {other}, which the patient has already received"
+            yield Finding(FlagKind.SAME_CLASS_RECEIVED, reason, agent)
 
 
 def drug_naive(sentence: str, agents: list[str], patient: PatientContext) -> Iterator[Finding]:
@@ -186,6 +198,7 @@ def disease_setting(sentence: str, agents: list[str], patient: PatientContext) -
 
 RULES: tuple[Rule, ...] = (
     previously_received,
+    same_class_received,
     drug_naive,
     age_limits,
     recurrence_limits,

@@ -103,6 +103,35 @@ def _is_class(generic: str) -> bool:
     return generic.endswith("s") and not generic.endswith(("ss", "us", "is"))
 
 
+@cache
+def drug_classes() -> dict[str, tuple[str, ...]]:
+    """Agent -> the classes it belongs to, `clinqa/data/drug_classes.tsv`; members are lower-case generic names."""
+    classes: dict[str, list[str]] = {}
+    for row in read_table("drug_classes.tsv", 2, 2):
+        name, members = row.cells
+        agents = split_list(members)
+        bad = [a for a in agents if a != a.lower() or not _TOKEN.search(a)]
+        if bad:
+            raise VocabularyError(f"{row.where()}: members must be lower-case generic names, not {bad}")
+        for agent in agents:
+            classes.setdefault(agent, []).append(name)
+    return {agent: tuple(names) for agent, names in classes.items()}
+
+
+def shared_class(agent: str, received: Iterable[str]) -> tuple[str, str] | None:
+    """(class, received agent) when `agent` is not among `received` but belongs to a class one of them is in
+    (vemurafenib after dabrafenib: BRAF inhibitor); None otherwise."""
+    received = list(received)
+    if agent in received:
+        return None
+    classes = drug_classes()
+    for name in classes.get(agent, ()):
+        for other in received:
+            if name in classes.get(other, ()):
+                return name, other
+    return None
+
+
 class Normaliser:
     """Turns drug and regimen names in free text into lower-case generic agent names."""
 
