@@ -80,6 +80,7 @@ PROFESSIONAL_ONLY = (
     "from summaries written for health professionals. Ask your care team to explain what it means for you."
 )
 DOSE_CANDIDATES = 10  # a dose question is answered only if one of the best sentences states a dose
+FINDING_REACH = 4  # sentences read past a study's design for what it found
 PARTICULAR_SPECIFICITY = 2.5  # a word this specific asks for something in particular (consolidation 3.9)
 SETTING_SPECIFICITY = 3.5  # a word this specific steers the algorithm's searches (ESR1, consolidation)
 SETTING_WORDS = 3
@@ -268,15 +269,21 @@ class Answerer:
         return self._answered(question, bottom_line, sections, citer, keep)
 
     def _with_findings(self, chosen: list[Candidate]) -> list[Candidate]:
-        """A bottom-line sentence that only says how a study was run brings what the study found: the next
-        sentence of its passage, or the first of the passage after it in the same section."""
+        """A bottom-line sentence that only says how a study was run brings what the study found: the first
+        sentence after it (in its passage, or the passages after it in the same section) that is not design too,
+        within a few sentences."""
         out: list[Candidate] = []
         for c in chosen:
             out.append(c)
             if not_an_option(c.sentence.text) != "design" or c.items:
                 continue
-            finding = self._next_sentence(c.sentence)
-            if finding is not None and all(finding != x.sentence for x in chosen):
+            finding: SourceSentence | None = c.sentence
+            for _ in range(FINDING_REACH):
+                finding = self._next_sentence(finding)
+                if finding is None or not_an_option(finding.text) != "design":
+                    break
+            shown = [x.sentence for x in [*chosen, *out]]
+            if finding is not None and not_an_option(finding.text) != "design" and finding not in shown:
                 out.append(Candidate(finding, c.terms, c.coverage, c.score))
         return out
 
