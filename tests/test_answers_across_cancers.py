@@ -21,6 +21,7 @@ from clinqa.engine import Engine
 from clinqa.types import Answer, AnswerStatus, FlagKind, PatientContext, PriorTherapy, Sentence
 
 from .answer_cases import CASES, PAGES, Ask, Case, Fact
+from .conftest import fresh_location
 
 Asker = Callable[[str], Answer]
 
@@ -59,8 +60,8 @@ def cases(check: str, only: Callable[[Case], bool] = lambda _c: True) -> list[Pa
 
 
 @pytest.fixture(scope="session")
-def across(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
-    engine = Engine(tmp_path_factory.mktemp("across") / "kb.sqlite")
+def across(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+    engine = Engine(fresh_location(request, tmp_path_factory.mktemp("across")))
     report = engine.ingest([PAGES, starter_corpus()])
     assert not report.failed, report.failed
     assert report.documents == len(list(PAGES.glob("*.md"))) + 1
@@ -263,8 +264,8 @@ def test_a_question_after_prices_or_markets_is_out_of_scope(ask: Asker) -> None:
 
 
 @pytest.fixture(scope="session")
-def breast_only(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
-    engine = Engine(tmp_path_factory.mktemp("breast-only") / "kb.sqlite")
+def breast_only(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+    engine = Engine(fresh_location(request, tmp_path_factory.mktemp("breast-only")))
     report = engine.ingest([PAGES / "breast-cancer-hp.md"])
     assert not report.failed and report.documents == 1
     yield engine

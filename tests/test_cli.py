@@ -12,24 +12,25 @@ from click.testing import CliRunner
 from clinqa.cli import cli
 from clinqa.config import starter_corpus
 from clinqa.types import Answer, AnswerStatus, answer_json_schema, patient_json_schema
+from tests.conftest import Location, fresh_location
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
-def starter_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    db = tmp_path_factory.mktemp("cli") / "kb.sqlite"
+def starter_db(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Location:
+    db = fresh_location(request, tmp_path_factory.mktemp("cli"))
     result = CliRunner().invoke(cli, ["--db", str(db), "ingest", str(starter_corpus())])
     assert result.exit_code == 0, result.output
     return db
 
 
-def run(db: Path, *args: str) -> tuple[int, str]:
+def run(db: Location, *args: str) -> tuple[int, str]:
     result = CliRunner().invoke(cli, ["--db", str(db), *args])
     return result.exit_code, result.output
 
 
-def test_ask_json_follows_the_contract(starter_db: Path) -> None:
+def test_ask_json_follows_the_contract(starter_db: Location) -> None:
     code, out = run(starter_db, "ask", "--json", "What is the survival after complete resection of lung metastases?")
     assert code == 0, out
     data = json.loads(out)
@@ -42,7 +43,7 @@ def test_ask_json_follows_the_contract(starter_db: Path) -> None:
     assert data["sources"][0]["updated"] == "2026-11-21"
 
 
-def test_ask_markdown_and_terminal(starter_db: Path) -> None:
+def test_ask_markdown_and_terminal(starter_db: Location) -> None:
     question = "What response did cabozantinib give in relapsed osteosarcoma?"
     code, markdown = run(starter_db, "ask", "--format", "markdown", question)
     assert code == 0
@@ -53,16 +54,17 @@ def test_ask_markdown_and_terminal(starter_db: Path) -> None:
     assert code == 0 and "Bottom line" in terminal and "cabozantinib" in terminal.lower()
 
 
-def test_db_from_environment(starter_db: Path) -> None:
+def test_db_from_environment(starter_db: Location) -> None:
     result = CliRunner(env={"CLINQA_DB": str(starter_db)}).invoke(cli, ["documents"])
     assert result.exit_code == 0 and "recurrent-osteosarcoma" in result.output
 
 
-def test_empty_question_is_refused(starter_db: Path) -> None:
+def test_empty_question_is_refused(starter_db: Location) -> None:
     code, out = run(starter_db, "ask", "   ")
     assert code == 2 and "question is empty" in out
 
 
+@pytest.mark.sqlite_only  # a knowledge base file in tmp_path
 def test_a_missing_knowledge_base_is_named_with_the_ingest_command_and_not_created(tmp_path: Path) -> None:
     db = tmp_path / "missing.sqlite"
     for args in (("ask", "What is osteosarcoma?"), ("documents",), ("trials",), ("review", "list")):
@@ -72,6 +74,7 @@ def test_a_missing_knowledge_base_is_named_with_the_ingest_command_and_not_creat
     assert not db.exists() and not list(tmp_path.iterdir())
 
 
+@pytest.mark.sqlite_only  # a knowledge base file in tmp_path
 def test_an_empty_knowledge_base_is_named_with_the_ingest_command(tmp_path: Path) -> None:
     db = tmp_path / "empty.sqlite"
     added = CliRunner().invoke(
@@ -88,14 +91,15 @@ def test_an_empty_knowledge_base_is_named_with_the_ingest_command(tmp_path: Path
     assert code == 0 and Answer.model_validate_json(output).status is AnswerStatus.ANSWERED
 
 
-def test_bad_files_are_reported_by_name_and_the_rest_ingested(tmp_path: Path) -> None:
-    good = tmp_path / "good.md"
-    good.write_text((starter_corpus() / "recurrent-osteosarcoma.md").read_text())
-    (tmp_path / "binary.md").write_bytes(b"\x00\x01\x02" * 100)
-    (tmp_path / "empty.txt").write_text("   \n")
-    (tmp_path / "front.md").write_text("---\ntitle: [unclosed\n---\n\nSome text that is long enough to be a passage.\n")
-    db = tmp_path / "kb.sqlite"
-    code, out = run(db, "ingest", str(tmp_path / "missing.md"), str(tmp_path))
+def test_bad_files_are_reported_by_name_and_the_rest_ingested(request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    sources = tmp_path / "sources"
+    sources.mkdir()
+    (sources / "good.md").write_text((starter_corpus() / "recurrent-osteosarcoma.md").read_text())
+    (sources / "binary.md").write_bytes(b"\x00\x01\x02" * 100)
+    (sources / "empty.txt").write_text("   \n")
+    (sources / "front.md").write_text("---\ntitle: [unclosed\n---\n\nSome text that is long enough to be a passage.\n")
+    db = fresh_location(request, tmp_path)
+    code, out = run(db, "ingest", str(sources / "missing.md"), str(sources))
     assert code == 1
     assert re.search(r"missing\.md: no such file or directory", out), out
     for name, reason in (("binary.md", "binary"), ("empty.txt", "empty"), ("front.md", "front matter")):
@@ -117,7 +121,7 @@ def test_committed_schemas_match_the_types() -> None:
     assert committed == patient_json_schema(), "run: clinqa schema --of patient > docs/patient.schema.json"
 
 
-def test_patient_file_errors_name_the_file_and_field(starter_db: Path, tmp_path: Path) -> None:
+def test_patient_file_errors_name_the_file_and_field(starter_db: Location, tmp_path: Path) -> None:
     bad = tmp_path / "patient.json"
     bad.write_text('{"age": "sixteen"}')
     code, out = run(starter_db, "ask", "--patient", str(bad), "What next for recurrent osteosarcoma?")
@@ -129,7 +133,7 @@ def test_patient_file_errors_name_the_file_and_field(starter_db: Path, tmp_path:
     assert code == 1 and "missing.json" in out
 
 
-def test_ask_with_patient_file_and_follow_up(starter_db: Path, tmp_path: Path) -> None:
+def test_ask_with_patient_file_and_follow_up(starter_db: Location, tmp_path: Path) -> None:
     patient = tmp_path / "patient.json"
     patient.write_text(
         json.dumps(
@@ -157,7 +161,7 @@ def test_ask_with_patient_file_and_follow_up(starter_db: Path, tmp_path: Path) -
     assert code == 0 and thread in out
 
 
-def test_trials_command_lists_verdicts(starter_db: Path, tmp_path: Path) -> None:
+def test_trials_command_lists_verdicts(starter_db: Location, tmp_path: Path) -> None:
     patient = tmp_path / "patient.json"
     patient.write_text(json.dumps({"age": 10, "diagnosis": "osteosarcoma"}))
     code, out = run(starter_db, "trials", "--json", "--patient", str(patient))
@@ -171,7 +175,7 @@ def test_trials_command_lists_verdicts(starter_db: Path, tmp_path: Path) -> None
 FHIR_RELAPSE = Path(__file__).parent / "fixtures" / "fhir" / "relapsed-osteosarcoma.json"
 
 
-def test_ask_with_a_fhir_record_shows_where_each_fact_came_from(starter_db: Path) -> None:
+def test_ask_with_a_fhir_record_shows_where_each_fact_came_from(starter_db: Location) -> None:
     code, out = run(starter_db, "ask", "What are the options now?", "--patient", str(FHIR_RELAPSE), "--json")
     assert code == 0, out
     patient = json.loads(out)["patient"]
@@ -182,7 +186,7 @@ def test_ask_with_a_fhir_record_shows_where_each_fact_came_from(starter_db: Path
     assert code == 0 and "Read from" in out and "not read: Observation/ost-ecog-bad" in out, out
 
 
-def test_a_broken_fhir_record_is_named_without_a_traceback(starter_db: Path, tmp_path: Path) -> None:
+def test_a_broken_fhir_record_is_named_without_a_traceback(starter_db: Location, tmp_path: Path) -> None:
     path = tmp_path / "record.ndjson"
     path.write_text('{"resourceType": "Patient"}\n{broken\n')
     code, out = run(starter_db, "trials", "--patient", str(path))

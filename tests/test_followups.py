@@ -13,13 +13,14 @@ from clinqa.clinical.regimens import Normaliser
 from clinqa.config import starter_corpus
 from clinqa.engine import Engine
 from clinqa.types import AnswerStatus
+from tests.conftest import fresh_location
 
 FIRST = "What's next for osteosarcoma after MAP and IE, with bone and lung metastases, unresectable?"
 
 
 @pytest.fixture(scope="module")
-def starter(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
-    engine = Engine(tmp_path_factory.mktemp("followups") / "kb.sqlite")
+def starter(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+    engine = Engine(fresh_location(request, tmp_path_factory.mktemp("followups")))
     assert not engine.ingest([starter_corpus()]).failed
     yield engine
     engine.close()
