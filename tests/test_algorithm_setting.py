@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from clinqa.answer.algorithm import section_setting
+from clinqa.answer.algorithm import for_resected_disease, section_setting
 from clinqa.answer.filters import offers_a_treatment
 from clinqa.types import Passage
 
@@ -41,3 +41,16 @@ def test_the_most_specific_heading_names_the_setting(path: tuple[str, ...], sett
 )
 def test_a_systemic_option_advises_or_reports_a_benefit(sentence: str, offers: bool) -> None:
     assert offers_a_treatment(sentence) is offers
+
+
+@pytest.mark.parametrize(
+    ("path", "resected"),
+    [
+        (("Treatment of Stage IIIA NSCLC", "Treatment Options for Resected/Resectable Stage IIIA", "Surgery"), True),
+        (("Treatment Options for Unresectable Stage IIIA NSCLC", "Chemoradiation therapy"), False),
+        (("Treatment of Stage II Colon Cancer", "Adjuvant chemotherapy"), True),
+        (("Treatment of Recurrent Disease", "Chemotherapy"), False),
+    ],
+)
+def test_sections_on_resected_disease_are_told_apart(path: tuple[str, ...], resected: bool) -> None:
+    assert for_resected_disease(_passage(*path)) is resected

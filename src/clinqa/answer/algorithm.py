@@ -58,6 +58,7 @@ NEW_OPTIONS = 2  # systemic options not yet received that a "what next" bottom l
 LATER_SECTION, FIRST_SECTION = 1.2, 0.5  # setting weights for a patient past first treatment
 OTHER_SETTING = 0.7  # weight of a section about the other setting than the one a question names
 STEP_KEYS = ("trial", "surgery", "systemic", "local", "supportive")
+SETTINGS = ("later", "first", "phase", "resectable", "unresectable")
 
 
 @dataclass(frozen=True)
@@ -162,8 +163,8 @@ def _setting_sections() -> dict[str, re.Pattern[str]]:
     patterns = {}
     for row in read_table("treatment_settings.tsv", 2, 2):
         setting, pattern = row.cells
-        if setting not in ("later", "first", "phase"):
-            raise VocabularyError(f"{row.where()}: unknown setting {setting!r} (later, first or phase)")
+        if setting not in SETTINGS:
+            raise VocabularyError(f"{row.where()}: unknown setting {setting!r} (one of {', '.join(SETTINGS)})")
         patterns[setting] = compile_pattern(pattern, row.where())
     return patterns
 
@@ -178,6 +179,18 @@ def section_setting(passage: Passage) -> str | None:
         if later != first:
             return "later" if later else "first"
     return "first" if sections["phase"].search(" ".join(passage.section_path)) else None
+
+
+def for_resected_disease(passage: Passage) -> bool:
+    """Whether the passage's most specific heading that says so is about resectable or resected disease
+    (surgery, adjuvant or perioperative therapy): no option for a patient whose disease cannot be resected."""
+    sections = _setting_sections()
+    for heading in reversed(passage.section_path):
+        resectable = bool(sections["resectable"].search(heading))
+        unresectable = bool(sections["unresectable"].search(heading))
+        if resectable != unresectable:
+            return resectable
+    return False
 
 
 def setting_weight(passage: Passage, later_line: bool) -> float:
@@ -221,6 +234,7 @@ class TreatmentAlgorithm:
     authority: Callable[[str], float]
     fit: TopicFit
     later_line: bool = False  # the patient is past first treatment (therapies named, a recurrence)
+    first_line: bool = False  # the patient is in first treatment (said so, in remission, no progression)
 
     def steps(self, topic: str, patient: PatientContext) -> list[AlgorithmStep]:
         """The algorithm's steps for `topic` (the diagnosis and setting, as search words), in the algorithm's
@@ -231,7 +245,10 @@ class TreatmentAlgorithm:
         found: dict[str, list[AlgorithmStep]] = {}
         steps = steps_for(self.fit.topic.disease)
         for step in sorted(steps, key=lambda s: s.key == "systemic"):
-            chosen = self._step_candidates(step, topic, topic_terms, taken, studies)
+            if step.key == "surgery" and patient.resectable is False:
+                found[step.key] = []  # resection is not possible for this patient
+                continue
+            chosen = self._step_candidates(step, topic, topic_terms, taken, studies, patient.resectable is False)
             if step.key == "systemic":
                 found[step.key] = self._split_systemic(chosen, patient)
                 prior = set(patient.prior_agents)
@@ -245,7 +262,13 @@ class TreatmentAlgorithm:
         return sorted(ordered, key=lambda s: s.title == STUDIES)  # the studies after every step
 
     def _step_candidates(
-        self, step: Step, topic: str, topic_terms: list[str], taken: list[Candidate], studies: list[Candidate]
+        self,
+        step: Step,
+        topic: str,
+        topic_terms: list[str],
+        taken: list[Candidate],
+        studies: list[Candidate],
+        unresectable: bool,
     ) -> list[Candidate]:
         probe = analyze_cached([step.probe])[0]
         q = weigh_terms(topic_terms, probe, [], self.weights, 0.5)
@@ -265,6 +288,10 @@ class TreatmentAlgorithm:
                 continue
             if not self._on_topic(c) or (later and section_setting(c.sentence.passage) == "first"):
                 continue  # another disease; or first treatment (of early disease, first-line) after it
+            if self.first_line and section_setting(c.sentence.passage) == "later":
+                continue  # treatment after progression, for a patient still in first treatment
+            if unresectable and for_resected_disease(c.sentence.passage):
+                continue  # surgery and adjuvant or perioperative therapy, for disease that cannot be resected
             if any(jaccard(set(c.terms), set(k.terms)) >= 0.6 for k in [*taken, *chosen, *studies]):
                 continue
             if _not_offered(c, step.key) or (step.key == "systemic" and not is_an_offer(c)):

@@ -12,6 +12,7 @@ import numpy as np
 from clinqa.answer.algorithm import (
     AlgorithmStep,
     TreatmentAlgorithm,
+    for_resected_disease,
     open_options,
     question_setting,
     recommendations,
@@ -240,8 +241,8 @@ class Answerer:
                     )
             search_topic = self._topic(question, context.model_copy(update={"diagnosis": topic.topic.disease}))
             search_topic = " ".join([search_topic, *self._setting_words(focus_text, topic, q, context)])
-            later = later_line(focus_text, context)
-            steps = self._algorithm(topic, later).steps(search_topic, context)
+            later, first = later_line(focus_text, context), first_line(focus_text, context)
+            steps = self._algorithm(topic, later, first).steps(search_topic, context)
             if steps:
                 particular = self._asks_in_particular(focus_text, topic, q)
                 return self._compose_algorithm(question, steps, kinds, candidates, keep, context, particular)
@@ -323,6 +324,10 @@ class Answerer:
         offers = open_options(candidates, failed, self.normaliser.agents) if particular else []
         if later:  # first treatment of early disease is no offer after it
             offers = [c for c in offers if section_setting(c.sentence.passage) != "first"]
+        if first_line(question, context):  # nor treatment after progression to a patient still in the first line
+            offers = [c for c in offers if section_setting(c.sentence.passage) != "later"]
+        if context.resectable is False:  # nor surgery, adjuvant or perioperative therapy for unresectable disease
+            offers = [c for c in offers if not for_resected_disease(c.sentence.passage)]
         advised = recommendations(steps)
         if offers and offers[0].coverage >= self.limits.min_coverage:
             # What the question asks in particular leads; the algorithm's first advice follows it.
@@ -388,8 +393,7 @@ class Answerer:
     def _topic(self, question: str, context: PatientContext) -> str:
         """What the algorithm's searches are about: the diagnosis and the setting (recurrent, site)."""
         words = [context.diagnosis or " ".join(query_terms(self._without_details(question))[:3])]
-        later = later_line(question, context)
-        if later or re.search(r"\b(?:recurr|relaps|refractory|progress|lines?)\w*", question, re.I):
+        if later_line(question, context):  # "no progression on restaging" is no recurrence
             words.append("recurrent")
         return " ".join([*words, *context.sites])
 
@@ -460,7 +464,7 @@ class Answerer:
         weights = np.array([topic.page(d) is not Fit.OTHER for d in self.index.document_ids], dtype=np.float32)
         return None if weights.all() else weights
 
-    def _algorithm(self, fit: TopicFit, later_line: bool) -> TreatmentAlgorithm:
+    def _algorithm(self, fit: TopicFit, later_line: bool, first_line: bool) -> TreatmentAlgorithm:
         lexical = HybridRetriever(self.index, None, RetrievalConfig(use_dense=False))
         return TreatmentAlgorithm(
             search=lambda text: self._evidence(lexical.search(text, k=20).hits),
@@ -470,6 +474,7 @@ class Answerer:
             authority=self._authority,
             fit=fit,
             later_line=later_line,
+            first_line=first_line,
         )
 
     def _apply_to_patient(self, answer: Answer, context: PatientContext) -> Answer:
@@ -560,6 +565,15 @@ def _fit_with_setting(topic: TopicFit, question: str, context: PatientContext) -
         return topic.weight(passage) * section_setting_weight(passage, setting)
 
     return fit
+
+
+def first_line(question: str, context: PatientContext) -> bool:
+    """Whether the question is about first treatment, said so ("adjuvant", "newly diagnosed") or told by the
+    patient (in first remission, no progression): then sections on recurrent or progressive disease do not apply."""
+    setting = question_setting(question)
+    if setting is not None:
+        return setting == "first"
+    return context.recurrent is False and (context.lines_of_therapy or 0) < 2
 
 
 def later_line(question: str, context: PatientContext) -> bool:
