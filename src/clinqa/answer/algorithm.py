@@ -286,7 +286,9 @@ class TreatmentAlgorithm:
                 continue
             if step.key == "systemic" and not self.agents_of(text):
                 continue
-            if not self._on_topic(c) or (later and section_setting(c.sentence.passage) == "first"):
+            if not self._on_topic(c, page_only=step.key in ("systemic", "trial")) or (
+                later and section_setting(c.sentence.passage) == "first"
+            ):
                 continue  # another disease; or first treatment (of early disease, first-line) after it
             if self.first_line and section_setting(c.sentence.passage) == "later":
                 continue  # treatment after progression, for a patient still in first treatment
@@ -301,10 +303,13 @@ class TreatmentAlgorithm:
             chosen.append(c)
         return chosen
 
-    def _on_topic(self, c: Candidate) -> bool:
-        """With a disease asked about, only its own pages and sections fill a step."""
+    def _on_topic(self, c: Candidate, page_only: bool = False) -> bool:
+        """With a disease asked about, only its own pages and sections fill a step; the systemic and trial steps
+        only its own pages (a genetics or complementary-medicine page's section on it is no treatment summary)."""
         if self.fit.topic.disease is None:
             return True
+        if page_only:
+            return self.fit.page(c.sentence.passage.document_id) is Fit.ON_TOPIC
         return self.fit.passage(c.sentence.passage) is Fit.ON_TOPIC
 
     def _split_systemic(self, found: list[Candidate], patient: PatientContext) -> list[AlgorithmStep]:
