@@ -293,9 +293,7 @@ async def load(base: str, clients: int, seconds: float, timeout: float, question
     results = Results()
     deadline = time.perf_counter() + seconds
     turn = itertools.count()
-    tasks = [
-        asyncio.create_task(run_client(base, timeout, questions, turn, deadline, results)) for _ in range(clients)
-    ]
+    tasks = [asyncio.create_task(run_client(base, timeout, questions, turn, deadline, results)) for _ in range(clients)]
     try:
         # A client past the deadline finishes at most an ask, two pages and a login, each bounded by the timeout.
         done, pending = await asyncio.wait(tasks, timeout=seconds + 5 * timeout + 10)

@@ -1,6 +1,6 @@
 """Scale: up to a million passages on SQLite and on PostgreSQL, built from the real PDQ passages.
 
-    python -m benchmarks.scale [--passages 100000] [--backends sqlite,postgres]
+    python -m benchmarks.scale [--passages 100000] [--backends sqlite,postgres] [--reuse]
 
 Needs `.bench/pdq.sqlite` (`python -m benchmarks.pdq --fresh`). Its documents are repeated under distinct ids
 (`<id>~<copy>`), each copy's text varied (a different seventh of the words dropped, the title marked) and each
@@ -9,7 +9,8 @@ so that embedding does not dominate; the real encoder's throughput is measured a
 store (`put_document`; COPY on PostgreSQL); on PostgreSQL the HNSW index is built once after the load. Then
 per backend: load time, index build time and size, and in a fresh worker process retrieval latency at k=30 over
 the development questions (plain, and kept to 5 % of the documents as a disease filter keeps them) and its peak
-memory.
+memory. `--reuse` measures retrieval again on the knowledge bases an earlier run of that size left (the load is
+long; the latencies want a quiet machine).
 """
 
 from __future__ import annotations
@@ -141,10 +142,7 @@ def build(
     figures["worker_index_mb"] = folder_mb(engine.index_dir)
     figures["build_peak_rss_mb"] = peak_rss_mb()
     engine.close()
-    serving = subprocess.run(
-        [sys.executable, "-m", "benchmarks.scale", "--serve", str(location)], check=True, capture_output=True, text=True
-    )
-    figures.update(json.loads(serving.stdout.strip().splitlines()[-1]))
+    figures.update(served(location))
     return figures
 
 
@@ -195,6 +193,11 @@ def main() -> None:
     parser.add_argument("--passages", type=int, default=100_000)
     parser.add_argument("--backends", default="sqlite,postgres")
     parser.add_argument("--source", type=Path, default=SOURCE, help="the knowledge base whose documents are copied")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="measure retrieval again on the knowledge bases a previous run of this size built (no load)",
+    )
     parser.add_argument("--build", help="(internal) load and index this backend, in a process of its own")
     parser.add_argument("--serve", help="(internal) the worker process, on this knowledge base")
     args = parser.parse_args()
@@ -202,6 +205,8 @@ def main() -> None:
         serve(args.serve)
     elif args.build:
         build_backend(args.build, args.source, args.passages)
+    elif args.reuse:
+        remeasure(args.passages, args.backends.split(","))
     else:
         compare(args.source, args.passages, args.backends.split(","))
 
@@ -225,6 +230,38 @@ def build_backend(name: str, source_path: Path, size: int) -> None:
     print(json.dumps(figures), flush=True)
 
 
+def remeasure(size: int, backends: list[str]) -> None:
+    """Retrieval latency and worker memory again, on the knowledge bases an earlier run of `size` left in its
+    folder (a quiet machine for the measurement; loading is not repeated)."""
+    work = WORK / f"scale-{size}"
+    results = []
+    for name in backends:
+        if name == "sqlite":
+            figures = {"backend": "SQLite", **served(require(work / "kb.sqlite"))}
+        else:
+            with postgres_server(require(work / "pg")) as admin:
+                figures = {"backend": "PostgreSQL", **served(admin.replace("/postgres?", "/scale?", 1))}
+        results.append(figures)
+        print(json.dumps(figures), flush=True)
+    print_table(f"Scale, {size} passages, retrieval measured again", results)
+
+
+def served(location: Path | str) -> dict[str, object]:
+    """The figures of a fresh worker process on `location` (`serve`)."""
+    serving = subprocess.run(
+        [sys.executable, "-m", "benchmarks.scale", "--serve", str(location)], check=True, capture_output=True, text=True
+    )
+    figures: dict[str, object] = json.loads(serving.stdout.strip().splitlines()[-1])
+    return figures
+
+
+def print_table(title: str, results: list[dict[str, object]]) -> None:
+    keys = sorted({k for r in results for k in r} - {"backend"})
+    print(f"\n{title} — {machine()}\n")
+    headers = ["figure", *[str(r["backend"]) for r in results]]
+    print(table(headers, [[k, *[_fmt(r.get(k)) for r in results]] for k in keys]))
+
+
 def compare(source_path: Path, size: int, backends: list[str]) -> None:
     started = time.perf_counter()
     source = read_source(source_path)
@@ -243,10 +280,7 @@ def compare(source_path: Path, size: int, backends: list[str]) -> None:
         done = subprocess.run([*command, "--source", str(source_path)], check=True, capture_output=True, text=True)
         results.append(json.loads(done.stdout.strip().splitlines()[-1]))
         print(json.dumps(results[-1]), flush=True)
-    keys = sorted({k for r in results for k in r} - {"backend"})
-    print(f"\nScale, {size} passages — {machine()}\n")
-    headers = ["figure", *[str(r["backend"]) for r in results]]
-    print(table(headers, [[k, *[_fmt(r.get(k)) for r in results]] for k in keys]))
+    print_table(f"Scale, {size} passages", results)
 
 
 def _fmt(value: object) -> str:

@@ -97,8 +97,6 @@ VARIANTS: dict[str, RetrievalConfig] = {
 }
 
 
-
-
 def evaluate(
     engine: Engine, split: str, variants: dict[str, RetrievalConfig], make: Retrievers | None = None
 ) -> list[list[object]]:
