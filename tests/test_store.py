@@ -4,6 +4,8 @@ changed, atomic replacement, recorded changes, schema migrations."""
 from __future__ import annotations
 
 import shutil
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -11,6 +13,7 @@ import pytest
 from clinqa.engine import Engine
 from clinqa.ingest import parse_file
 from clinqa.store import IntegrityViolation
+from clinqa.store.db import SQLiteDatabase
 from clinqa.types import ChangeKind
 
 from .conftest import SEED_PAGE, Location, need_shared
@@ -147,3 +150,30 @@ def test_an_outdated_schema_is_refused_until_migrated(db_location: Location) -> 
     db.close()
     with pytest.raises(StoreError, match="newer than this clinqa"):
         Engine(db_location)
+
+
+@pytest.mark.sqlite_only
+def test_a_read_on_another_thread_does_not_wait_for_an_open_transaction(tmp_path: Path) -> None:
+    # Each thread has its own SQLite connection (WAL): a page's reads do not queue behind an answer's writes.
+    db = SQLiteDatabase(tmp_path / "kb.sqlite")
+    db.execute("CREATE TABLE t (x INTEGER)")
+    db.execute("INSERT INTO t VALUES (1)")
+    inside, release = threading.Event(), threading.Event()
+
+    def writer() -> None:
+        with db.transaction():
+            db.execute("INSERT INTO t VALUES (2)")
+            inside.set()
+            release.wait(5)
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    assert inside.wait(5)
+    started = time.perf_counter()
+    seen = [r[0] for r in db.execute("SELECT x FROM t")]
+    waited = time.perf_counter() - started
+    release.set()
+    thread.join()
+    assert seen == [1] and waited < 1.0, (seen, waited)  # the committed state, at once
+    assert sorted(r[0] for r in db.execute("SELECT x FROM t")) == [1, 2]
+    db.close()

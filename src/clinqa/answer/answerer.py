@@ -278,15 +278,19 @@ class Answerer:
             out.append(c)
             if not_an_option(c.sentence.text) != "design" or c.items:
                 continue
-            finding: SourceSentence | None = c.sentence
-            for _ in range(FINDING_REACH):
-                finding = self._next_sentence(finding)
-                if finding is None or not_an_option(finding.text) != "design":
-                    break
-            shown = [x.sentence for x in [*chosen, *out]]
-            if finding is not None and not_an_option(finding.text) != "design" and finding not in shown:
+            finding = self._finding_after(c.sentence)
+            if finding is not None and finding not in [x.sentence for x in [*chosen, *out]]:
                 out.append(Candidate(finding, c.terms, c.coverage, c.score))
         return out
+
+    def _finding_after(self, design: SourceSentence) -> SourceSentence | None:
+        """The first sentence after a study's design, within a few, that is not design too: what it found."""
+        s: SourceSentence | None = design
+        for _ in range(FINDING_REACH):
+            s = self._next_sentence(s) if s is not None else None
+            if s is None or not_an_option(s.text) != "design":
+                return s
+        return None
 
     def _next_sentence(self, s: SourceSentence) -> SourceSentence | None:
         sentences = split_passage(s.passage)

@@ -148,7 +148,9 @@ class Database:
 
 
 class SQLiteDatabase(Database):
-    """One SQLite file in WAL mode; writers take the lock at BEGIN (IMMEDIATE), others wait up to 5 s."""
+    """One SQLite file in WAL mode, a connection per thread: readers never wait for one another or for a writer,
+    and writers take the database's lock at BEGIN (IMMEDIATE), others waiting up to 5 s. An in-memory database
+    (":memory:") is one connection the threads share, under the lock."""
 
     dialect: Dialect = "sqlite"
     _BEGIN = "BEGIN IMMEDIATE"
@@ -156,21 +158,96 @@ class SQLiteDatabase(Database):
     def __init__(self, path: Path | str) -> None:
         super().__init__()
         self.location = str(path)
-        if self.location != ":memory:":
+        self._shared = self.location == ":memory:"
+        self._local = threading.local()  # this thread's connection and transaction depth
+        self._opened: list[sqlite3.Connection] = []
+        self._opening = threading.Lock()
+        if not self._shared:
             Path(self.location).parent.mkdir(parents=True, exist_ok=True)
+        self._first = self._connect()  # fails here, naming the file, when it is no SQLite database
+
+    @property
+    def raw(self) -> sqlite3.Connection:
+        """This thread's connection (the shared one for an in-memory database)."""
+        if self._shared:
+            return self._first
+        connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
+        if connection is None:
+            connection = self._local.connection = self._connect()
+        return connection
+
+    def _connect(self) -> sqlite3.Connection:
         try:
-            self.raw = sqlite3.connect(self.location, isolation_level=None, check_same_thread=False, timeout=5.0)
-            self.raw.execute("PRAGMA journal_mode=WAL")
-            self.raw.execute("PRAGMA foreign_keys=ON")
-            self.raw.execute("PRAGMA synchronous=NORMAL")
+            connection = sqlite3.connect(self.location, isolation_level=None, check_same_thread=False, timeout=5.0)
+            connection.execute("PRAGMA journal_mode=WAL")
+            connection.execute("PRAGMA foreign_keys=ON")
+            connection.execute("PRAGMA synchronous=NORMAL")
         except sqlite3.DatabaseError as ex:
             raise StoreError(f"{self.location}: not a clinqa knowledge base ({ex})") from ex
+        with self._opening:
+            self._opened.append(connection)
+        return connection
+
+    def execute(self, sql: str, args: Sequence[Any] = ()) -> Rows:
+        if self._shared:
+            return super().execute(sql, args)
+        with self._errors():
+            return self._execute(sql, args)
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        if self._shared:
+            return super().executemany(sql, rows)
+        with self._errors():
+            self._executemany(sql, list(rows))
+
+    def insert_rows(self, table: str, rows: Iterable[Sequence[Any]]) -> None:
+        if self._shared:
+            return super().insert_rows(table, rows)
+        with self._errors():
+            self._insert_rows(table, list(rows))
+
+    def script(self, sql: str) -> None:
+        if self._shared:
+            return super().script(sql)
+        with self._errors():
+            self._script(sql)
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """BEGIN … COMMIT on this thread's connection; inside another of this thread's, part of that one."""
+        if self._shared:
+            with super().transaction():
+                yield
+            return
+        depth = getattr(self._local, "depth", 0)
+        if depth:
+            self._local.depth = depth + 1
+            try:
+                yield
+            finally:
+                self._local.depth -= 1
+            return
+        with self._errors():
+            self._execute(self._BEGIN, ())
+        self._local.depth = 1
+        try:
+            yield
+        except BaseException:
+            self._local.depth = 0
+            self._execute("ROLLBACK", ())
+            raise
+        self._local.depth = 0
+        with self._errors():
+            self._execute("COMMIT", ())
 
     def tables(self) -> set[str]:
         return {r[0] for r in self.raw.execute("SELECT name FROM sqlite_master WHERE type='table'")}
 
     def close(self) -> None:
-        self.raw.close()
+        with self._opening:
+            opened, self._opened = self._opened, []
+        for connection in opened:
+            connection.close()
 
     def _execute(self, sql: str, args: Sequence[Any]) -> Rows:
         cursor = self.raw.execute(sql, args)
