@@ -73,8 +73,8 @@ class Database:
     _BEGIN = "BEGIN"
 
     def __init__(self) -> None:
-        # One connection serves several threads (the web app's workers): a transaction holds the lock from BEGIN
-        # to COMMIT, so another thread's statement neither joins it nor lands in the middle of it.
+        # Where one connection serves several threads (an in-memory SQLite database): a transaction holds the lock
+        # from BEGIN to COMMIT, so another thread's statement neither joins it nor lands in the middle of it.
         self._lock = threading.RLock()
         self._depth = 0
 
