@@ -80,3 +80,16 @@ def test_an_agent_of_a_class_already_received_is_flagged_with_the_class() -> Non
     # An agent of another class, and an agent the patient had itself, get no class flag.
     assert FlagKind.SAME_CLASS_RECEIVED not in kinds("Nivolumab is an option.", ["nivolumab"], patient)
     assert FlagKind.SAME_CLASS_RECEIVED not in kinds("Dabrafenib is active.", ["dabrafenib"], patient)
+
+
+def test_evidence_for_another_marker_status_is_a_population_mismatch() -> None:
+    patient = PatientContext(biomarkers={"RAS": "positive"})  # a RAS-mutant tumour
+    flags = kinds(
+        "Panitumumab improved survival in RAS wild-type metastatic colorectal cancer.", ["panitumumab"], patient
+    )
+    (reason,) = flags[FlagKind.POPULATION_MISMATCH]
+    assert "RAS wild-type" in reason and "RAS altered" in reason
+    assert kinds("Trifluridine-tipiracil improved overall survival.", ["trifluridine"], patient) == {}
+    # A narrower marker required altered does not apply to a tumour whose broader marker is wild-type.
+    wild = PatientContext(biomarkers={"RAS": "negative"})
+    assert FlagKind.POPULATION_MISMATCH in kinds("Sotorasib is approved for KRAS G12C-mutated cancer.", [], wild)

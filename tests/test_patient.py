@@ -397,3 +397,18 @@ def test_question_over_file(tmp_path: Path, normaliser: Normaliser) -> None:
     merged = merge(from_file, from_question)
     assert merged.prior_agents == ["methotrexate", "doxorubicin", "cisplatin", "regorafenib"]
     assert "age 12 does not fit 'adult'" in merged.conflicts
+
+
+@pytest.mark.parametrize(
+    ("text", "markers"),
+    [
+        ("71M RAS-mutant metastatic colon cancer", {"RAS": "positive"}),
+        ("stage IV adenocarcinoma, KRAS G12C, PD-L1 30%", {"KRAS": "positive", "RAS": "positive"}),
+        ("unresectable stage IIIA NSCLC, EGFR/ALK negative", {"EGFR": "negative", "ALK": "negative"}),
+        ("ER+/HER2- metastatic breast cancer", {"ER": "positive", "HER2": "negative"}),
+        ("recurrent pMMR endometrioid endometrial cancer", {"MMR": "negative"}),
+        ("metastatic osteosarcoma after 4 lines", {}),
+    ],
+)
+def test_tumour_markers_are_read_with_their_status(normaliser: Normaliser, text: str, markers: dict[str, str]) -> None:
+    assert extract_patient(text, normaliser).biomarkers == markers

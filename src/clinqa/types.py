@@ -239,6 +239,10 @@ class PatientContext(BaseModel):
         default_factory=list, description="Agents the user said the patient has NOT had ('no prior ifosfamide')"
     )
     prior_procedures: list[PriorProcedure] = Field(default_factory=list, description="Surgery and radiotherapy")
+    biomarkers: dict[str, Literal["positive", "negative"]] = Field(
+        default_factory=dict,
+        description="Tumour markers stated, e.g. {'RAS': 'positive'} for RAS-mutant, {'HER2': 'negative'}",
+    )
     record: PatientRecord | None = Field(
         default=None, description="For a patient read from a FHIR record: the resource each fact came from"
     )

@@ -22,6 +22,7 @@ from clinqa.answer.filters import not_an_option, offers_a_treatment
 from clinqa.answer.scoring import is_guidance, jaccard, weigh_terms
 from clinqa.answer.topic import Fit, TopicFit
 from clinqa.answer.triage import QuestionKind
+from clinqa.clinical.biomarkers import conflict
 from clinqa.clinical.disease import related
 from clinqa.clinical.regimens import shared_class
 from clinqa.data import VocabularyError, compile_pattern, read_table
@@ -319,6 +320,8 @@ class TreatmentAlgorithm:
         new, partly, received = [], [], []
         prior = set(patient.prior_agents)
         for c in found:
+            if conflict(c.sentence.labelled, patient.biomarkers):
+                continue  # evidence for another marker status (RAS wild-type for a RAS-mutant tumour)
             named = set(self.agents_of(c.sentence.labelled))
             offered = option_agents(c, self.agents_of)
             same_class = bool(offered) and all(shared_class(a, prior) for a in offered)

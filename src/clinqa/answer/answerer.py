@@ -48,6 +48,7 @@ from clinqa.answer.topic import Fit, Topic, TopicFit
 from clinqa.answer.triage import QuestionKind, asked_kinds, is_clinical, is_yes_no, kind_cues
 from clinqa.clinical.age import without_age_sex
 from clinqa.clinical.applicability import assess
+from clinqa.clinical.biomarkers import conflict
 from clinqa.clinical.disease import diagnoses_in
 from clinqa.clinical.patient import extract_patient, merge
 from clinqa.clinical.regimens import Normaliser
@@ -225,6 +226,8 @@ class Answerer:
         candidates = rank_candidates(evidence, self._titles, q, kinds, self._authority, fit)
         if context.prior_agents and later_line(focus_text, context):
             candidates = self._history_last(candidates, set(context.prior_agents))
+        if context.biomarkers:
+            candidates = _other_markers_last(candidates, context)
         if is_yes_no(focus_text):
             candidates = _verdicts_first(candidates)
         # The algorithm answers "what next" for a patient: asked so, or a patient with treatment behind them; a
@@ -330,6 +333,7 @@ class Answerer:
             offers = [c for c in offers if section_setting(c.sentence.passage) != "first"]
         if first_line(question, context):  # nor treatment after progression to a patient still in the first line
             offers = [c for c in offers if section_setting(c.sentence.passage) != "later"]
+        offers = [c for c in offers if not conflict(c.sentence.labelled, context.biomarkers)]  # another marker status
         if context.resectable is False:  # nor surgery, adjuvant or perioperative therapy for unresectable disease
             offers = [c for c in offers if not for_resected_disease(c.sentence.passage)]
         advised = recommendations(steps)
@@ -592,6 +596,16 @@ def later_line(question: str, context: PatientContext) -> bool:
     if context.recurrent is not None:
         return context.recurrent or (context.lines_of_therapy or 0) >= 2
     return bool(context.prior_therapies or context.lines_of_therapy)
+
+
+def _other_markers_last(candidates: list[Candidate], context: PatientContext) -> list[Candidate]:
+    """A sentence about tumours with another status of one of the patient's markers ranks below the others (it
+    stays in the answer, flagged)."""
+    ranked = [
+        replace(c, score=c.score * HISTORY_SHARE) if conflict(c.sentence.labelled, context.biomarkers) else c
+        for c in candidates
+    ]
+    return sorted(ranked, key=lambda c: -c.score)
 
 
 def _distinct(candidates: list[Candidate]) -> list[Candidate]:

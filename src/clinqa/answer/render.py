@@ -69,6 +69,8 @@ def patient_markdown(p: PatientContext) -> list[str]:
     ]
     if p.not_received:
         lines.append(f"- not received: {', '.join(p.not_received)}")
+    if p.biomarkers:
+        lines.append("- tumour markers: " + ", ".join(f"{m} {s}" for m, s in p.biomarkers.items()))
     lines += [f"- ⚠ conflicting details: {c}" for c in p.conflicts]
     return [*lines, "", *record_markdown(p.record)] if p.record else [*lines, ""]
 

@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+from clinqa.clinical.biomarkers import conflict
 from clinqa.clinical.regimens import shared_class
 from clinqa.types import Flag, FlagKind, PatientContext
 
@@ -77,6 +78,14 @@ def same_class_received(sentence: str, agents: list[str], patient: PatientContex
             name, other = shared
             reason = f"{agent} is a {name}, as is {other}, which the patient has already received"
             yield Finding(FlagKind.SAME_CLASS_RECEIVED, reason, agent)
+
+
+def marker_mismatch(sentence: str, agents: list[str], patient: PatientContext) -> Iterator[Finding]:
+    """Evidence for tumours with another status of a marker the patient's tumour has (RAS wild-type evidence for a
+    RAS-mutant tumour): a population the patient is not in."""
+    reason = conflict(sentence, patient.biomarkers)
+    if reason:
+        yield Finding(FlagKind.POPULATION_MISMATCH, reason)
 
 
 def drug_naive(sentence: str, agents: list[str], patient: PatientContext) -> Iterator[Finding]:
@@ -199,6 +208,7 @@ def disease_setting(sentence: str, agents: list[str], patient: PatientContext) -
 RULES: tuple[Rule, ...] = (
     previously_received,
     same_class_received,
+    marker_mismatch,
     drug_naive,
     age_limits,
     recurrence_limits,

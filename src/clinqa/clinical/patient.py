@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from clinqa.clinical.age import age_fits, format_age, group_for_age, read_age
+from clinqa.clinical.biomarkers import markers_in
 from clinqa.clinical.disease import (
     read_bilateral,
     read_diagnosis,
@@ -77,6 +78,7 @@ def extract_patient(text: str, normaliser: Normaliser) -> PatientContext:
         ecog=ecog,
         karnofsky=karnofsky,
         lines_of_therapy=history.lines_of_therapy,
+        biomarkers=markers_in(text),
         prior_therapies=history.therapies,
         prior_agents=history.prior_agents,
         not_received=history.not_received,
@@ -189,6 +191,9 @@ def merge(base: PatientContext, update: PatientContext) -> PatientContext:
         values[name] = old if new is None else new
         if old is not None and new is not None and old != new:
             conflicts.append(f"{label} given as {_plain(old)} and as {_plain(new)}")
+    for marker in base.biomarkers.keys() & update.biomarkers.keys():
+        if base.biomarkers[marker] != update.biomarkers[marker]:
+            conflicts.append(f"{marker} given as {base.biomarkers[marker]} and as {update.biomarkers[marker]}")
     therapies: list[PriorTherapy] = []
     for therapy in [*base.prior_therapies, *update.prior_therapies]:
         if therapy not in therapies:
@@ -204,6 +209,7 @@ def merge(base: PatientContext, update: PatientContext) -> PatientContext:
             *(p for p in update.prior_procedures if p not in base.prior_procedures),
         ],
         record=update.record or base.record,
+        biomarkers={**base.biomarkers, **update.biomarkers},
     )
     return merged.model_copy(update={"conflicts": _unique([*conflicts, *consistency_conflicts(merged)])})
 
