@@ -28,7 +28,8 @@ POSTGRES_TESTS := tests/test_store.py tests/test_review.py tests/test_accounts.p
 	tests/test_web_review.py tests/test_hardening_web.py tests/test_answer.py tests/test_workers.py \
 	tests/test_pubmed.py tests/test_pg_retrieval.py tests/test_answers_across_cancers.py \
 	tests/test_patient_answers.py tests/test_followups.py tests/test_trials.py tests/test_fhir.py \
-	tests/test_cds_hooks.py tests/test_cli.py
+	tests/test_cds_hooks.py tests/test_cli.py tests/test_hardening_ingest.py tests/test_hardening_cli.py \
+	tests/test_fuzz_ingest.py tests/test_fuzz_api.py tests/test_parser_version.py tests/test_compose_select.py
 
 test-postgres: $(STAMP)
 	CLINQA_TEST_DB=postgres $(BIN)/python -m pytest -q -m "not slow" $(POSTGRES_TESTS)

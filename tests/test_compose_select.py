@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from clinqa.answer.compose import Candidate, ComposeLimits, rank_candidates, select
@@ -14,6 +15,7 @@ from clinqa.answer.triage import QuestionKind
 from clinqa.cli import cli
 from clinqa.config import starter_corpus
 from clinqa.types import Passage
+from tests.conftest import fresh_location
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "pages"
 
@@ -45,8 +47,8 @@ def test_no_candidates_give_nothing() -> None:
     assert select([], ComposeLimits()) == ([], [])
 
 
-def test_a_two_page_knowledge_base_answers_without_a_traceback(tmp_path: Path) -> None:
-    db = str(tmp_path / "kb.sqlite")
+def test_a_two_page_knowledge_base_answers_without_a_traceback(request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    db = str(fresh_location(request, tmp_path))
     runner = CliRunner()
     result = runner.invoke(cli, ["--db", db, "ingest", str(starter_corpus()), str(FIXTURES / "ewing-sarcoma-hp.md")])
     assert result.exit_code == 0, result.output

@@ -26,6 +26,7 @@ from hypothesis import strategies as st
 from clinqa.engine import Engine
 from clinqa.ingest import content_hash
 
+from .conftest import fresh_location
 from .hostile import GOOD_TRIAL_ID, ctgov_study, ctgov_xml, finishes_within, guideline, write_good_sources
 
 CASES = 40  # per format; the whole module stays well under a minute on 2 cores
@@ -324,10 +325,10 @@ XML_MUTATED = mutated(ctgov_xml("NCT09000078"), XML_TOKENS) | st.text()
 
 
 @pytest.fixture(scope="module")
-def engine() -> Iterator[Engine]:
+def engine(request: pytest.FixtureRequest) -> Iterator[Engine]:
     """One knowledge base for the module, the good sources in it; each case adds a folder beside them."""
     work = Path(tempfile.mkdtemp(prefix="clinqa-fuzz-"))
-    kb = Engine(work / "kb.sqlite")
+    kb = Engine(fresh_location(request, work))
     write_good_sources(work / "first")
     assert not kb.ingest([work / "first"]).failed
     started = time.perf_counter()

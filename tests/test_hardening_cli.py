@@ -14,6 +14,7 @@ from click.testing import CliRunner, Result
 
 from clinqa.cli import cli
 from clinqa.config import starter_corpus
+from tests.conftest import Location, fresh_location
 
 MARKUP = ("[/]", "[bold]", "[link=javascript:x]")
 MARKED = " ".join(MARKUP)
@@ -26,7 +27,7 @@ PASSWORD = "correct horse battery"
 
 @dataclass
 class Corpus:
-    db: Path
+    db: Location
     broken: Path  # a file that fails to ingest, its path holding markup
     ingest: Result
 
@@ -51,7 +52,7 @@ def trial_record() -> dict[str, object]:
 
 
 @pytest.fixture(scope="module")
-def corpus(tmp_path_factory: pytest.TempPathFactory) -> Corpus:
+def corpus(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Corpus:
     root = tmp_path_factory.mktemp("markup")
     sources = root / "sources"
     (sources / "[").mkdir(parents=True)
@@ -61,7 +62,7 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> Corpus:
     broken = sources / "[" / "]broken [link=javascript:x].md"  # the path holds "[/]"
     broken.write_bytes(b"\x00\x01\x02" * 100)
     (sources / "trial.json").write_text(json.dumps(trial_record()))
-    db = root / "kb.sqlite"
+    db = fresh_location(request, root)
     result = CliRunner(env={"COLUMNS": "400"}).invoke(cli, ["--db", str(db), "ingest", str(sources)])
     return Corpus(db, broken, result)
 

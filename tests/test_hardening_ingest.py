@@ -26,6 +26,7 @@ from clinqa.errors import IngestError
 from clinqa.ingest import parse_file
 from clinqa.types import IngestReport
 
+from .conftest import fresh_location
 from .hostile import GOOD_TRIAL_ID, ctgov_study, ctgov_xml, finishes_within, guideline, write_good_sources
 
 GOOD_ID = "zz-good-guideline"
@@ -80,6 +81,7 @@ ALIAS_BOMB_RUN = """
 """
 
 
+@pytest.mark.sqlite_only  # a child process killed or measured on a SQLite file
 def test_a_yaml_alias_bomb_is_refused_in_seconds_and_bounded_memory(tmp_path: Path) -> None:
     warm = tmp_path / "warm"
     warm.mkdir()
@@ -101,14 +103,17 @@ def test_a_yaml_alias_bomb_is_refused_in_seconds_and_bounded_memory(tmp_path: Pa
     engine.close()
 
 
-def test_front_matter_fields_that_are_not_single_values_are_refused_by_name(tmp_path: Path) -> None:
+def test_front_matter_fields_that_are_not_single_values_are_refused_by_name(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    kb = fresh_location(request, tmp_path)
     sources = tmp_path / "sources"
     write_good_sources(sources)
     (sources / "listed-title.md").write_text(guideline("x").replace("title: x", "title: [one, two]"))
     # Block style, which the YAML scanner does not limit: building it recursed past Python's limit.
     deep = "".join(f"\n{'  ' * (level + 1)}level{level}:" for level in range(400)) + " end"
     (sources / "deep-front.md").write_text(guideline("x").replace("title: x", f"title: x\nnotes:{deep}"))
-    engine = Engine(tmp_path / "kb.sqlite")
+    engine = Engine(kb)
     report = engine.ingest([sources])
     failed = failures(report)
     assert set(failed) == {"listed-title.md", "deep-front.md"}
@@ -117,14 +122,15 @@ def test_front_matter_fields_that_are_not_single_values_are_refused_by_name(tmp_
     engine.close()
 
 
-def test_a_named_pipe_is_reported_by_name_and_never_opened(tmp_path: Path) -> None:
+def test_a_named_pipe_is_reported_by_name_and_never_opened(request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    kb = fresh_location(request, tmp_path)
     sources = tmp_path / "sources"
     write_good_sources(sources)
     os.mkfifo(sources / "pipe.md")
     os.mkfifo(sources / "pipe.json")
     elsewhere = tmp_path / "named.txt"
     os.mkfifo(elsewhere)
-    engine = Engine(tmp_path / "kb.sqlite")
+    engine = Engine(kb)
     with finishes_within(60):  # opening a pipe nobody writes to blocks for ever
         report = engine.ingest([sources, elsewhere])
     failed = failures(report)
@@ -134,12 +140,13 @@ def test_a_named_pipe_is_reported_by_name_and_never_opened(tmp_path: Path) -> No
     engine.close()
 
 
-def test_a_symbolic_link_loop_is_reported_and_the_rest_lands(tmp_path: Path) -> None:
+def test_a_symbolic_link_loop_is_reported_and_the_rest_lands(request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    kb = fresh_location(request, tmp_path)
     sources = tmp_path / "sources"
     write_good_sources(sources)
     (sources / "a.md").symlink_to(sources / "b.md")
     (sources / "b.md").symlink_to(sources / "a.md")
-    engine = Engine(tmp_path / "kb.sqlite")
+    engine = Engine(kb)
     report = engine.ingest([sources])
     failed = failures(report)
     assert set(failed) == {"a.md", "b.md"} and all("loop" in r for r in failed.values()), failed
@@ -147,7 +154,8 @@ def test_a_symbolic_link_loop_is_reported_and_the_rest_lands(tmp_path: Path) -> 
     engine.close()
 
 
-def test_links_are_followed_only_inside_the_given_folders(tmp_path: Path) -> None:
+def test_links_are_followed_only_inside_the_given_folders(request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    kb = fresh_location(request, tmp_path)
     outside = tmp_path / "private"
     outside.mkdir()
     (outside / "secret.md").write_text(guideline("Private notes"))
@@ -160,7 +168,7 @@ def test_links_are_followed_only_inside_the_given_folders(tmp_path: Path) -> Non
     (sources / "x.txt").symlink_to(outside / "secret.md")
     (sources / "linked-folder").symlink_to(outside / "folder")
     (sources / "alias.md").symlink_to(sources / "inside" / "kept.md")  # inside: the same file, listed once
-    engine = Engine(tmp_path / "kb.sqlite")
+    engine = Engine(kb)
     report = engine.ingest([sources])
     failed = failures(report)
     assert set(failed) == {"x.txt", "linked-folder"}, failed
@@ -172,14 +180,17 @@ def test_links_are_followed_only_inside_the_given_folders(tmp_path: Path) -> Non
     engine.close()
 
 
-def test_deep_json_and_huge_numbers_are_reported_and_later_files_land(tmp_path: Path) -> None:
+def test_deep_json_and_huge_numbers_are_reported_and_later_files_land(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    kb = fresh_location(request, tmp_path)
     sources = tmp_path / "sources"
     write_good_sources(sources)
     (sources / "a-deep.json").write_text("[" * 200_000 + "]" * 200_000)
     (sources / "b-number.json").write_text('{"nct_id": ' + "7" * 5000 + "}")
     deep_object = '{"a":' * 100_000 + "1" + "}" * 100_000
     (sources / "c-lines.jsonl").write_text(json.dumps(ctgov_study("NCT09000002")) + "\n" + deep_object + "\n")
-    engine = Engine(tmp_path / "kb.sqlite")
+    engine = Engine(kb)
     report = engine.ingest([sources])
     failed = failures(report)
     assert set(failed) == {"a-deep.json", "b-number.json", "c-lines.jsonl"}, failed
@@ -190,7 +201,8 @@ def test_deep_json_and_huge_numbers_are_reported_and_later_files_land(tmp_path: 
     engine.close()
 
 
-def test_hostile_xml_trial_records_are_refused_by_name(tmp_path: Path) -> None:
+def test_hostile_xml_trial_records_are_refused_by_name(request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    kb = fresh_location(request, tmp_path)
     sources = tmp_path / "sources"
     write_good_sources(sources)
     entity = '<!DOCTYPE clinical_study [<!ENTITY e "expanded">]>\n'
@@ -200,7 +212,7 @@ def test_hostile_xml_trial_records_are_refused_by_name(tmp_path: Path) -> None:
     deep = ctgov_xml("NCT09000004").replace("</clinical_study>", "<x>" * 50_000 + "</x>" * 50_000 + "</clinical_study>")
     (sources / "deep.xml").write_text(deep)
     (sources / "good.xml").write_text(ctgov_xml("NCT09000005"))
-    engine = Engine(tmp_path / "kb.sqlite")
+    engine = Engine(kb)
     with finishes_within(60):
         report = engine.ingest([sources])
     failed = failures(report)
@@ -211,8 +223,11 @@ def test_hostile_xml_trial_records_are_refused_by_name(tmp_path: Path) -> None:
     engine.close()
 
 
-def test_values_past_what_a_conversion_takes_are_reported_by_name(tmp_path: Path) -> None:
+def test_values_past_what_a_conversion_takes_are_reported_by_name(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
     """Found by the fuzz test: each of these once escaped as a bare ValueError or OverflowError and ended the ingest."""
+    kb = fresh_location(request, tmp_path)
     sources = tmp_path / "sources"
     write_good_sources(sources)
     page = guideline("Dated page")
@@ -231,7 +246,7 @@ def test_values_past_what_a_conversion_takes_are_reported_by_name(tmp_path: Path
         + "'><li value='²'>Writer A: Surgery. 2001.</li></ol></body></html>"
     )
     (sources / "listed-references.html").write_text(html)
-    engine = Engine(tmp_path / "kb.sqlite")
+    engine = Engine(kb)
     report = engine.ingest([sources])
     failed = failures(report)
     assert set(failed) == {"no-such-date.md", "long-number.md", "ages.jsonl"}, failed
@@ -243,10 +258,11 @@ def test_values_past_what_a_conversion_takes_are_reported_by_name(tmp_path: Path
     engine.close()
 
 
-def test_deeply_nested_html_is_refused_in_linear_time(tmp_path: Path) -> None:
+def test_deeply_nested_html_is_refused_in_linear_time(request: pytest.FixtureRequest, tmp_path: Path) -> None:
     """Found by the fuzz test: every block walked all its ancestors, so 20,000 nested divs (1 MB) took 30 s.
     Linear, not quadratic: four times the nesting takes well under sixteen times as long to refuse (a ratio, so
     a busy machine does not fail it)."""
+    kb = fresh_location(request, tmp_path)
     block = "<div><p>Text of a nested block, long enough to be a passage.</p>"
 
     def refusal_seconds(blocks: int) -> float:
@@ -264,7 +280,7 @@ def test_deeply_nested_html_is_refused_in_linear_time(tmp_path: Path) -> None:
     sources = tmp_path / "sources"
     write_good_sources(sources)
     (sources / "nested.html").write_text("<html><body><h1>Nested</h1>" + block * 20_000 + "</body></html>")
-    engine = Engine(tmp_path / "kb.sqlite")
+    engine = Engine(kb)
     with finishes_within(120):
         report = engine.ingest([sources])
     assert "nested more than 256 elements deep" in failures(report)["nested.html"]
@@ -275,6 +291,7 @@ def test_deeply_nested_html_is_refused_in_linear_time(tmp_path: Path) -> None:
 # --- item 5: the derived index after a crash, and under concurrency -------------------------------------------
 
 
+@pytest.mark.sqlite_only  # a child process killed or measured on a SQLite file
 def test_a_leftover_old_index_folder_blocks_neither_ingest_nor_ask(tmp_path: Path) -> None:
     sources = tmp_path / "sources"
     write_good_sources(sources)
@@ -314,6 +331,7 @@ KILLED_AT = """
 """
 
 
+@pytest.mark.sqlite_only  # a child process killed or measured on a SQLite file
 def test_a_save_killed_midway_leaves_nothing_behind_after_the_next_ingest(tmp_path: Path) -> None:
     sources = tmp_path / "sources"
     write_good_sources(sources)
@@ -331,6 +349,7 @@ def test_a_save_killed_midway_leaves_nothing_behind_after_the_next_ingest(tmp_pa
     engine.close()
 
 
+@pytest.mark.sqlite_only  # a child process killed or measured on a SQLite file
 def test_trials_named_in_a_guideline_survive_a_kill_after_its_write(tmp_path: Path) -> None:
     sources = tmp_path / "sources"
     sources.mkdir()
@@ -365,6 +384,7 @@ CONCURRENT_SAVES = """
 """
 
 
+@pytest.mark.sqlite_only  # a child process killed or measured on a SQLite file
 def test_three_processes_saving_the_index_at_once_all_succeed(tmp_path: Path) -> None:
     sources = tmp_path / "sources"
     write_good_sources(sources)
@@ -398,14 +418,16 @@ def ingest_command(db: Path, *paths: Path) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
+@pytest.mark.sqlite_only  # the child drops the rights that would let it reach the test server's socket
 def test_an_unreadable_subfolder_is_reported_and_the_command_fails(tmp_path: Path) -> None:
+    kb = tmp_path / "kb.sqlite"
     sources = tmp_path / "sources"
     write_good_sources(sources)
     locked = sources / "locked"
     locked.mkdir()
     (locked / "hidden-from-us.md").write_text(guideline("Locked guideline"))
     locked.chmod(0)
-    db = tmp_path / "kb.sqlite"
+    db = kb
     command = [sys.executable, "-c", "from clinqa.cli import main; main()", "--db", str(db), "ingest", str(sources)]
     if os.geteuid() == 0:  # root reads any folder: drop the capabilities that let it
         setpriv = shutil.which("setpriv")
@@ -423,37 +445,46 @@ def test_an_unreadable_subfolder_is_reported_and_the_command_fails(tmp_path: Pat
     engine.close()
 
 
-def test_a_folder_without_a_supported_file_is_reported_and_the_command_fails(tmp_path: Path) -> None:
+def test_a_folder_without_a_supported_file_is_reported_and_the_command_fails(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    kb = fresh_location(request, tmp_path)
     sources = tmp_path / "sources"
     write_good_sources(sources)
     empty = tmp_path / "scans"
     empty.mkdir()
     (empty / "scan.pdf").write_bytes(b"%PDF-1.4")
-    code, out = ingest_command(tmp_path / "kb.sqlite", sources, empty)
+    code, out = ingest_command(kb, sources, empty)
     assert code == 1, out
     assert f"{empty}: no guideline, trial or PubMed files" in " ".join(out.split()), out
 
 
 @pytest.mark.parametrize("content", ["[]", '{"studies": []}', "\n\n"])
-def test_a_trial_file_without_records_is_reported_and_the_command_fails(tmp_path: Path, content: str) -> None:
+def test_a_trial_file_without_records_is_reported_and_the_command_fails(
+    request: pytest.FixtureRequest, tmp_path: Path, content: str
+) -> None:
+    kb = fresh_location(request, tmp_path)
     sources = tmp_path / "sources"
     write_good_sources(sources)
     suffix = ".jsonl" if content.isspace() else ".json"
     (sources / f"nothing{suffix}").write_text(content)
-    code, out = ingest_command(tmp_path / "kb.sqlite", sources)
+    code, out = ingest_command(kb, sources)
     assert code == 1, out
     assert f"nothing{suffix}: holds no trial records" in " ".join(out.split()), out
-    engine = Engine(tmp_path / "kb.sqlite")
+    engine = Engine(kb)
     assert_good_sources_landed(engine)
     engine.close()
 
 
-def test_a_second_file_with_the_same_id_and_other_content_is_reported_and_the_command_fails(tmp_path: Path) -> None:
+def test_a_second_file_with_the_same_id_and_other_content_is_reported_and_the_command_fails(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    kb = fresh_location(request, tmp_path)
     first, second = tmp_path / "a" / "guide.md", tmp_path / "b" / "guide.md"
     for path, title in ((first, "First version"), (second, "Second version")):
         path.parent.mkdir()
         path.write_text(guideline(title))
-    db = tmp_path / "kb.sqlite"
+    db = kb
     code, out = ingest_command(db, tmp_path / "a", tmp_path / "b")
     assert code == 1, out
     flat = " ".join(out.split())

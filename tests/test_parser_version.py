@@ -9,10 +9,13 @@ import pytest
 import clinqa.ingest as ingest
 from clinqa.config import starter_corpus
 from clinqa.engine import Engine
+from tests.conftest import fresh_location
 
 
-def test_an_upgraded_parser_rereads_unchanged_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    engine = Engine(tmp_path / "kb.sqlite")
+def test_an_upgraded_parser_rereads_unchanged_files(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = Engine(fresh_location(request, tmp_path))
     assert engine.ingest([starter_corpus()]).documents_added == 1
     assert engine.ingest([starter_corpus()]).documents_unchanged == 1, "same bytes, same parser: skipped"
     monkeypatch.setattr(ingest, "PARSER_VERSION", ingest.PARSER_VERSION + 1)
