@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from clinqa.answer.algorithm import for_resected_disease, section_setting
+from clinqa.answer.algorithm import for_resected_disease, open_options, section_setting
+from clinqa.answer.compose import Candidate
 from clinqa.answer.filters import offers_a_treatment
+from clinqa.answer.sentences import SourceSentence, split_passage
+from clinqa.clinical.regimens import Normaliser
 from clinqa.types import Passage
 
 
@@ -54,3 +57,20 @@ def test_a_systemic_option_advises_or_reports_a_benefit(sentence: str, offers: b
 )
 def test_sections_on_resected_disease_are_told_apart(path: tuple[str, ...], resected: bool) -> None:
     assert for_resected_disease(_passage(*path)) is resected
+
+
+def test_a_listed_option_for_patients_after_a_received_agent_is_still_offered() -> None:
+    def sentence(text: str, kind: str = "list_item") -> SourceSentence:
+        passage = Passage(id=text, document_id="d", ordinal=0, section_path=("x",), kind=kind, text=text, citations=())
+        return split_passage(passage)[0]
+
+    lead = sentence("Treatment options for second-line therapy include:", "paragraph")
+    items = (
+        sentence("Lenvatinib plus everolimus (for patients previously treated with sunitinib, or cabozantinib)."),
+        sentence("Cabozantinib (for patients previously treated with sunitinib)."),
+        sentence("Belzutifan."),
+    )
+    listed = Candidate(lead, frozenset(), 0.5, 1.0, items)
+    (offered,) = open_options([listed], ["cabozantinib", "pembrolizumab"], Normaliser().agents)
+    # Cabozantinib itself was received; lenvatinib plus everolimus only follows it, and belzutifan is new.
+    assert [x.text.split(" (")[0] for x in offered.items] == ["Lenvatinib plus everolimus", "Belzutifan."]

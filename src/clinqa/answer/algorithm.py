@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 
 from clinqa.answer.compose import Candidate, rank_candidates
@@ -47,6 +47,15 @@ _NOT_THE_OPTION = re.compile(
     r"compared with|compared to|versus|vs\.?|instead of|rather than|than|placebo)\s+[^,;.()]{1,60}",
     re.I,
 )
+# Who an option is for, in parentheses: "(for patients previously treated with sunitinib, pazopanib, or axitinib)".
+_POPULATION_NOTE = re.compile(r"\((?:for|in) (?:patients|those|people|children|adults|women|men)\b[^)]*\)", re.I)
+
+
+def offered_text(text: str) -> str:
+    """`text` less what names an option's setting, comparator or population rather than the option."""
+    return _NOT_THE_OPTION.sub(" ", _POPULATION_NOTE.sub(" ", text))
+
+
 # Sections listing trials open now, where a trial's design is what the trial step offers.
 _ONGOING = re.compile(r"clinical trials|under (?:clinical )?evaluation|ongoing|investigational", re.I)
 # A finished trial reported in the past tense is evidence, not a trial to enter.
@@ -128,7 +137,7 @@ def _item_by_item(ranked: list[Candidate]) -> list[Candidate]:
 def option_agents(c: Candidate, agents_of: Callable[[str], list[str]]) -> set[str]:
     """The agents a sentence offers: those it names, less those named as its setting or comparator."""
     text = c.sentence.labelled
-    offered = set(agents_of(_NOT_THE_OPTION.sub(" ", text)))
+    offered = set(agents_of(offered_text(text)))
     if not offered and c.sentence.label:
         return set(agents_of(c.sentence.label))
     return offered
@@ -377,7 +386,8 @@ def open_options(
     candidates: list[Candidate], prior_agents: list[str], agents_of: Callable[[str], list[str]]
 ) -> list[Candidate]:
     """The candidates that can be offered to this patient: not a negative result, a design or a legend, and
-    naming no agent already received (a regimen with one has its own step); in their ranked order."""
+    naming no agent already received (a regimen with one has its own step); a list keeps only its items that name
+    none (a list of first-line regimens offers nothing to a patient who had them); in their ranked order."""
     prior = set(prior_agents)
     out = []
     for c in candidates:
@@ -385,5 +395,10 @@ def open_options(
             continue
         if set(agents_of(c.sentence.labelled)) & prior:
             continue
+        if c.items:
+            items = tuple(x for x in c.items if not set(agents_of(offered_text(x.labelled))) & prior)
+            if not items:
+                continue
+            c = replace(c, items=items)
         out.append(c)
     return out
