@@ -106,3 +106,11 @@ def test_a_two_cell_table_row_reads_as_its_description_under_its_name() -> None:
     # A header row, or a row of several short cells, is not prose: it stays one unreadable unit.
     assert sentences("Stage | Description") == [(None, "Stage | Description")]
     assert sentences("IIIA | T1a | N2 | M0") == [(None, "IIIA | T1a | N2 | M0")]
+
+
+def test_a_shorthand_the_pages_never_use_weighs_what_its_wording_weighs() -> None:
+    # "chemo" is not a word of the pages; "chemotherapy" is: the question's "chemo" must not weigh nothing.
+    idf = {"chemotherapi": 1.2, "ewing": 4.0}
+    q = weigh_terms(["chemo", "ewing"], [], [], idf, 0.5, {"chemo": (frozenset({"chemotherapi"}),)})
+    assert q.weights == {"chemo": 1.2, "ewing": 4.0}
+    assert coverage(q, {"chemotherapi", "ewing"}, set()) == 1.0

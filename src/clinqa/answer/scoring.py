@@ -53,8 +53,9 @@ def weigh_terms(
     """Own terms weigh their IDF; expansions a share of it; parenthetical details (the patient's history, such
     as drugs already given) barely count: they describe the case, they are not what is asked. An expansion that
     rewords an own term (`synonyms`) also covers that term when a sentence holds the whole wording."""
-    weights = {t: idf.get(t, 0.0) for t in dict.fromkeys(own)}
-    kept = {t: synonyms[t] for t in weights if synonyms and synonyms.get(t)}
+    kept = {t: synonyms[t] for t in dict.fromkeys(own) if synonyms and synonyms.get(t)}
+    # A word the pages never use ("chemo") weighs what the wording they use weighs ("chemotherapy").
+    weights = {t: idf.get(t) or _worded(kept.get(t, ()), idf) for t in dict.fromkeys(own)}
     # A one-word rewording ("chemo" -> chemotherapy) stands for the own term and weighs nothing on its own; the
     # words of a longer one (lay "chances" -> prognosis, survival) still weigh as expansions, each by itself.
     one_word = {x for sets in kept.values() for w in sets if len(w) == 1 for x in w}
@@ -63,6 +64,11 @@ def weigh_terms(
     detail = settings().answer.detail_weight
     extra.update({t: detail * idf.get(t, 0.0) for t in dict.fromkeys(details) if t not in weights})
     return QueryTerms(weights, extra, kept)
+
+
+def _worded(wordings: tuple[frozenset[str], ...], idf: Mapping[str, float]) -> float:
+    """The weight of the best wording of a term: each wording weighs its rarest word."""
+    return max((max((idf.get(w, 0.0) for w in wording), default=0.0) for wording in wordings), default=0.0)
 
 
 def coverage(q: QueryTerms, sentence_terms: set[str], context_terms: set[str]) -> float:
