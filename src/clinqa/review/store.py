@@ -272,19 +272,14 @@ class ReviewStore:
 
     def visible_citing(self, passage_ids: Iterable[str]) -> dict[str, list[str]]:
         """Article id -> the given passage ids that its approved (visible) version cites."""
-        ids = list(dict.fromkeys(passage_ids))
         found: dict[str, list[str]] = {}
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            rows = self.db.execute(
-                "SELECT c.article_id, c.passage_id FROM article_citations c JOIN articles a"
-                " ON a.id = c.article_id AND a.approved_version = c.number"
-                f" WHERE c.passage_id IN ({marks}) ORDER BY c.article_id, c.passage_id",
-                chunk,
-            )
-            for article_id, passage_id in rows:
-                found.setdefault(article_id, []).append(passage_id)
+        sql = (
+            "SELECT c.article_id, c.passage_id FROM article_citations c JOIN articles a"
+            " ON a.id = c.article_id AND a.approved_version = c.number"
+            " WHERE c.passage_id IN ({marks}) ORDER BY c.article_id, c.passage_id"
+        )
+        for article_id, passage_id in self.db.execute_in(sql, passage_ids):
+            found.setdefault(article_id, []).append(passage_id)
         return found
 
     def _free_id(self, slug: str) -> str:

@@ -65,6 +65,9 @@ def redacted(url: str) -> str:
     return re.sub(r"(://[^:/@]*):[^@]*@", r"\1:***@", url)
 
 
+IN_CHUNK = 500  # values in one IN list
+
+
 class Database:
     """A connection in autocommit mode; `transaction()` groups writes. Subclasses adapt one driver."""
 
@@ -85,6 +88,14 @@ class Database:
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         with self._lock, self._errors():
             self._executemany(sql, list(rows))
+
+    def execute_in(self, sql: str, values: Iterable[Any], before: Sequence[Any] = ()) -> Iterator[Any]:
+        """The rows of `sql`, whose `{marks}` is the placeholder list of an IN over `values` (each once), run in
+        chunks of `IN_CHUNK` (the drivers' parameter limits); `before` are the parameters ahead of the list."""
+        wanted = list(dict.fromkeys(values))
+        for start in range(0, len(wanted), IN_CHUNK):
+            chunk = wanted[start : start + IN_CHUNK]
+            yield from self.execute(sql.replace("{marks}", ",".join("?" * len(chunk))), [*before, *chunk])
 
     def insert_rows(self, table: str, rows: Iterable[Sequence[Any]]) -> None:
         """Append whole rows to `table` (the fast path of an ingest: COPY on PostgreSQL)."""

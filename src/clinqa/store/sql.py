@@ -206,31 +206,17 @@ class SQLStore:
 
     def abstracts(self, pmids: Iterable[str]) -> dict[str, LinkedAbstract]:
         """The ingested PubMed records among `pmids`, by PMID: what a guideline reference citing one links to."""
-        wanted = list(dict.fromkeys(pmids))
         found: dict[str, LinkedAbstract] = {}
-        for start in range(0, len(wanted), 500):
-            chunk = wanted[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            rows = self.db.execute(
-                f"SELECT pmid, id, literature FROM documents WHERE kind='primary_literature' AND pmid IN ({marks})",
-                chunk,
+        sql = "SELECT pmid, id, literature FROM documents WHERE kind='primary_literature' AND pmid IN ({marks})"
+        for r in self.db.execute_in(sql, pmids):
+            record = LiteratureRecord.model_validate_json(r[2])
+            found[r[0]] = LinkedAbstract(
+                document_id=r[1], conclusion=record.conclusion, study_design=record.study_design
             )
-            for r in rows:
-                record = LiteratureRecord.model_validate_json(r[2])
-                found[r[0]] = LinkedAbstract(
-                    document_id=r[1], conclusion=record.conclusion, study_design=record.study_design
-                )
         return found
 
     def passages(self, passage_ids: Iterable[str]) -> dict[str, Passage]:
-        ids = list(dict.fromkeys(passage_ids))
-        found: dict[str, Passage] = {}
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            for r in self.db.execute(f"{_PASSAGE_SELECT} WHERE id IN ({marks})", chunk):
-                found[r[0]] = _passage(r)
-        return found
+        return {r[0]: _passage(r) for r in self.db.execute_in(_PASSAGE_SELECT + " WHERE id IN ({marks})", passage_ids)}
 
     def following(self, passage: Passage, limit: int) -> list[Passage]:
         rows = self.db.execute(
@@ -257,17 +243,8 @@ class SQLStore:
         yield from (_passage(r) for r in self.db.execute(f"{_PASSAGE_SELECT} ORDER BY document_id, ordinal"))
 
     def embeddings(self, model: str, text_hashes: Iterable[str]) -> dict[str, bytes]:
-        hashes = list(dict.fromkeys(text_hashes))
-        found: dict[str, bytes] = {}
-        for start in range(0, len(hashes), 500):
-            chunk = hashes[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            rows = self.db.execute(
-                f"SELECT text_hash, {self._VECTOR_OUT} FROM embeddings WHERE model=? AND text_hash IN ({marks})",
-                [model, *chunk],
-            )
-            found.update((r[0], self._vector_bytes(r[1])) for r in rows)
-        return found
+        sql = f"SELECT text_hash, {self._VECTOR_OUT} FROM embeddings WHERE model=? AND text_hash IN ({{marks}})"
+        return {r[0]: self._vector_bytes(r[1]) for r in self.db.execute_in(sql, text_hashes, before=[model])}
 
     def changes(self, document_id: str | None = None) -> list[DocumentChange]:
         sql = "SELECT document_id, kind, at, old_hash, new_hash, passages_added, passages_removed FROM document_changes"
