@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 
@@ -134,24 +135,12 @@ class Engine:
 
     def _ingest_trials(self, path: Path, report: IngestReport) -> None:
         """A registry file's trials; a bad record is reported and the file's other records still go in."""
-        try:
-            trials, errors = parse_trial_records(path)
-        except IngestError as ex:
-            report.failed.append(IngestFailure(path=ex.path, reason=ex.reason))
-            return
-        report.failed.extend(IngestFailure(path=e.path, reason=e.reason) for e in errors)
-        report.trials += self.store.put_trials(trials)
+        report.trials += self.store.put_trials(_records(parse_trial_records, path, report))
 
     def _ingest_literature(self, path: Path, seen: dict[str, tuple[str, str]], report: IngestReport) -> None:
         """A file of PubMed records: each record is a document of its own, stored (or replaced) in its own
         transaction; a bad record is reported by its PMID and the file's other records still go in."""
-        try:
-            documents, errors = parse_literature(path)
-        except IngestError as ex:
-            report.failed.append(IngestFailure(path=ex.path, reason=ex.reason))
-            return
-        report.failed.extend(IngestFailure(path=e.path, reason=e.reason) for e in errors)
-        for document in documents:
+        for document in _records(parse_literature, path, report):
             try:
                 _claim(seen, document.id, path, document.content_hash)  # the id names the PMID
             except IngestError as ex:
@@ -529,3 +518,20 @@ def _claim(seen: dict[str, tuple[str, str]], document_id: str, path: Path, conte
             f"has the same document id ({document_id}) as {first[0]} but other content; not ingested "
             "(rename or remove one of them)",
         )
+
+
+Record = TypeVar("Record")
+
+
+def _records(
+    parse: Callable[[Path], tuple[list[Record], list[IngestError]]], path: Path, report: IngestReport
+) -> list[Record]:
+    """The records a file of many holds; a file that cannot be read, and each record that cannot, is reported
+    in `report` (the others are returned)."""
+    try:
+        records, errors = parse(path)
+    except IngestError as ex:
+        report.failed.append(IngestFailure(path=ex.path, reason=ex.reason))
+        return []
+    report.failed.extend(IngestFailure(path=e.path, reason=e.reason) for e in errors)
+    return records
