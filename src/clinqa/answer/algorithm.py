@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from functools import cache
+from functools import cache, lru_cache
 
 from clinqa.answer.compose import Candidate, rank_candidates
 from clinqa.answer.filters import not_an_option, offers_a_treatment
@@ -183,24 +183,28 @@ def section_setting(passage: Passage) -> str | None:
     """The treatment setting ("later" or "first") of the passage's most specific heading that names only one:
     "Stage IV and Recurrent RCC > First-Line Therapy" is first-line treatment, whatever its parent says. A phase
     of first treatment ("Consolidation phase") is first treatment when no heading names a setting."""
-    sections = _setting_sections()
-    for heading in reversed(passage.section_path):
-        later, first = bool(sections["later"].search(heading)), bool(sections["first"].search(heading))
-        if later != first:
-            return "later" if later else "first"
-    return "first" if sections["phase"].search(" ".join(passage.section_path)) else None
+    later = _deepest_says(passage.section_path, "later", "first")
+    if later is not None:
+        return "later" if later else "first"
+    return "first" if _setting_sections()["phase"].search(" ".join(passage.section_path)) else None
 
 
 def for_resected_disease(passage: Passage) -> bool:
     """Whether the passage's most specific heading that says so is about resectable or resected disease
     (surgery, adjuvant or perioperative therapy): no option for a patient whose disease cannot be resected."""
+    return _deepest_says(passage.section_path, "resectable", "unresectable") is True
+
+
+@lru_cache(maxsize=65536)
+def _deepest_says(path: tuple[str, ...], yes: str, no: str) -> bool | None:
+    """Whether the most specific heading of `path` that names only one of two settings names `yes` (True) or
+    `no` (False); None when no heading does. Remembered per path: candidates of one section recur."""
     sections = _setting_sections()
-    for heading in reversed(passage.section_path):
-        resectable = bool(sections["resectable"].search(heading))
-        unresectable = bool(sections["unresectable"].search(heading))
-        if resectable != unresectable:
-            return resectable
-    return False
+    for heading in reversed(path):
+        said_yes, said_no = bool(sections[yes].search(heading)), bool(sections[no].search(heading))
+        if said_yes != said_no:
+            return said_yes
+    return None
 
 
 def setting_weight(passage: Passage, later_line: bool) -> float:
