@@ -408,12 +408,12 @@ class Answerer:
     def _history_last(self, candidates: list[Candidate], prior: set[str]) -> list[Candidate]:
         """For a patient with therapies behind them, a sentence naming only agents they already had tells their
         history, not what to do: it ranks below the others (it stays in the answer, flagged)."""
-        ranked = []
-        for c in candidates:
+
+        def received_only(c: Candidate) -> bool:
             agents = set(self.normaliser.agents(c.sentence.labelled))
-            received_only = bool(agents) and agents <= prior
-            ranked.append(replace(c, score=c.score * HISTORY_SHARE) if received_only else c)
-        return sorted(ranked, key=lambda c: -c.score)
+            return bool(agents) and agents <= prior
+
+        return _ranked_down(candidates, received_only)
 
     def _known_drug(self, word: str) -> bool:
         """A drug written in shorthand or by a brand ("nivo", "Keytruda") whose generic name the pages use."""
@@ -601,10 +601,12 @@ def later_line(question: str, context: PatientContext) -> bool:
 def _other_markers_last(candidates: list[Candidate], context: PatientContext) -> list[Candidate]:
     """A sentence about tumours with another status of one of the patient's markers ranks below the others (it
     stays in the answer, flagged)."""
-    ranked = [
-        replace(c, score=c.score * HISTORY_SHARE) if conflict(c.sentence.labelled, context.biomarkers) else c
-        for c in candidates
-    ]
+    return _ranked_down(candidates, lambda c: conflict(c.sentence.labelled, context.biomarkers) is not None)
+
+
+def _ranked_down(candidates: list[Candidate], applies_less: Callable[[Candidate], bool]) -> list[Candidate]:
+    """The candidates re-ranked, those that apply less to this patient keeping `HISTORY_SHARE` of their score."""
+    ranked = [replace(c, score=c.score * HISTORY_SHARE) if applies_less(c) else c for c in candidates]
     return sorted(ranked, key=lambda c: -c.score)
 
 
