@@ -234,6 +234,40 @@ def section_setting_weight(passage: Passage, setting: str | None) -> float:
 
 
 @dataclass(frozen=True)
+class Line:
+    """Where a patient stands in treatment, read once per question: past the first line, still in it (said so,
+    in remission, no progression), unresectable. Which sections' options fit such a patient."""
+
+    later: bool = False
+    first: bool = False
+    unresectable: bool = False
+
+    @classmethod
+    def of(cls, question: str, context: PatientContext) -> Line:
+        """The setting the question names ("second-line", "relapsed"; "adjuvant", "first-line") decides; else the
+        patient: a recurrence or two lines behind them is past the first line; therapy behind a patient said to be
+        in first remission or free of progression (induction before consolidation) is still the first line;
+        therapy behind a patient whose course is not told is taken as failed."""
+        setting = question_setting(question)
+        if setting is not None:
+            later, first = setting == "later", setting == "first"
+        elif context.recurrent is not None:
+            later = context.recurrent or (context.lines_of_therapy or 0) >= 2
+            first = not later
+        else:
+            later, first = bool(context.prior_therapies or context.lines_of_therapy), False
+        return cls(later, first, context.resectable is False)
+
+    def admits(self, passage: Passage) -> bool:
+        """Whether the passage's section offers this patient anything: not first treatment after it, not
+        treatment after progression before it, not surgery or adjuvant therapy for unresectable disease."""
+        setting = section_setting(passage)
+        if (self.later and setting == "first") or (self.first and setting == "later"):
+            return False
+        return not (self.unresectable and for_resected_disease(passage))
+
+
+@dataclass(frozen=True)
 class AlgorithmStep:
     title: str
     candidates: list[Candidate]
@@ -247,8 +281,7 @@ class TreatmentAlgorithm:
     agents_of: Callable[[str], list[str]]  # normalised agents a text names
     authority: Callable[[str], float]
     fit: TopicFit
-    later_line: bool = False  # the patient is past first treatment (therapies named, a recurrence)
-    first_line: bool = False  # the patient is in first treatment (said so, in remission, no progression)
+    line: Line = Line()  # where the patient stands in treatment
 
     def steps(self, topic: str, patient: PatientContext) -> list[AlgorithmStep]:
         """The algorithm's steps for `topic` (the diagnosis and setting, as search words), in the algorithm's
@@ -259,10 +292,10 @@ class TreatmentAlgorithm:
         found: dict[str, list[AlgorithmStep]] = {}
         steps = steps_for(self.fit.topic.disease)
         for step in sorted(steps, key=lambda s: s.key == "systemic"):
-            if step.key == "surgery" and patient.resectable is False:
+            if step.key == "surgery" and self.line.unresectable:
                 found[step.key] = []  # resection is not possible for this patient
                 continue
-            chosen = self._step_candidates(step, topic, topic_terms, taken, studies, patient.resectable is False)
+            chosen = self._step_candidates(step, topic, topic_terms, taken, studies)
             if step.key == "systemic":
                 found[step.key] = self._split_systemic(chosen, patient)
                 prior = set(patient.prior_agents)
@@ -282,12 +315,11 @@ class TreatmentAlgorithm:
         topic_terms: list[str],
         taken: list[Candidate],
         studies: list[Candidate],
-        unresectable: bool,
     ) -> list[Candidate]:
         probe = analyze_cached([step.probe])[0]
         q = weigh_terms(topic_terms, probe, [], self.weights, 0.5)
         evidence = self.search(f"{topic} {step.probe}")
-        later = self.later_line
+        later = self.line.later
 
         def weight(passage: Passage) -> float:
             return self.fit.weight(passage) * setting_weight(passage, later)
@@ -300,14 +332,10 @@ class TreatmentAlgorithm:
                 continue
             if step.key == "systemic" and not self.agents_of(text):
                 continue
-            if not self._on_topic(c, page_only=step.key in ("systemic", "trial")) or (
-                later and section_setting(c.sentence.passage) == "first"
-            ):
-                continue  # another disease; or first treatment (of early disease, first-line) after it
-            if self.first_line and section_setting(c.sentence.passage) == "later":
-                continue  # treatment after progression, for a patient still in first treatment
-            if unresectable and for_resected_disease(c.sentence.passage):
-                continue  # surgery and adjuvant or perioperative therapy, for disease that cannot be resected
+            if not self._on_topic(c, page_only=step.key in ("systemic", "trial")):
+                continue  # another disease
+            if not self.line.admits(c.sentence.passage):
+                continue  # another line of treatment, or resection for disease that cannot be resected
             if any(jaccard(set(c.terms), set(k.terms)) >= 0.6 for k in [*taken, *chosen, *studies]):
                 continue
             if _not_offered(c, step.key) or (step.key == "systemic" and not is_an_offer(c)):
@@ -338,7 +366,7 @@ class TreatmentAlgorithm:
             named = set(self.agents_of(c.sentence.labelled))
             offered = option_agents(c, self.agents_of)
             same_class = bool(offered) and all(shared_class(a, prior) for a in offered)
-            if not named & prior and not (self.later_line and same_class):
+            if not named & prior and not (self.line.later and same_class):
                 new.append(c)
             elif offered and offered <= prior:
                 received.append(c)

@@ -11,12 +11,11 @@ import numpy as np
 
 from clinqa.answer.algorithm import (
     AlgorithmStep,
+    Line,
     TreatmentAlgorithm,
-    for_resected_disease,
     open_options,
     question_setting,
     recommendations,
-    section_setting,
     section_setting_weight,
 )
 from clinqa.answer.compose import (
@@ -222,9 +221,10 @@ class Answerer:
         own = focus or result.query_terms
         q = without_topic(weigh_terms(own, expansion_terms, details, weights, 0.5, synonyms), topic)
         evidence = self._evidence(result.hits)
-        fit = _fit_with_setting(topic, focus_text, context)
+        line = Line.of(focus_text, context)
+        fit = _fit_with_setting(topic, focus_text, line)
         candidates = rank_candidates(evidence, self._titles, q, kinds, self._authority, fit)
-        if context.prior_agents and later_line(focus_text, context):
+        if context.prior_agents and line.later:
             candidates = self._history_last(candidates, set(context.prior_agents))
         if context.biomarkers:
             candidates = _other_markers_last(candidates, context)
@@ -242,13 +242,12 @@ class Answerer:
                     topic = TopicFit(
                         Topic.of(question, context.model_copy(update={"diagnosis": inferred})), self._titles
                     )
-            search_topic = self._topic(question, context.model_copy(update={"diagnosis": topic.topic.disease}))
+            search_topic = self._topic(question, context.model_copy(update={"diagnosis": topic.topic.disease}), line)
             search_topic = " ".join([search_topic, *self._setting_words(focus_text, topic, q, context)])
-            later, first = later_line(focus_text, context), first_line(focus_text, context)
-            steps = self._algorithm(topic, later, first).steps(search_topic, context)
+            steps = self._algorithm(topic, line).steps(search_topic, context)
             if steps:
                 particular = self._asks_in_particular(focus_text, topic, q)
-                return self._compose_algorithm(question, steps, kinds, candidates, keep, context, particular)
+                return self._compose_algorithm(question, steps, kinds, candidates, keep, context, line, particular)
         if kinds[0] is QuestionKind.DOSE and not self._states_a_dose(candidates, focus_text):
             note = "The sources found give no dose or schedule for this; check the prescribing information."
             return self._abstain(question, AnswerStatus.INSUFFICIENT_EVIDENCE, note)
@@ -316,6 +315,7 @@ class Answerer:
         candidates: list[Candidate],
         keep: list[Sentence],
         context: PatientContext,
+        line: Line,
         particular: bool,
     ) -> Answer:
         """Bottom line: what the question's own retrieval offers this patient (not a negative result, not only
@@ -326,16 +326,12 @@ class Answerer:
         citer = Citer(self.store.references, self.store.abstracts)
         # An agent the disease came back on is no offer; one given in an earlier phase (induction before
         # consolidation, with the disease in remission) may be given again.
-        later = later_line(question, context)
-        failed = context.prior_agents if later else []
-        offers = open_options(candidates, failed, self.normaliser.agents) if particular else []
-        if later:  # first treatment of early disease is no offer after it
-            offers = [c for c in offers if section_setting(c.sentence.passage) != "first"]
-        if first_line(question, context):  # nor treatment after progression to a patient still in the first line
-            offers = [c for c in offers if section_setting(c.sentence.passage) != "later"]
-        offers = [c for c in offers if not conflict(c.sentence.labelled, context.biomarkers)]  # another marker status
-        if context.resectable is False:  # nor surgery, adjuvant or perioperative therapy for unresectable disease
-            offers = [c for c in offers if not for_resected_disease(c.sentence.passage)]
+        failed = context.prior_agents if line.later else []
+        offers = [
+            c
+            for c in (open_options(candidates, failed, self.normaliser.agents) if particular else [])
+            if line.admits(c.sentence.passage) and not conflict(c.sentence.labelled, context.biomarkers)
+        ]  # in the patient's line of treatment, and not for another status of one of their markers
         advised = recommendations(steps)
         if offers and offers[0].coverage >= self.limits.min_coverage:
             # What the question asks in particular leads; the algorithm's first advice follows it.
@@ -398,10 +394,10 @@ class Answerer:
         added = [explanations(sentences, glossary, passages, citer), safety_kept(sentences, keep, passages, citer)]
         return [s for s in added if s is not None]
 
-    def _topic(self, question: str, context: PatientContext) -> str:
+    def _topic(self, question: str, context: PatientContext, line: Line) -> str:
         """What the algorithm's searches are about: the diagnosis and the setting (recurrent, site)."""
         words = [context.diagnosis or " ".join(query_terms(self._without_details(question))[:3])]
-        if later_line(question, context):  # "no progression on restaging" is no recurrence
+        if line.later:  # "no progression on restaging" is no recurrence
             words.append("recurrent")
         return " ".join([*words, *context.sites])
 
@@ -472,7 +468,7 @@ class Answerer:
         weights = np.array([topic.page(d) is not Fit.OTHER for d in self.index.document_ids], dtype=np.float32)
         return None if weights.all() else weights
 
-    def _algorithm(self, fit: TopicFit, later_line: bool, first_line: bool) -> TreatmentAlgorithm:
+    def _algorithm(self, fit: TopicFit, line: Line) -> TreatmentAlgorithm:
         lexical = HybridRetriever(self.index, None, RetrievalConfig(use_dense=False))
         return TreatmentAlgorithm(
             search=lambda text: self._evidence(lexical.search(text, k=20).hits),
@@ -481,8 +477,7 @@ class Answerer:
             agents_of=self.normaliser.agents,
             authority=self._authority,
             fit=fit,
-            later_line=later_line,
-            first_line=first_line,
+            line=line,
         )
 
     def _apply_to_patient(self, answer: Answer, context: PatientContext) -> Answer:
@@ -564,38 +559,15 @@ class Answerer:
         )
 
 
-def _fit_with_setting(topic: TopicFit, question: str, context: PatientContext) -> Callable[[Passage], float]:
+def _fit_with_setting(topic: TopicFit, question: str, line: Line) -> Callable[[Passage], float]:
     """How a passage fits the question: its page's topic, and its section's treatment setting against the one
     the question names (or the patient's: therapies behind them, a recurrence)."""
-    setting = "later" if later_line(question, context) else question_setting(question)
+    setting = "later" if line.later else question_setting(question)
 
     def fit(passage: Passage) -> float:
         return topic.weight(passage) * section_setting_weight(passage, setting)
 
     return fit
-
-
-def first_line(question: str, context: PatientContext) -> bool:
-    """Whether the question is about first treatment, said so ("adjuvant", "newly diagnosed") or told by the
-    patient (in first remission, no progression): then sections on recurrent or progressive disease do not apply."""
-    setting = question_setting(question)
-    if setting is not None:
-        return setting == "first"
-    return context.recurrent is False and (context.lines_of_therapy or 0) < 2
-
-
-def later_line(question: str, context: PatientContext) -> bool:
-    """Whether the question is about treatment past the first line: it says so ("second-line", "relapsed"; or
-    "adjuvant", "first-line": not), or the patient's disease came back or progressed, or two lines are behind
-    them. Therapy behind a patient said to be in first remission or free of progression (induction before
-    consolidation, chemoradiation before consolidation) is still the first line; therapy behind a patient whose
-    course is not told is taken as failed."""
-    setting = question_setting(question)
-    if setting is not None:
-        return setting == "later"
-    if context.recurrent is not None:
-        return context.recurrent or (context.lines_of_therapy or 0) >= 2
-    return bool(context.prior_therapies or context.lines_of_therapy)
 
 
 def _other_markers_last(candidates: list[Candidate], context: PatientContext) -> list[Candidate]:
