@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from clinqa.answer.algorithm import for_resected_disease, open_options, section_setting
+from clinqa.answer.algorithm import Line, fit_for_patient, for_resected_disease, open_options, section_setting
 from clinqa.answer.compose import Candidate
 from clinqa.answer.filters import offers_a_treatment
 from clinqa.answer.sentences import SourceSentence, split_passage
@@ -74,3 +74,33 @@ def test_a_listed_option_for_patients_after_a_received_agent_is_still_offered() 
     (offered,) = open_options([listed], ["cabozantinib", "pembrolizumab"], Normaliser().agents)
     # Cabozantinib itself was received; lenvatinib plus everolimus only follows it, and belzutifan is new.
     assert [x.text.split(" (")[0] for x in offered.items] == ["Lenvatinib plus everolimus", "Belzutifan."]
+
+
+def _candidate(text: str, score: float = 1.0) -> Candidate:
+    passage = Passage(
+        id=text, document_id="d", ordinal=0, section_path=("x",), kind="paragraph", text=text, citations=()
+    )
+    return Candidate(split_passage(passage)[0], frozenset(), 0.5, score)
+
+
+def test_evidence_for_patients_who_cannot_have_a_transplant_comes_first() -> None:
+    transplant = _candidate("Allogeneic transplant results in lower relapse rates in fit patients.", 1.0)
+    plain = _candidate("Bendamustine has activity in relapsed disease.", 0.9)
+    unfit = _candidate("Checkpoint inhibitors are useful for older patients with comorbidities that preclude SCT.", 0.8)
+    ranked = fit_for_patient([transplant, plain, unfit], ["transplant"])
+    assert [c.sentence.text for c in ranked] == [unfit.sentence.text, plain.sentence.text, transplant.sentence.text]
+    assert fit_for_patient([transplant, plain], []) == [transplant, plain]
+
+
+@pytest.mark.parametrize(
+    ("sentence", "later", "first"),
+    [
+        ("FOLFIRINOX is considered standard first-line therapy for metastatic pancreatic cancer.", False, True),
+        ("Irinotecan sucrosofate improved OS after progression on first-line gemcitabine.", True, True),
+        ("Trastuzumab deruxtecan is approved for patients previously treated with trastuzumab.", True, True),
+        ("Cabazitaxel is an option for second-line therapy of mCRPC.", True, False),
+    ],
+)
+def test_a_sentence_placing_its_option_in_another_line_is_not_offered(sentence: str, later: bool, first: bool) -> None:
+    assert Line(later=True).admits_sentence(sentence) is later
+    assert Line(first=True).admits_sentence(sentence) is first

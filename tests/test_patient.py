@@ -412,3 +412,22 @@ def test_question_over_file(tmp_path: Path, normaliser: Normaliser) -> None:
 )
 def test_tumour_markers_are_read_with_their_status(normaliser: Normaliser, text: str, markers: dict[str, str]) -> None:
     assert extract_patient(text, normaliser).biomarkers == markers
+
+
+@pytest.mark.parametrize(
+    ("text", "unfit"),
+    [
+        ("76F classic HL relapsed after BV-AVD, not a transplant candidate", ["transplant"]),
+        ("newly diagnosed myeloma, transplant-ineligible", ["transplant"]),
+        (
+            "AML in a 75-year-old who is unfit for intensive chemotherapy",
+            ["intensive chemotherapy", "intensive therapy"],
+        ),
+        ("cisplatin-ineligible urothelial carcinoma", ["cisplatin"]),
+        ("an 81-year-old with a stage I renal mass who is not a surgical candidate", ["surgery"]),
+        ("frail 84-year-old with recurrent endometrial cancer", ["intensive therapy"]),
+        ("relapsed Hodgkin lymphoma, candidate for autologous transplant", []),
+    ],
+)
+def test_treatments_the_patient_cannot_have_are_read(normaliser: Normaliser, text: str, unfit: list[str]) -> None:
+    assert extract_patient(text, normaliser).unfit_for == unfit

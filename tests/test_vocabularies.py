@@ -10,6 +10,7 @@ from clinqa.answer.algorithm import steps_for
 from clinqa.answer.filters import not_an_option
 from clinqa.answer.triage import kind_cues
 from clinqa.clinical.disease import diagnoses_in, diagnosis_aliases, read_organ
+from clinqa.clinical.fitness import unfit_for
 from clinqa.clinical.regimens import Normaliser, drug_classes, regimen_table
 from clinqa.data import VocabularyError, read_table
 from clinqa.retrieve.vocabulary import clinical_shorthand
@@ -23,6 +24,7 @@ def test_every_data_file_loads() -> None:
     assert read_organ("a lump in her breast") == "breast"
     assert not_an_option("Denosumab did not meet its efficacy criteria.") == "negative"
     assert "BRAF inhibitor" in drug_classes()["vemurafenib"]
+    assert unfit_for("not a transplant candidate") == ["transplant"]
 
 
 def test_the_files_agree() -> None:

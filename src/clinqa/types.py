@@ -243,6 +243,10 @@ class PatientContext(BaseModel):
         default_factory=dict,
         description="Tumour markers stated, e.g. {'RAS': 'positive'} for RAS-mutant, {'HER2': 'negative'}",
     )
+    unfit_for: list[str] = Field(
+        default_factory=list,
+        description="Treatments the patient cannot have, as stated ('not a transplant candidate': ['transplant'])",
+    )
     record: PatientRecord | None = Field(
         default=None, description="For a patient read from a FHIR record: the resource each fact came from"
     )

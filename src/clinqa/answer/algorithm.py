@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import cache, lru_cache
 
 from clinqa.answer.compose import Candidate, rank_candidates
@@ -24,6 +24,7 @@ from clinqa.answer.topic import Fit, TopicFit
 from clinqa.answer.triage import QuestionKind
 from clinqa.clinical.biomarkers import conflict
 from clinqa.clinical.disease import related
+from clinqa.clinical.fitness import offers_unfit, speaks_to_unfit
 from clinqa.clinical.regimens import shared_class
 from clinqa.data import VocabularyError, compile_pattern, read_table
 from clinqa.retrieve.analysis import analyze, analyze_cached
@@ -44,6 +45,7 @@ _EVIDENCE_LEAD_IN = re.compile(r"^(?:evidence|results|studies)\b", re.I)
 _NOT_THE_OPTION = re.compile(
     r"\b(?:after|following|(?:progress\w*|relaps\w*|recurr\w*|fail\w*) (?:on|after|during|following|with)|"
     r"refractory to|resistant to|intoleran\w+ (?:of|to)|(?:pre|previously )treated with|prior|previous|"
+    r"previously (?:received|been treated with|given)|"
     r"compared with|compared to|versus|vs\.?|instead of|rather than|than|placebo)\s+[^,;.()]{1,60}",
     re.I,
 )
@@ -261,10 +263,34 @@ class Line:
     def admits(self, passage: Passage) -> bool:
         """Whether the passage's section offers this patient anything: not first treatment after it, not
         treatment after progression before it, not surgery or adjuvant therapy for unresectable disease."""
-        setting = section_setting(passage)
-        if (self.later and setting == "first") or (self.first and setting == "later"):
+        if not self._fits(section_setting(passage)):
             return False
         return not (self.unresectable and for_resected_disease(passage))
+
+    def admits_sentence(self, text: str) -> bool:
+        """Whether what a sentence offers is for this patient's line, by the setting the sentence itself names
+        once who it is for is set aside: "FOLFIRINOX is standard first-line therapy" offers nothing after
+        progression on first-line gemcitabine; "after progression on gemcitabine" names the population, not the
+        option."""
+        return self._fits(question_setting(offered_text(text)))
+
+    def _fits(self, setting: str | None) -> bool:
+        return not ((self.later and setting == "first") or (self.first and setting == "later"))
+
+
+def fit_for_patient(ranked: list[Candidate], unfit: list[str]) -> list[Candidate]:
+    """For a patient who cannot have a treatment ("not a transplant candidate"), a sentence written for such
+    patients ("for older patients or patients with comorbidities that preclude SCT") weighs what a section on the
+    patient's line weighs, and one that offers that treatment to fit patients weighs what a section on another
+    line weighs; best first again."""
+    if not unfit:
+        return ranked
+
+    def share(c: Candidate) -> float:
+        text = c.sentence.labelled
+        return FIRST_SECTION if offers_unfit(text, unfit) else LATER_SECTION if speaks_to_unfit(text) else 1.0
+
+    return sorted((replace(c, score=c.score * share(c)) for c in ranked), key=lambda c: -c.score)
 
 
 @dataclass(frozen=True)
@@ -282,6 +308,8 @@ class TreatmentAlgorithm:
     authority: Callable[[str], float]
     fit: TopicFit
     line: Line = Line()  # where the patient stands in treatment
+    unfit: list[str] = field(default_factory=list)  # treatments the patient cannot have
+    markers: Mapping[str, str] = field(default_factory=dict)  # the patient's tumour markers and their status
 
     def steps(self, topic: str, patient: PatientContext) -> list[AlgorithmStep]:
         """The algorithm's steps for `topic` (the diagnosis and setting, as search words), in the algorithm's
@@ -325,6 +353,7 @@ class TreatmentAlgorithm:
             return self.fit.weight(passage) * setting_weight(passage, later)
 
         ranked = rank_candidates(evidence, self.titles, q, [QuestionKind.TREATMENT], self.authority, weight)
+        ranked = fit_for_patient(ranked, self.unfit)
         chosen: list[Candidate] = []
         for c in _item_by_item(ranked):
             text = c.sentence.labelled
@@ -336,6 +365,8 @@ class TreatmentAlgorithm:
                 continue  # another disease
             if not self.line.admits(c.sentence.passage):
                 continue  # another line of treatment, or resection for disease that cannot be resected
+            if not self.line.admits_sentence(text) or conflict(text, self.markers):
+                continue  # an option the sentence itself places in another line, or for another marker status
             if any(jaccard(set(c.terms), set(k.terms)) >= 0.6 for k in [*taken, *chosen, *studies]):
                 continue
             if _not_offered(c, step.key) or (step.key == "systemic" and not is_an_offer(c)):
@@ -425,8 +456,8 @@ def open_options(
     for c in candidates:
         if _not_offered(c, "systemic"):
             continue
-        if set(agents_of(c.sentence.labelled)) & prior:
-            continue
+        if set(agents_of(offered_text(c.sentence.labelled))) & prior:
+            continue  # a regimen with a received agent; "after a prior trastuzumab-based regimen" is its setting
         if c.items:
             items = tuple(x for x in c.items if not set(agents_of(offered_text(x.labelled))) & prior)
             if not items:

@@ -13,6 +13,7 @@ from clinqa.answer.algorithm import (
     AlgorithmStep,
     Line,
     TreatmentAlgorithm,
+    fit_for_patient,
     open_options,
     question_setting,
     recommendations,
@@ -199,8 +200,13 @@ class Answerer:
         topic = TopicFit(Topic.of(question, context), self._titles)
         hints = kind_cues()[kinds[0]].search if kinds[0] in kind_cues() else ""
         k = settings().retrieval.passages
-        result = self.retriever.search(question, k=k, hints=hints, document_weights=self._page_weights(topic))
         focus_text = without_age_sex(self._without_details(question))
+        line = Line.of(focus_text, context)
+        had = self._history_terms(context, line)
+        searched, told = _apart(question, had)
+        result = self.retriever.search(
+            searched, k=k, hints=f"{hints} {told}".strip(), document_weights=self._page_weights(topic)
+        )
         expanded_from = {t for terms in analyze_cached([e.term for e in result.expansions]) for t in terms}
         history = set(context.prior_agents)  # drugs the patient had describe the case, not what is asked
         missing = [
@@ -212,7 +218,7 @@ class Answerer:
         if decisive:
             note = "The knowledge base has nothing on: " + ", ".join(decisive) + "."
             return self._abstain(question, AnswerStatus.INSUFFICIENT_EVIDENCE, note)
-        focus = query_terms(focus_text)
+        focus = [t for t in query_terms(focus_text) if t not in had] or query_terms(focus_text)
         details = [t for t in result.query_terms if t not in focus]
         expansion_terms = analyze([" ".join(e.adds for e in result.expansions)])[0]
         # A named subject the pages never use stays in the question's terms: no sentence covers it.
@@ -221,13 +227,14 @@ class Answerer:
         own = focus or result.query_terms
         q = without_topic(weigh_terms(own, expansion_terms, details, weights, 0.5, synonyms), topic)
         evidence = self._evidence(result.hits)
-        line = Line.of(focus_text, context)
         fit = _fit_with_setting(topic, focus_text, line)
         candidates = rank_candidates(evidence, self._titles, q, kinds, self._authority, fit)
         if context.prior_agents and line.later:
             candidates = self._history_last(candidates, set(context.prior_agents))
         if context.biomarkers:
             candidates = _other_markers_last(candidates, context)
+        if context.unfit_for:
+            candidates = fit_for_patient(candidates, context.unfit_for)
         if is_yes_no(focus_text):
             candidates = _verdicts_first(candidates)
         # The algorithm answers "what next" for a patient: asked so, or a patient with treatment behind them; a
@@ -244,7 +251,7 @@ class Answerer:
                     )
             search_topic = self._topic(question, context.model_copy(update={"diagnosis": topic.topic.disease}), line)
             search_topic = " ".join([search_topic, *self._setting_words(focus_text, topic, q, context)])
-            steps = self._algorithm(topic, line).steps(search_topic, context)
+            steps = self._algorithm(topic, line, context).steps(search_topic, context)
             if steps:
                 particular = self._asks_in_particular(focus_text, topic, q)
                 return self._compose_algorithm(question, steps, kinds, candidates, keep, context, line, particular)
@@ -330,7 +337,9 @@ class Answerer:
         offers = [
             c
             for c in (open_options(candidates, failed, self.normaliser.agents) if particular else [])
-            if line.admits(c.sentence.passage) and not conflict(c.sentence.labelled, context.biomarkers)
+            if line.admits(c.sentence.passage)
+            and line.admits_sentence(c.sentence.labelled)
+            and not conflict(c.sentence.labelled, context.biomarkers)
         ]  # in the patient's line of treatment, and not for another status of one of their markers
         advised = recommendations(steps)
         if offers and offers[0].coverage >= self.limits.min_coverage:
@@ -401,6 +410,16 @@ class Answerer:
             words.append("recurrent")
         return " ".join([*words, *context.sites])
 
+    def _history_terms(self, context: PatientContext, line: Line) -> set[str]:
+        """For a patient past the first line, the terms of the regimens they already received as the question
+        writes them ("relapsed after BV-AVD"): they tell the case, not what is asked, and would draw the reports
+        of first treatment. The agents' own names stay: sources write what comes after an agent with its name
+        ("previously treated with docetaxel")."""
+        if not line.later or not context.prior_therapies:
+            return set()
+        described = set(analyze_cached([" ".join(t.described for t in context.prior_therapies)])[0])
+        return described - set(analyze_cached([" ".join(context.prior_agents)])[0])
+
     def _history_last(self, candidates: list[Candidate], prior: set[str]) -> list[Candidate]:
         """For a patient with therapies behind them, a sentence naming only agents they already had tells their
         history, not what to do: it ranks below the others (it stays in the answer, flagged)."""
@@ -468,7 +487,7 @@ class Answerer:
         weights = np.array([topic.page(d) is not Fit.OTHER for d in self.index.document_ids], dtype=np.float32)
         return None if weights.all() else weights
 
-    def _algorithm(self, fit: TopicFit, line: Line) -> TreatmentAlgorithm:
+    def _algorithm(self, fit: TopicFit, line: Line, patient: PatientContext) -> TreatmentAlgorithm:
         lexical = HybridRetriever(self.index, None, RetrievalConfig(use_dense=False))
         return TreatmentAlgorithm(
             search=lambda text: self._evidence(lexical.search(text, k=20).hits),
@@ -478,6 +497,8 @@ class Answerer:
             authority=self._authority,
             fit=fit,
             line=line,
+            unfit=patient.unfit_for,
+            markers=patient.biomarkers,
         )
 
     def _apply_to_patient(self, answer: Answer, context: PatientContext) -> Answer:
@@ -557,6 +578,24 @@ class Answerer:
             disclaimer=DISCLAIMER,
             note=note,
         )
+
+
+def _apart(question: str, terms: set[str]) -> tuple[str, str]:
+    """The question less its words whose terms are all in `terms`, and those words: searched apart, at the
+    weight of an expansion."""
+    if not terms:
+        return question, ""
+    told: list[str] = []
+
+    def apart(match: re.Match[str]) -> str:
+        said = analyze_cached([match.group(0)])[0]
+        if said and set(said) <= terms:
+            told.append(match.group(0))
+            return " "
+        return match.group(0)
+
+    rest = _WORD.sub(apart, question)
+    return (rest, " ".join(told)) if query_terms(rest) else (question, "")
 
 
 def _fit_with_setting(topic: TopicFit, question: str, line: Line) -> Callable[[Passage], float]:

@@ -71,6 +71,8 @@ def patient_markdown(p: PatientContext) -> list[str]:
         lines.append(f"- not received: {', '.join(p.not_received)}")
     if p.biomarkers:
         lines.append("- tumour markers: " + ", ".join(f"{m} {s}" for m, s in p.biomarkers.items()))
+    if p.unfit_for:
+        lines.append(f"- cannot have: {', '.join(p.unfit_for)}")
     lines += [f"- ⚠ conflicting details: {c}" for c in p.conflicts]
     return [*lines, "", *record_markdown(p.record)] if p.record else [*lines, ""]
 

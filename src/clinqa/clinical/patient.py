@@ -28,6 +28,7 @@ from clinqa.clinical.disease import (
     site_name,
 )
 from clinqa.clinical.fhir import is_fhir, is_record_path, load_resources, resources_of
+from clinqa.clinical.fitness import unfit_for
 from clinqa.clinical.history import read_history
 from clinqa.clinical.record import read_record
 from clinqa.clinical.regimens import Normaliser, clean_text
@@ -79,6 +80,7 @@ def extract_patient(text: str, normaliser: Normaliser) -> PatientContext:
         karnofsky=karnofsky,
         lines_of_therapy=history.lines_of_therapy,
         biomarkers=markers_in(text),
+        unfit_for=unfit_for(text),
         prior_therapies=history.therapies,
         prior_agents=history.prior_agents,
         not_received=history.not_received,
@@ -210,6 +212,7 @@ def merge(base: PatientContext, update: PatientContext) -> PatientContext:
         ],
         record=update.record or base.record,
         biomarkers={**base.biomarkers, **update.biomarkers},
+        unfit_for=_unique([*base.unfit_for, *update.unfit_for]),
     )
     return merged.model_copy(update={"conflicts": _unique([*conflicts, *consistency_conflicts(merged)])})
 
