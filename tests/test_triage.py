@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from clinqa.answer.triage import QuestionKind, asked_kinds, the_ask
+from clinqa.answer.triage import QuestionKind, asked_kinds, is_yes_no, the_ask
 
 
 def test_the_ask_is_the_last_sentence_with_a_question_mark() -> None:
@@ -30,3 +30,17 @@ def test_the_ask_is_the_last_sentence_with_a_question_mark() -> None:
 )
 def test_kind_comes_from_the_ask(question: str, treated: bool, kind: str) -> None:
     assert asked_kinds(question, treated)[0] is QuestionKind(kind)
+
+
+@pytest.mark.parametrize(
+    ("question", "yes_no"),
+    [
+        ("Does adjuvant imatinib improve survival?", True),
+        ("My mom has early CLL and feels fine. Wouldn't starting treatment now help her live longer?", True),
+        ("Isn't surgery the better choice here?", True),
+        ("72M, stage III colon cancer, resected. What adjuvant therapy?", False),
+        ("Is there a role for radiation in this setting?", True),
+    ],
+)
+def test_a_yes_no_question_is_read_from_its_asking_sentence(question: str, yes_no: bool) -> None:
+    assert is_yes_no(question) is yes_no

@@ -40,7 +40,6 @@ STUDIES = "Evidence: studies of systemic agents not yet received"
 RECEIVED_TITLES = (INCLUDES_RECEIVED, ALREADY_RECEIVED)
 NOT_OPTIONS = (*RECEIVED_TITLES, STUDIES)  # steps that tell what the patient had, or what studies found
 STUDIES_SHOWN = 6
-_EVIDENCE_LEAD_IN = re.compile(r"^(?:evidence|results|studies)\b", re.I)
 # The setting or the comparator of an option, not the option: "progressed after trastuzumab", "versus docetaxel".
 _NOT_THE_OPTION = re.compile(
     r"\b(?:after|following|(?:progress\w*|relaps\w*|recurr\w*|fail\w*) (?:on|after|during|following|with)|"
@@ -156,11 +155,8 @@ def is_an_offer(c: Candidate) -> bool:
 
 def _not_offered(c: Candidate, step: str) -> bool:
     """A labelled list item ("**Denosumab.** A phase II study ...") offers its agent: it is not an option when
-    anything in the item reports a negative result; another sentence is judged by itself; a list of study
-    reports ("Evidence (...):") is not an option either."""
+    anything in the item reports a negative result; another sentence is judged by itself."""
     passage = c.sentence.passage
-    if c.items and _EVIDENCE_LEAD_IN.match(c.sentence.text):
-        return True
     if passage.kind == "list_item" and c.sentence.label and not_an_option(passage.text) == "negative":
         return True
     text = " ".join([c.sentence.text, *(x.text for x in c.items)])

@@ -25,6 +25,8 @@ from clinqa.types import (
     pubmed_url,
 )
 
+# A lead-in to study reports ("Evidence (reinduction chemotherapy):"): its items are reports, each judged alone.
+_EVIDENCE_LEAD_IN = re.compile(r"^(?:evidence|results|studies)\b", re.I)
 _CONNECTIVE = re.compile(r"^(?:However|In addition|Also|Furthermore|Moreover|Additionally|Thus|Therefore),\s+")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _NCT = re.compile(r"\bNCT\d{8}\b")
@@ -142,8 +144,9 @@ def _units(evidence: list[tuple[float, Passage]]) -> list[tuple[float, SourceSen
 
 def _list_items(lead_in: Passage, following: list[tuple[float, Passage]]) -> list[Passage]:
     """The short items of the list `lead_in` introduces ("Sun exposure.", "Bloating."), which say nothing
-    without it; a list of long items (a paragraph per agent) stands item by item, and the lead-in is left out."""
-    if not lead_in.text.rstrip().endswith(":"):
+    without it; a list of long items (a paragraph per agent), or of study reports ("Evidence (...):"), stands item
+    by item, and the lead-in is left out."""
+    if not lead_in.text.rstrip().endswith(":") or _EVIDENCE_LEAD_IN.match(lead_in.text):
         return []
     items = []
     for _, p in following[: settings().answer.list_items]:

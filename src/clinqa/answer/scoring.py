@@ -22,7 +22,7 @@ _META = re.compile(
     r"information about (?:ongoing )?clinical trials is available|check for u\.s\. clinical trials|"
     r"^use our (?:advanced )?clinical trial search|^general information about clinical trials|"
     r"^(?:to )?learn more\b|\bvisit [A-Z]|\bcan be (?:further )?narrowed\b|\blist of (?:clinical )?trials\b|"
-    r"^(?:refer to|see) )",
+    r"^(?:refer to|see) |^this list is provided\b|\bthese references have been (?:identified|selected)\b)",
     re.IGNORECASE,
 )
 

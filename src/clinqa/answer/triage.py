@@ -51,7 +51,11 @@ def kind_cues() -> dict[QuestionKind, KindCues]:
     return cues
 
 
-_YES_NO = re.compile(r"^\s*(?:does|do|did|is|are|was|were|can|could|should|will|would|has|have|must)\b", re.I)
+_YES_NO = re.compile(
+    r"^\s*(?:does|do|did|is|are|was|were|can|could|should|will|would|has|have|must)(?:n['’]?t)?\b|"
+    r"^\s*(?:won|can|shan)['’]t\b",
+    re.I,
+)
 
 
 # Words that make a question clinical even when the corpus has no document about its topic.
@@ -101,8 +105,9 @@ def asked_kinds(question: str, treated: bool) -> list[QuestionKind]:
 
 
 def is_yes_no(question: str) -> bool:
-    """A question answered by a verdict ("Does X improve survival?")."""
-    return bool(_YES_NO.search(question))
+    """A question answered by a verdict ("Does X improve survival?", "... feels fine. Wouldn't treating now help?"),
+    read from its asking sentence."""
+    return bool(_YES_NO.search(the_ask(question)))
 
 
 def is_clinical(question: str, known_terms: set[str]) -> bool:
