@@ -81,6 +81,8 @@ PROFESSIONAL_ONLY = (
     "No page written for patients and families covers this question in the knowledge base: the answer below comes "
     "from summaries written for health professionals. Ask your care team to explain what it means for you."
 )
+CLOSE_CANDIDATES = 3  # the best sentences read when the very best covers too little of the question
+CLOSE_COVERAGE = 1.5  # ... and how far over the coverage floor one of them must be to answer
 DOSE_CANDIDATES = 10  # a dose question is answered only if one of the best sentences states a dose
 FINDING_REACH = 4  # sentences read past a study's design for what it found
 PARTICULAR_SPECIFICITY = 2.5  # a word this specific asks for something in particular (consolidation 3.9)
@@ -258,7 +260,7 @@ class Answerer:
         if kinds[0] is QuestionKind.DOSE and not self._states_a_dose(candidates, focus_text):
             note = "The sources found give no dose or schedule for this; check the prescribing information."
             return self._abstain(question, AnswerStatus.INSUFFICIENT_EVIDENCE, note)
-        if not candidates or candidates[0].coverage < self.limits.min_coverage:
+        if not self._answers_closely(candidates):
             disease = topic.topic.disease
             if disease and not any(topic.passage(p) is Fit.ON_TOPIC for _, p in evidence):
                 note = f"The knowledge base has no page or section on {disease}."
@@ -266,6 +268,17 @@ class Answerer:
                 note = "No passage of the knowledge base answers this question closely enough."
             return self._abstain(question, AnswerStatus.INSUFFICIENT_EVIDENCE, note)
         return self._compose(question, kinds, candidates, keep)
+
+    def _answers_closely(self, candidates: list[Candidate]) -> bool:
+        """Whether the evidence answers the question: its best sentence covers enough of it, or, when a study's
+        report ranks the best sentence below its own design (the design names the trial asked about), one of the
+        next few covers well over enough."""
+        if not candidates:
+            return False
+        floor = self.limits.min_coverage
+        return candidates[0].coverage >= floor or any(
+            c.coverage >= CLOSE_COVERAGE * floor for c in candidates[1:CLOSE_CANDIDATES]
+        )
 
     def _compose(
         self, question: str, kinds: list[QuestionKind], candidates: list[Candidate], keep: list[Sentence]
