@@ -655,7 +655,8 @@ def _verdicts_first(candidates: list[Candidate]) -> list[Candidate]:
 
 def _rewordings(expansions: list[Expansion]) -> dict[str, tuple[frozenset[str], ...]]:
     """Own term -> the wordings an abbreviation, shorthand or drug-name expansion gives it ("chemo" ->
-    {chemotherapi}); a one-word expansion term only, so each wording stands for that word alone."""
+    {chemotherapi}); a one-word expansion term, so each wording stands for that word alone, or each word of a
+    phrase the pages write as one abbreviation ("bispecific T-cell engager" -> {bite})."""
     found: dict[str, list[frozenset[str]]] = {}
     for e in expansions:
         if e.origin == "kind":
@@ -664,6 +665,9 @@ def _rewordings(expansions: list[Expansion]) -> dict[str, tuple[frozenset[str], 
         adds = frozenset(analyze_cached([e.adds])[0])
         if len(said) == 1 and adds and said[0] not in adds:
             found.setdefault(said[0], []).append(adds)
+        elif len(said) > 1 and len(adds) == 1 and not adds & set(said):
+            for word in said:  # a phrase the pages abbreviate ("bispecific T-cell engager" -> BiTE)
+                found.setdefault(word, []).append(adds)
     return {t: tuple(w) for t, w in found.items()}
 
 
