@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from clinqa.clinical.biomarkers import conflict, markers_in
 from clinqa.clinical.patient import PatientFileError, extract_patient, load_patient_file, merge
 from clinqa.clinical.regimens import Normaliser, regimen_table
 from clinqa.errors import ClinqaError
@@ -431,3 +432,26 @@ def test_tumour_markers_are_read_with_their_status(normaliser: Normaliser, text:
 )
 def test_treatments_the_patient_cannot_have_are_read(normaliser: Normaliser, text: str, unfit: list[str]) -> None:
     assert extract_patient(text, normaliser).unfit_for == unfit
+
+
+@pytest.mark.parametrize(
+    ("sentence", "patient", "mismatch"),
+    [
+        (
+            "The FDA approved panitumumab for metastatic colorectal cancer refractory to chemotherapy.",
+            "RAS-mutant",
+            True,
+        ),
+        (
+            "The FDA approved panitumumab for metastatic colorectal cancer refractory to chemotherapy.",
+            "RAS wild-type",
+            False,
+        ),
+        ("Sotorasib was combined with panitumumab in colorectal cancer.", "KRAS G12C", False),
+        ("Osimertinib improved overall survival.", "EGFR/ALK negative", True),
+        ("Trastuzumab deruxtecan improved survival.", "HER2-negative", False),
+        ("Trastuzumab added to chemotherapy improved survival.", "HER2-negative", True),
+    ],
+)
+def test_an_agent_given_for_another_marker_status_does_not_apply(sentence: str, patient: str, mismatch: bool) -> None:
+    assert (conflict(sentence, markers_in(patient)) is not None) is mismatch

@@ -1,6 +1,7 @@
 """Tumour markers and their status in a question or a source sentence ("RAS-mutant", "HER2-positive", "EGFR/ALK
 negative", "dMMR"), from `clinqa/data/biomarkers.tsv`; and whether a sentence's population conflicts with the
-patient's markers (evidence for RAS wild-type tumours does not apply to a RAS-mutant one)."""
+patient's markers (evidence for RAS wild-type tumours does not apply to a RAS-mutant one), by what it states or by
+the marker status its agents are given for (panitumumab: RAS wild-type)."""
 
 from __future__ import annotations
 
@@ -22,6 +23,8 @@ _AFTER_POSITIVE = (
     r"|\s+(?:[A-Z]\d{2,4}[A-Z]?|exon \d+))"
 )
 _AFTER_NEGATIVE = r"(?:[- ]?(?:wild[- ]type|WT|negative|non-?mutated|unmutated|normal|low)\b|-(?![\w-]))"
+# The payload after an antibody's name makes an antibody-drug conjugate, another agent ("trastuzumab deruxtecan").
+_CONJUGATE = re.compile(r"\s+\w*(?:tecan|tansine|vedotin|mafodotin|ozogamicin|tesirine)\b", re.I)
 _ALSO = r"(?:\s*(?:/|,|and|or)\s*"  # "EGFR/ALK negative": the status after the last names every marker before it
 
 
@@ -32,6 +35,8 @@ class _Vocabulary:
     genes: frozenset[str]  # markers whose status reads altered or wild-type
     words: Mapping[str, tuple[str, Status]]  # a word that states a status by itself (lower case) -> (marker, status)
     pattern: re.Pattern[str]
+    requires: Mapping[str, tuple[str, Status]]  # an agent (lower case) -> the marker status it is given for
+    agents: re.Pattern[str] | None  # any agent of `requires`, as a whole word
 
 
 @cache
@@ -40,6 +45,7 @@ def _vocabulary() -> _Vocabulary:
     broader: dict[str, str] = {}
     genes: set[str] = set()
     words: dict[str, tuple[str, Status]] = {}
+    requires: dict[str, tuple[str, Status]] = {}
     for row in read_table("biomarkers.tsv", 5, 2):
         kind, name, second, third, fourth = row.cells
         if kind == "marker":
@@ -55,10 +61,14 @@ def _vocabulary() -> _Vocabulary:
             if not second or third not in (POSITIVE, NEGATIVE):
                 raise VocabularyError(f"{row.where()}: a status row needs a marker and positive or negative")
             words[name.lower()] = (second, POSITIVE if third == POSITIVE else NEGATIVE)
+        elif kind == "requires":
+            if not second or third not in (POSITIVE, NEGATIVE):
+                raise VocabularyError(f"{row.where()}: a requires row needs a marker and positive or negative")
+            requires[name.lower()] = (second, POSITIVE if third == POSITIVE else NEGATIVE)
         else:
-            raise VocabularyError(f"{row.where()}: unknown kind {kind!r} (marker or status)")
+            raise VocabularyError(f"{row.where()}: unknown kind {kind!r} (marker, status or requires)")
     listed = set(names.values())
-    unknown = sorted((set(broader.values()) | {m for m, _ in words.values()}) - listed)
+    unknown = sorted((set(broader.values()) | {m for m, _ in [*words.values(), *requires.values()]}) - listed)
     if unknown:
         raise VocabularyError(f"biomarkers.tsv: {', '.join(unknown)} named but not listed as a marker")
     written = "|".join(re.escape(w) for w in sorted(names, key=len, reverse=True))
@@ -68,7 +78,14 @@ def _vocabulary() -> _Vocabulary:
         rf"|(?<![\w-])({'|'.join(re.escape(w) for w in sorted(words, key=len, reverse=True))})(?![\w-])",
         re.IGNORECASE,
     )
-    return _Vocabulary(names, broader, frozenset(genes), words, pattern)
+    agents = (
+        re.compile(
+            rf"(?<![\w-])({'|'.join(re.escape(a) for a in sorted(requires, key=len, reverse=True))})(?![\w-])", re.I
+        )
+        if requires
+        else None
+    )
+    return _Vocabulary(names, broader, frozenset(genes), words, pattern, requires, agents)
 
 
 def markers_in(text: str) -> dict[str, Status]:
@@ -99,7 +116,12 @@ def conflict(sentence: str, patient_markers: Mapping[str, str]) -> str | None:
     if not patient_markers:
         return None
     broader = _vocabulary().broader
-    for marker, status in markers_in(sentence).items():
+    stated = markers_in(sentence)
+    required = _required(sentence, stated)
+    # A combination given for this patient's status (sotorasib with panitumumab for KRAS G12C) is for them.
+    agreeing = {_family(m) for m, status in required if patient_markers.get(m) == status}
+    required = [(m, status) for m, status in required if _family(m) not in agreeing]
+    for marker, status in [*stated.items(), *required]:
         for theirs in (marker, broader.get(marker)) if status == POSITIVE else (marker,):
             if theirs and patient_markers.get(theirs) not in (None, status):
                 return (
@@ -107,6 +129,29 @@ def conflict(sentence: str, patient_markers: Mapping[str, str]) -> str | None:
                     f"{theirs} {_word(theirs, patient_markers[theirs])}"
                 )
     return None
+
+
+def _required(sentence: str, stated: Mapping[str, str]) -> list[tuple[str, Status]]:
+    """The marker statuses the agents a sentence names are given for (panitumumab: RAS wild-type), for markers
+    the sentence does not state itself (sotorasib plus panitumumab "for KRAS G12C tumours" states its own); an
+    antibody-drug conjugate ("trastuzumab deruxtecan") is another agent than its antibody."""
+    vocabulary = _vocabulary()
+    if vocabulary.agents is None:
+        return []
+    related = {m for marker in stated for m in (marker, vocabulary.broader.get(marker)) if m}
+    found = []
+    for m in vocabulary.agents.finditer(sentence):
+        if _CONJUGATE.match(sentence, m.end()):
+            continue
+        marker, status = vocabulary.requires[m.group(1).lower()]
+        if marker not in related and vocabulary.broader.get(marker) not in related:
+            found.append((marker, status))
+    return found
+
+
+def _family(marker: str) -> str:
+    """The broadest marker `marker` belongs to (KRAS: RAS)."""
+    return _vocabulary().broader.get(marker, marker)
 
 
 def _word(marker: str, status: str) -> str:
