@@ -45,7 +45,8 @@ _NOT_THE_OPTION = re.compile(
     r"\b(?:after|following|(?:progress\w*|relaps\w*|recurr\w*|fail\w*) (?:on|after|during|following|with)|"
     r"refractory to|resistant to|intoleran\w+ (?:of|to)|(?:pre|previously )treated with|prior|previous|"
     r"previously (?:received|been treated with|given)|"
-    r"compared with|compared to|versus|vs\.?|instead of|rather than|than|placebo)\s+[^,;.()]{1,60}",
+    r"compared with|compared to|versus|vs\.?|instead of|rather than|than|placebo|"
+    r"(?:superior|inferior|similar|equivalent|noninferior|non-inferior) to)\s+[^,;.()]{1,60}",
     re.I,
 )
 # Who an option is for, in parentheses: "(for patients previously treated with sunitinib, pazopanib, or axitinib)".
@@ -445,15 +446,19 @@ def open_options(
     candidates: list[Candidate], prior_agents: list[str], agents_of: Callable[[str], list[str]]
 ) -> list[Candidate]:
     """The candidates that can be offered to this patient: not a negative result, a design or a legend, and
-    naming no agent already received (a regimen with one has its own step); a list keeps only its items that name
-    none (a list of first-line regimens offers nothing to a patient who had them); in their ranked order."""
+    naming no agent already received (a regimen with one has its own step) nor only drugs of a class received; a
+    list keeps only its items that name none (a list of first-line regimens offers nothing to a patient who had
+    them); in their ranked order."""
     prior = set(prior_agents)
     out = []
     for c in candidates:
         if _not_offered(c, "systemic"):
             continue
-        if set(agents_of(offered_text(c.sentence.labelled))) & prior:
+        offered = set(agents_of(offered_text(c.sentence.labelled)))
+        if offered & prior:
             continue  # a regimen with a received agent; "after a prior trastuzumab-based regimen" is its setting
+        if offered and all(shared_class(a, prior) for a in offered):
+            continue  # only a drug of a class the disease came back on (vemurafenib after dabrafenib)
         if c.items:
             items = tuple(x for x in c.items if not set(agents_of(offered_text(x.labelled))) & prior)
             if not items:

@@ -27,6 +27,13 @@ from clinqa.types import (
 
 # A lead-in to study reports ("Evidence (reinduction chemotherapy):"): its items are reports, each judged alone.
 _EVIDENCE_LEAD_IN = re.compile(r"^(?:evidence|results|studies)\b", re.I)
+# A sentence that leans on the one before it for its subject ("It is used for ...", "This combination ..."):
+# it says little on its own.
+_DEPENDENT = re.compile(
+    r"^(?:It|They|This|These|Those|Such)\s+(?:is|are|was|were|has|have|had|can|may|drug|agent|regimen|"
+    r"combination|approach|treatment|therapy|study|trial)\b"
+)
+DEPENDENT_SHARE = 0.8
 _CONNECTIVE = re.compile(r"^(?:However|In addition|Also|Furthermore|Moreover|Additionally|Thus|Therefore),\s+")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _NCT = re.compile(r"\bNCT\d{8}\b")
@@ -110,6 +117,8 @@ def rank_candidates(
             )  # a list whose lead-in names what is asked ("Risk factors include:") answers it
         if not_an_option(s.text) == "design" and not states_the_dose(text, kinds):
             score *= settings().answer.design_share  # how a study was run answers less than what it found
+        if _DEPENDENT.match(s.text):
+            score *= DEPENDENT_SHARE  # its subject is in the sentence before it
         score *= authority(s.passage.document_id) * weights[s.passage.id]
         out.append(Candidate(s, frozenset(terms), cov, score, items))
     out.sort(key=lambda c: (-c.score, *_reading_order(c)))
