@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from functools import cache, lru_cache
 
 from clinqa.answer.compose import Candidate, rank_candidates
@@ -305,8 +305,6 @@ class TreatmentAlgorithm:
     authority: Callable[[str], float]
     fit: TopicFit
     line: Line = Line()  # where the patient stands in treatment
-    unfit: list[str] = field(default_factory=list)  # treatments the patient cannot have
-    markers: Mapping[str, str] = field(default_factory=dict)  # the patient's tumour markers and their status
 
     def steps(self, topic: str, patient: PatientContext) -> list[AlgorithmStep]:
         """The algorithm's steps for `topic` (the diagnosis and setting, as search words), in the algorithm's
@@ -320,7 +318,7 @@ class TreatmentAlgorithm:
             if step.key == "surgery" and self.line.unresectable:
                 found[step.key] = []  # resection is not possible for this patient
                 continue
-            chosen = self._step_candidates(step, topic, topic_terms, taken, studies)
+            chosen = self._step_candidates(step, topic, topic_terms, taken, studies, patient)
             if step.key == "systemic":
                 found[step.key] = self._split_systemic(chosen, patient)
                 prior = set(patient.prior_agents)
@@ -340,6 +338,7 @@ class TreatmentAlgorithm:
         topic_terms: list[str],
         taken: list[Candidate],
         studies: list[Candidate],
+        patient: PatientContext,
     ) -> list[Candidate]:
         probe = analyze_cached([step.probe])[0]
         q = weigh_terms(topic_terms, probe, [], self.weights, 0.5)
@@ -350,7 +349,7 @@ class TreatmentAlgorithm:
             return self.fit.weight(passage) * setting_weight(passage, later)
 
         ranked = rank_candidates(evidence, self.titles, q, [QuestionKind.TREATMENT], self.authority, weight)
-        ranked = fit_for_patient(ranked, self.unfit)
+        ranked = fit_for_patient(ranked, patient.unfit_for)
         chosen: list[Candidate] = []
         for c in _item_by_item(ranked):
             text = c.sentence.labelled
@@ -362,7 +361,7 @@ class TreatmentAlgorithm:
                 continue  # another disease
             if not self.line.admits(c.sentence.passage):
                 continue  # another line of treatment, or resection for disease that cannot be resected
-            if not self.line.admits_sentence(text) or conflict(text, self.markers):
+            if not self.line.admits_sentence(text) or conflict(text, patient.biomarkers):
                 continue  # an option the sentence itself places in another line, or for another marker status
             if any(jaccard(set(c.terms), set(k.terms)) >= 0.6 for k in [*taken, *chosen, *studies]):
                 continue
@@ -388,9 +387,7 @@ class TreatmentAlgorithm:
         (vemurafenib after dabrafenib); options wholly received."""
         new, partly, received = [], [], []
         prior = set(patient.prior_agents)
-        for c in found:
-            if conflict(c.sentence.labelled, patient.biomarkers):
-                continue  # evidence for another marker status (RAS wild-type for a RAS-mutant tumour)
+        for c in found:  # evidence for another marker status never reaches here (_step_candidates)
             named = set(self.agents_of(c.sentence.labelled))
             offered = option_agents(c, self.agents_of)
             same_class = bool(offered) and all(shared_class(a, prior) for a in offered)

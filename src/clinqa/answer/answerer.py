@@ -220,7 +220,8 @@ class Answerer:
         if decisive:
             note = "The knowledge base has nothing on: " + ", ".join(decisive) + "."
             return self._abstain(question, AnswerStatus.INSUFFICIENT_EVIDENCE, note)
-        focus = [t for t in query_terms(focus_text) if t not in had] or query_terms(focus_text)
+        asked = query_terms(focus_text)
+        focus = [t for t in asked if t not in had] or asked
         details = [t for t in result.query_terms if t not in focus]
         expansion_terms = analyze([" ".join(e.adds for e in result.expansions)])[0]
         # A named subject the pages never use stays in the question's terms: no sentence covers it.
@@ -253,7 +254,7 @@ class Answerer:
                     )
             search_topic = self._topic(question, context.model_copy(update={"diagnosis": topic.topic.disease}), line)
             search_topic = " ".join([search_topic, *self._setting_words(focus_text, topic, q, context)])
-            steps = self._algorithm(topic, line, context).steps(search_topic, context)
+            steps = self._algorithm(topic, line).steps(search_topic, context)
             if steps:
                 particular = self._asks_in_particular(focus_text, topic, q)
                 return self._compose_algorithm(question, steps, kinds, candidates, keep, context, line, particular)
@@ -500,7 +501,7 @@ class Answerer:
         weights = np.array([topic.page(d) is not Fit.OTHER for d in self.index.document_ids], dtype=np.float32)
         return None if weights.all() else weights
 
-    def _algorithm(self, fit: TopicFit, line: Line, patient: PatientContext) -> TreatmentAlgorithm:
+    def _algorithm(self, fit: TopicFit, line: Line) -> TreatmentAlgorithm:
         lexical = HybridRetriever(self.index, None, RetrievalConfig(use_dense=False))
         return TreatmentAlgorithm(
             search=lambda text: self._evidence(lexical.search(text, k=20).hits),
@@ -510,8 +511,6 @@ class Answerer:
             authority=self._authority,
             fit=fit,
             line=line,
-            unfit=patient.unfit_for,
-            markers=patient.biomarkers,
         )
 
     def _apply_to_patient(self, answer: Answer, context: PatientContext) -> Answer:

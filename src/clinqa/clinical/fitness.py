@@ -31,11 +31,11 @@ def _vocabulary() -> _Vocabulary:
         kind, name, pattern = row.cells
         if kind not in KINDS:
             raise VocabularyError(f"{row.where()}: unknown kind {kind!r} (one of {', '.join(KINDS)})")
-        compile_pattern(pattern, row.where())
+        compiled = compile_pattern(pattern, row.where())
         if kind == "cue":
             cues.append(pattern)
         else:
-            (unfit if kind == "unfit" else offers)[name] = compile_pattern(pattern, row.where())
+            (unfit if kind == "unfit" else offers)[name] = compiled
     missing = sorted(set(unfit) - set(offers))
     if missing:
         raise VocabularyError(f"fitness.tsv: no offers row for {', '.join(missing)}")
