@@ -10,7 +10,7 @@ import pytest
 from clinqa.errors import IngestError
 from clinqa.ingest import parse_file
 from clinqa.trials import match_trial, parse_trial_file, parse_trial_records, rank_trials, trials_in_guideline
-from clinqa.types import CriterionVerdict, PatientContext, Trial, TrialMatch
+from clinqa.types import CriterionVerdict, Document, Passage, PatientContext, Trial, TrialMatch
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 TRIALS = SHARED / "data" / "trials"
@@ -321,3 +321,27 @@ def test_ranking_puts_eligible_first(seed_trial: Trial, pdq_trials: list[Trial],
     assert ids.index("NCT01650090") < ids.index("NCT05691478")  # newly diagnosed AOST2032 is not eligible
     assert ids[0] == "NCT04195555"  # eligible, as many criteria met as the seed trial, and recruiting
     assert [m.id for m in rank_trials(reversed(trials), teenager)] == ids  # deterministic
+
+
+def test_a_trial_mentioned_without_title_or_label_is_titled_by_its_page() -> None:
+    passage = Passage(
+        id="p1",
+        document_id="doc",
+        ordinal=0,
+        section_path=("Treatment",),
+        kind="paragraph",
+        text="A randomized trial (NCT00000001) compared two schedules of radiation therapy.",
+    )
+    document = Document(
+        id="doc",
+        title="Example Cancer Treatment",
+        source_path="doc.md",
+        format="plain-text",
+        content_hash="0",
+        sections=(),
+        passages=(passage,),
+        references=(),
+    )
+    (trial,) = trials_in_guideline(document)
+    assert trial.title == "Trial named in Example Cancer Treatment"
+    assert trial.conditions == ("Example Cancer Treatment",)
