@@ -14,15 +14,18 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import anyio
 import httpx
 import pytest
 from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 
 from clinqa.engine import Engine
+from clinqa.errors import NotFound
 from clinqa.ingest import parse_source, read_source
 from clinqa.review import Role
 from clinqa.web.app import create_app
+from clinqa.web.backend import AskRequest, Web
 from tests.conftest import FIXTURE_PAGES, Location, copy_kb
 
 PASSWORD = "correct horse battery"
@@ -179,3 +182,19 @@ def test_serve_with_two_workers(kb: Location) -> None:
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def test_answers_computed_in_answer_processes(kb: Location) -> None:
+    """With `web.answer_processes`, a child process with its own engine answers: the same answer as the worker's
+    own engine gives, and the engine's errors (another owner's thread) reach the worker as the same error."""
+    web = Web(Engine(kb), answer_processes=1)
+    try:
+        in_child = anyio.run(web.ask, AskRequest(question=MELANOMA_QUESTION), None)
+        at_home = web.engine.ask(MELANOMA_QUESTION, remember=False)
+        assert in_child.status is at_home.status
+        assert [s.text for s in in_child.sentences()] == [s.text for s in at_home.sentences()]
+        with pytest.raises(NotFound, match="nope"):
+            anyio.run(web.ask, AskRequest(question=MELANOMA_QUESTION, thread_id="nope"), "alice")
+    finally:
+        web.close()
+        web.engine.close()

@@ -13,6 +13,9 @@ class IngestError(ClinqaError):
         self.path = path
         self.reason = reason
 
+    def __reduce__(self) -> tuple[type, tuple[str, str]]:  # raised in an answer process, re-raised in the worker
+        return type(self), (self.path, self.reason)
+
 
 class NotFound(ClinqaError):
     """A document, passage or other record does not exist."""
@@ -38,3 +41,6 @@ class RecordError(ClinqaError):
         self.source = source
         self.reason = reason
         self.resource = resource
+
+    def __reduce__(self) -> tuple[type, tuple[str, str, str | None]]:
+        return type(self), (self.source, self.reason, self.resource)

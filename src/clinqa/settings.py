@@ -36,6 +36,16 @@ class WebSettings(BaseModel):
         le=64,
         description="Answers each server worker computes at once; more wait, while pages and logins go on",
     )
+    answer_processes: int = Field(
+        default=0,
+        ge=0,
+        le=64,
+        description="0: answers run on threads of each server worker; N: on N child processes of each worker, at a"
+        " lower priority, so that pages never wait for the CPU behind an answer (each costs one engine's memory)",
+    )
+    answer_niceness: int = Field(
+        default=10, ge=0, le=19, description="How much lower the answer processes' scheduling priority is"
+    )
 
 
 class PrivacySettings(BaseModel):

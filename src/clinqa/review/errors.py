@@ -28,6 +28,9 @@ class RateLimited(ClinqaError):
         super().__init__(f"too many failed logins; try again in {retry_after_s} s")
         self.retry_after_s = retry_after_s
 
+    def __reduce__(self) -> tuple[type, tuple[int]]:
+        return type(self), (self.retry_after_s,)
+
 
 class AccountError(ClinqaError):
     """A user cannot be created: the username is taken or malformed, or the password is too short."""

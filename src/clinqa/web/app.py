@@ -5,6 +5,8 @@ field; edge.py limits the body read and adds the security headers."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -32,7 +34,14 @@ def create_app(db: Path | str, sessions: Sessions | None = None) -> FastAPI:
     `app.state.web`. Expired conversations are deleted as it starts."""
     web = Web(Engine(db), sessions)
     web.purge_threads()
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        web.close()  # the answer processes, if it started any
+
     app = FastAPI(
+        lifespan=lifespan,
         docs_url=None,
         redoc_url=None,  # their pages load scripts from a CDN; OpenAPI stays at /openapi.json
         title="clinqa",

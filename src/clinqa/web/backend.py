@@ -1,14 +1,13 @@
 """`Web`: the engine of one server worker, its review service and the login sessions. Every handler reaches the
 engine through here. There is no lock around it: the database keeps writes whole (one transaction each), the
 engine reloads its index under a lock of its own, and answers, which are CPU-bound, run on a few threads of their
-own (`web.answer_threads`), so page views, session look-ups and logins never wait behind one."""
+own (`web.answer_threads`), or in child processes of lower priority (`web.answer_processes`), so page views,
+session look-ups and logins never wait for a free thread behind one (and, with processes, not for the CPU either)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from functools import partial
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, Literal
 
 import anyio
 import anyio.to_thread
@@ -23,12 +22,12 @@ from clinqa.review.models import AccountEvent
 from clinqa.review.workflow import permitted_moves
 from clinqa.settings import settings
 from clinqa.types import Answer, Document, DocumentSummary, PatientContext, Thread
+from clinqa.web.answer_pool import AnswerPool
 from clinqa.web.sessions import Session, Sessions
 
 MAX_COMMENT_CHARS = 4_000
 MAX_ID_CHARS = 200  # thread, article and document ids are far shorter
 RECORD_FIELD = "patient_record"  # the request field (API) and form file (ask page) of a FHIR record
-T = TypeVar("T")
 
 
 def within_question_limit(text: str) -> str:
@@ -98,35 +97,56 @@ class ArticlePage:
 class Web:
     """The engine and the sessions of one server worker, shared by its request threads."""
 
-    def __init__(self, engine: Engine, sessions: Sessions | None = None, answer_threads: int | None = None) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        sessions: Sessions | None = None,
+        answer_threads: int | None = None,
+        answer_processes: int | None = None,
+    ) -> None:
         self.engine = engine
         self.sessions = sessions or Sessions(engine.store.db)
-        self.answer_threads = answer_threads or settings().web.answer_threads
+        web = settings().web
+        self.answer_threads = answer_threads or web.answer_threads
+        self.answer_processes = web.answer_processes if answer_processes is None else answer_processes
         self._answer_slots: anyio.CapacityLimiter | None = None
+        self._pool: AnswerPool | None = None  # started at the first answer
 
-    async def answering(self, compute: Callable[[], T]) -> T:
-        """`compute()` (a call that computes an answer) on one of the answer threads: a request waits for a free
-        one without holding a thread of the pool that serves pages."""
+    async def answering(self, method: str, *args: Any, **kwargs: Any) -> Any:
+        """`Engine.<method>(*args, **kwargs)`, a call that computes an answer: in an answer process when the
+        worker has them, else on one of the answer threads; a request waits for a free one without holding a
+        thread of the pool that serves pages."""
+        if self.answer_processes > 0:
+            if self._pool is None:
+                niceness = settings().web.answer_niceness
+                self._pool = AnswerPool(self.engine.db, self.answer_processes, niceness, self.engine.index_wait_s)
+            return await self._pool.call(method, *args, **kwargs)
         if self._answer_slots is None:
             self._answer_slots = anyio.CapacityLimiter(self.answer_threads)
-        return await anyio.to_thread.run_sync(compute, limiter=self._answer_slots)
+        call = getattr(self.engine, method)
+        return await anyio.to_thread.run_sync(lambda: call(*args, **kwargs), limiter=self._answer_slots)
+
+    def close(self) -> None:
+        """Stop the answer processes, if any (the engine stays open)."""
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None
 
     # --- questions and sources ----------------------------------------------------------------------------
 
     async def ask(self, request: AskRequest, owner: str | None) -> Answer:
         """The answer; the question is kept as a conversation of `owner`'s, or not kept at all (None)."""
-
-        def ask() -> Answer:
-            return self.engine.ask(
-                request.question,
-                patient=self.patient_of(request),
-                thread_id=request.thread_id,
-                audience=request.audience,
-                remember=owner is not None,
-                owner=owner or "",
-            )
-
-        return await self.answering(ask)
+        patient = await anyio.to_thread.run_sync(self.patient_of, request)  # a FHIR record is read here
+        answer: Answer = await self.answering(
+            "ask",
+            request.question,
+            patient=patient,
+            thread_id=request.thread_id,
+            audience=request.audience,
+            remember=owner is not None,
+            owner=owner or "",
+        )
+        return answer
 
     def patient_of(self, request: AskRequest) -> PatientContext | None:
         """The patient of a request: its fields laid over the patient of its FHIR record (`RecordError` when the
@@ -138,7 +158,8 @@ class Web:
 
     async def patient_view(self, prefetch: dict[str, object], patient_id: str, site: str) -> list[Card]:
         """The CDS Hooks `patient-view` cards for the patient of a prefetch (an answer: on an answer thread)."""
-        return await self.answering(partial(self.engine.patient_view, prefetch, patient_id, site))
+        cards: list[Card] = await self.answering("patient_view", prefetch, patient_id, site)
+        return cards
 
     def document(self, document_id: str) -> Document:
         return self.engine.document(document_id)
@@ -196,13 +217,15 @@ class Web:
 
     async def save_article(self, ask: AskRequest, author: User) -> Article:
         """Answer the question (on an answer thread) and save the answer as a draft article."""
-        return await self.answering(partial(self.engine.save_article, ask.question, author, ask.audience, ask.patient))
+        article: Article = await self.answering("save_article", ask.question, author, ask.audience, ask.patient)
+        return article
 
     async def move_article(
         self, article_id: str, actor: User, to: ArticleState, comment: str | None, version: int
     ) -> Article:
         """One review move; a move to draft answers the question again, hence on an answer thread."""
-        return await self.answering(partial(self.engine.move_article, article_id, actor, to, comment, version=version))
+        article: Article = await self.answering("move_article", article_id, actor, to, comment, version=version)
+        return article
 
     def articles(self) -> list[Article]:
         return self.engine.review().articles()
