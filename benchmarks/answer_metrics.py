@@ -371,7 +371,8 @@ def _short_title(title: str) -> str:
 
 def algorithm_issues(answer: Answer, cancer: str, titles: dict[str, str]) -> list[Issue]:
     """Option-step sentences that report a negative result, a study's design, a legend or a cross-reference,
-    come from another disease's page, or offer an agent the patient already had as not yet received."""
+    come from another disease's page (unless their section names the question's cancer), or offer an agent the
+    patient already had as not yet received."""
     about = cancer_title_pattern(cancer) if cancer != "none" else None
     received = received_agents(answer)
     flagged = {f.sentence for f in answer.flags if f.kind is FlagKind.PREVIOUSLY_RECEIVED}
@@ -380,7 +381,10 @@ def algorithm_issues(answer: Answer, cancer: str, titles: dict[str, str]) -> lis
         for s in sentences:
             text = sentence_text(s)
             issues += [Issue(name, title, s) for name, cue in CHECKS.items() if cue.search(text)]
-            if about and not about.search(titles.get(s.source.document_id, s.source.document_id)):
+            # Another disease's: neither the page's title nor the sentence's section names the question's cancer
+            # (a mistletoe page's section on pancreatic cancer is about pancreatic cancer).
+            page = titles.get(s.source.document_id, s.source.document_id)
+            if about and not about.search(page) and not about.search(s.source.section):
                 issues.append(Issue(OTHER_DISEASE, title, s))
             if "not yet received" in title and (s.text in flagged or _agents(text) & received):
                 issues.append(Issue(RECEIVED_AGENT, title, s))

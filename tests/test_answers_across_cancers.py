@@ -45,6 +45,7 @@ HARM = re.compile(
 )
 EFFICACY = re.compile(r"\b(?:improved|extended|prolonged|raised|gave an?|response rate|survival)\b", re.I)
 ALGORITHM = "Treatment algorithm"
+PAGES_OVARIAN_TITLE = "Ovarian Epithelial Cancer — Clinician Summary (clinqa test fixture)"
 NOT_YET_RECEIVED = "not yet received"
 
 
@@ -352,3 +353,16 @@ def test_patient_reader_gets_the_patient_version_with_terms_explained(across: En
     explained = [s for sec in answer.sections if sec.title == "What the terms mean" for s in sec.sentences]
     assert explained, [sec.title for sec in answer.sections]
     assert all(across.document(s.source.document_id).audience == "patient" for s in explained)
+
+
+def test_a_what_next_question_naming_no_disease_keeps_to_the_disease_its_pages_are_about(
+    ask: Asker, across: Engine
+) -> None:
+    """No disease named, only a regimen several cancers share and a setting one page speaks of: every option comes
+    from the page the best passages are about (ovarian), none from the other pages that name the regimen."""
+    answer = ask("Platinum-resistant recurrence 3 months after carboplatin and paclitaxel. What next?")
+    assert answer.status is AnswerStatus.ANSWERED
+    titles = {d.id: d.title for d in across.documents()}
+    options = [s for sec in answer.sections if sec.title.startswith(ALGORITHM) for s in sec.sentences]
+    assert options
+    assert {titles[s.source.document_id] for s in options} == {PAGES_OVARIAN_TITLE}

@@ -49,7 +49,7 @@ from clinqa.answer.triage import QuestionKind, asked_kinds, is_clinical, is_yes_
 from clinqa.clinical.age import without_age_sex
 from clinqa.clinical.applicability import assess
 from clinqa.clinical.biomarkers import conflict
-from clinqa.clinical.disease import diagnoses_in
+from clinqa.clinical.disease import diagnoses_in, is_listed, related
 from clinqa.clinical.patient import extract_patient, merge
 from clinqa.clinical.regimens import Normaliser
 from clinqa.retrieve.analysis import QUESTION_WORDS, analyze, analyze_cached, query_terms
@@ -230,6 +230,15 @@ class Answerer:
         own = focus or result.query_terms
         q = without_topic(weigh_terms(own, expansion_terms, details, weights, 0.5, synonyms), topic)
         evidence = self._evidence(result.hits)
+        next_step = _NEXT_STEP.search(focus_text) or bool(context.prior_therapies or context.lines_of_therapy)
+        broad = topic.topic.disease is None or not is_listed(topic.topic.disease)
+        if broad and (treated or next_step):
+            # A patient's disease that the question does not name, or names only by its organ ("central pelvic
+            # recurrence after radical hysterectomy"), is the one the pages retrieved first are about; other
+            # diseases' pages (vaginal, endometrial) stay out.
+            inferred = self._likely_disease(evidence, within=topic.topic.disease)
+            if inferred:
+                topic = TopicFit(Topic.of(question, context.model_copy(update={"diagnosis": inferred})), self._titles)
         fit = _fit_with_setting(topic, focus_text, line)
         candidates = rank_candidates(evidence, self._titles, q, kinds, self._authority, fit)
         if context.prior_agents and line.later:
@@ -242,16 +251,8 @@ class Answerer:
             candidates = _verdicts_first(candidates)
         # The algorithm answers "what next" for a patient: asked so, or a patient with treatment behind them; a
         # question after a dose is answered by the dose, whatever the patient had.
-        next_step = _NEXT_STEP.search(focus_text) or bool(context.prior_therapies or context.lines_of_therapy)
         if algorithm and QuestionKind.TREATMENT in kinds[:2] and kinds[0] is not QuestionKind.DOSE and next_step:
             # A "what next" question is answered by the algorithm's steps, each found by its own search.
-            if topic.topic.disease is None:
-                # No disease named: the steps keep to the disease the pages retrieved first are about.
-                inferred = self._likely_disease(evidence)
-                if inferred:
-                    topic = TopicFit(
-                        Topic.of(question, context.model_copy(update={"diagnosis": inferred})), self._titles
-                    )
             search_topic = self._topic(question, context.model_copy(update={"diagnosis": topic.topic.disease}), line)
             search_topic = " ".join([search_topic, *self._setting_words(focus_text, topic, q, context)])
             steps = self._algorithm(topic, line).steps(search_topic, context)
@@ -449,11 +450,14 @@ class Answerer:
         agents = self.normaliser.agents(word)
         return bool(agents) and all(all(t in self._specificity for t in analyze_cached([agent])[0]) for agent in agents)
 
-    def _likely_disease(self, evidence: list[tuple[float, Passage]]) -> str | None:
-        """The disease the best retrieved passages' pages are about, by their retrieval weight."""
+    def _likely_disease(self, evidence: list[tuple[float, Passage]], within: str | None = None) -> str | None:
+        """The disease the best retrieved passages' pages are about, by their retrieval weight; one related to
+        `within` (an organ or a group: 'gynecologic') when given."""
         votes: dict[str, float] = {}
         for prior, passage in evidence[:LIKELY_DISEASE_PASSAGES]:
-            named = diagnoses_in(self._titles.get(passage.document_id, ""))
+            named = [
+                d for d in diagnoses_in(self._titles.get(passage.document_id, "")) if not within or related(within, d)
+            ]
             if named:
                 votes[named[0]] = votes.get(named[0], 0.0) + prior
         return max(votes, key=lambda d: (votes[d], d)) if votes else None
