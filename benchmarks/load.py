@@ -2,15 +2,18 @@
 PostgreSQL, in one run — throughput, latency per route, errors, server memory.
 
     python -m benchmarks.load [--pages 400] [--clients 50] [--seconds 60] [--workers 1,2] [--backends sqlite,postgres]
+                              [--answer-processes 0]
 
-Each setup starts `clinqa --db KB serve --workers N` on 127.0.0.1 (a free port; loopback only), waits until
-`GET /` answers, asks one warm-up question, then runs the clients for the given time. Each client has its own
-connection and cookies; it POSTs /api/ask with the questions of `benchmarks/pdq_questions.jsonl`, round-robin over
-all clients, and after every 5th ask GETs / and the /sources/{id} page of that answer's first source; after every
-10th it logs in (GET /login, POST /login: a real argon2 check), so its later pages resolve a session. Clients start
-no request after the deadline. Any status ≥ 400, unreadable answer or exception is an error, and the exit status
-is 1 if there was one. Server memory is the sum of the peak resident memory (VmHWM) of every process of the server
-(with N > 1: uvicorn's supervisor, its N workers, multiprocessing's resource tracker), read before it is stopped.
+Each setup starts `clinqa --db KB serve --workers N` on 127.0.0.1 (a free port; loopback only); with
+`--answer-processes 0,1`, each worker count twice: answers on threads, then in 1 child process per worker
+(`web.answer_processes`). It waits until `GET /` answers, asks one warm-up question, then runs the clients for the
+given time. Each client has its own connection and cookies; it POSTs /api/ask with the questions of
+`benchmarks/pdq_questions.jsonl`, round-robin over all clients, and after every 5th ask GETs / and the
+/sources/{id} page of that answer's first source; after every 10th it logs in (GET /login, POST /login: a real
+argon2 check), so its later pages resolve a session. Clients start no request after the deadline. Any status
+≥ 400, unreadable answer or exception is an error, and the exit status is 1 if there was one. Server memory is
+the sum of the peak resident memory (VmHWM) of every process of the server (with N > 1: uvicorn's supervisor, its
+N workers, multiprocessing's resource tracker; the answer processes), read before it is stopped.
 
 Both knowledge bases hold the same PDQ pages: the first `--pages` of ../shared/data/pdq in ingest order (0: all of
 them), in .bench/load-N.sqlite and in a database `load_N` of an embedded PostgreSQL kept in .bench/postgres. Each
@@ -89,6 +92,7 @@ class Results:
 class Run:
     backend: str
     workers: int
+    answer_processes: int
     results: Results
     startup_s: float
     memory_mb: float | None
@@ -161,10 +165,11 @@ def knowledge_base(backend: str, pages: int) -> Iterator[str]:
 # --- the server -----------------------------------------------------------------------------------------------
 
 
-def start_server(db: str, port: int, workers: int, log: Path) -> subprocess.Popen[bytes]:
+def start_server(db: str, port: int, workers: int, processes: int, log: Path) -> subprocess.Popen[bytes]:
     command = [sys.executable, "-c", "from clinqa.cli import main; main()", "--db", db]
     command += ["serve", "--host", HOST, "--port", str(port), "--workers", str(workers)]
     env = {k: v for k, v in os.environ.items() if k != "CLINQA_DB"}
+    env["CLINQA_WEB__ANSWER_PROCESSES"] = str(processes)
     with log.open("wb") as out:
         return subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, env=env)
 
@@ -309,12 +314,12 @@ async def load(base: str, clients: int, seconds: float, timeout: float, question
     return results
 
 
-def measure(backend: str, db: str, workers: int, args: argparse.Namespace, questions: list[str]) -> Run:
+def measure(backend: str, db: str, workers: int, processes: int, args: argparse.Namespace, questions: list[str]) -> Run:
     port = free_port()
     base = f"http://{HOST}:{port}"
     with tempfile.TemporaryDirectory(prefix="clinqa-load-") as tmp:
         log = Path(tmp) / "server.log"
-        server = start_server(db, port, workers, log)
+        server = start_server(db, port, workers, processes, log)
         try:
             startup = wait_until_up(server, base)
             with httpx.Client(base_url=base, timeout=STARTUP_TIMEOUT_S, trust_env=False) as client:
@@ -325,7 +330,7 @@ def measure(backend: str, db: str, workers: int, args: argparse.Namespace, quest
             memory = server_memory_mb(server.pid)
         finally:
             stop_server(server)
-        return Run(backend, workers, results, startup, memory, log.read_text(errors="replace").strip())
+        return Run(backend, workers, processes, results, startup, memory, log.read_text(errors="replace").strip())
 
 
 # --- the report -----------------------------------------------------------------------------------------------
@@ -343,7 +348,7 @@ def route_cells(results: Results, members: list[str]) -> str:
 
 
 def summary(runs: list[Run]) -> str:
-    headers = ["backend", "workers", "requests", "errors", "req/s", "asks/s"]
+    headers = ["backend", "workers", "answer processes", "requests", "errors", "req/s", "asks/s"]
     headers += [f"{name} p50 / p95 ms" for name in ROUTES] + ["server memory (MB)"]
     rows: list[list[object]] = []
     for run in runs:
@@ -351,7 +356,14 @@ def summary(runs: list[Run]) -> str:
         asks = len(r.latencies.get("/api/ask", []))
         rate = r.requests / r.elapsed if r.elapsed else 0.0
         memory = f"{run.memory_mb:.0f}" if run.memory_mb is not None else "unknown"
-        row: list[object] = [run.backend, run.workers, r.requests, sum(r.errors.values()), f"{rate:.1f}"]
+        row: list[object] = [
+            run.backend,
+            run.workers,
+            run.answer_processes or "threads",
+            r.requests,
+            sum(r.errors.values()),
+            f"{rate:.1f}",
+        ]
         row.append(f"{asks / r.elapsed if r.elapsed else 0:.1f}")
         rows.append(row + [route_cells(r, members) for members in ROUTES.values()] + [memory])
     return table(headers, rows)
@@ -359,7 +371,10 @@ def summary(runs: list[Run]) -> str:
 
 def details(run: Run) -> str:
     r = run.results
-    lines = [f"\n{run.backend}, {run.workers} worker(s): up in {run.startup_s:.1f} s"]
+    lines = [
+        f"\n{run.backend}, {run.workers} worker(s), answer processes {run.answer_processes}: "
+        f"up in {run.startup_s:.1f} s"
+    ]
     lines.append("answer statuses: " + ", ".join(f"{k} {v}" for k, v in sorted(r.statuses.items())))
     lines += [f"error: {reason} × {n}" for reason, n in r.errors.most_common()]
     if run.server_log:
@@ -372,13 +387,17 @@ def main() -> None:
     parser.add_argument("--pages", type=int, default=400, help="the first N PDQ pages (0: all 1,433)")
     parser.add_argument("--backends", default="sqlite,postgres")
     parser.add_argument("--workers", default="1,2", help="comma-separated worker counts to compare")
+    parser.add_argument(
+        "--answer-processes", default="0", help="comma-separated web.answer_processes to compare (0: threads)"
+    )
     parser.add_argument("--clients", type=int, default=50, help="concurrent clients")
     parser.add_argument("--seconds", type=float, default=60.0, help="how long the clients start new requests")
     parser.add_argument("--timeout", type=float, default=60.0, help="per-request timeout, seconds")
     args = parser.parse_args()
     backends = args.backends.split(",")
     workers = [int(w) for w in args.workers.split(",")]
-    if args.clients < 1 or args.seconds <= 0 or args.timeout <= 0 or min(workers) < 1:
+    processes = [int(p) for p in args.answer_processes.split(",")]
+    if args.clients < 1 or args.seconds <= 0 or args.timeout <= 0 or min(workers) < 1 or min(processes) < 0:
         parser.error("--clients, --seconds, --timeout and --workers must be positive")
     if not set(backends) <= {"sqlite", "postgres"}:
         parser.error("--backends: sqlite, postgres or both")
@@ -387,9 +406,9 @@ def main() -> None:
     for backend in backends:
         with knowledge_base(backend, args.pages) as db:
             ensure_user(db)
-            for count in workers:
-                print(f"{backend}, {count} worker(s) …", flush=True)
-                runs.append(measure(backend, db, count, args, questions))
+            for count, answering in itertools.product(workers, processes):
+                print(f"{backend}, {count} worker(s), answer processes {answering} …", flush=True)
+                runs.append(measure(backend, db, count, answering, args, questions))
     print(f"\nWeb load — {machine()}")
     print(
         f"{args.pages or 'all'} PDQ pages; {args.clients} clients for {args.seconds:g} s per setup, "
