@@ -189,6 +189,7 @@ def test_answers_computed_in_answer_processes(kb: Location) -> None:
     own engine gives, and the engine's errors (another owner's thread) reach the worker as the same error."""
     web = Web(Engine(kb), answer_processes=1)
     try:
+        web.ready_to_answer()  # the child starts and loads its engine before the first question
         in_child = anyio.run(web.ask, AskRequest(question=MELANOMA_QUESTION), None)
         at_home = web.engine.ask(MELANOMA_QUESTION, remember=False)
         assert in_child.status is at_home.status

@@ -34,6 +34,10 @@ def _start(db: str, settings_json: str, niceness: int, index_wait_s: float) -> N
     _engine.answerer()
 
 
+def _ready() -> bool:
+    return _engine is not None
+
+
 def _call(method: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     if _engine is None:
         raise RuntimeError("the answer process has no engine")
@@ -44,6 +48,7 @@ class AnswerPool:
     """`processes` child processes, each with an engine over `db`, that run `Engine` methods."""
 
     def __init__(self, db: Path | str, processes: int, niceness: int, index_wait_s: float = 0.0) -> None:
+        self._processes = processes
         # spawn, not fork: the worker holds threads (ONNX Runtime's, the server's) that a fork would copy mid-lock.
         self._pool = ProcessPoolExecutor(
             max_workers=processes,
@@ -51,6 +56,11 @@ class AnswerPool:
             initializer=_start,
             initargs=(str(db), settings().model_dump_json(), niceness, index_wait_s),
         )
+
+    def start(self) -> None:
+        """Start the children now and load their engines, so that the first answer waits for no start-up."""
+        for future in [self._pool.submit(_ready) for _ in range(self._processes)]:
+            future.result()
 
     async def call(self, method: str, *args: Any, **kwargs: Any) -> Any:
         """`Engine.<method>(*args, **kwargs)` in a child; its exceptions are raised here."""

@@ -117,14 +117,25 @@ class Web:
         worker has them, else on one of the answer threads; a request waits for a free one without holding a
         thread of the pool that serves pages."""
         if self.answer_processes > 0:
-            if self._pool is None:
-                niceness = settings().web.answer_niceness
-                self._pool = AnswerPool(self.engine.db, self.answer_processes, niceness, self.engine.index_wait_s)
-            return await self._pool.call(method, *args, **kwargs)
+            return await self._answer_pool().call(method, *args, **kwargs)
         if self._answer_slots is None:
             self._answer_slots = anyio.CapacityLimiter(self.answer_threads)
         call = getattr(self.engine, method)
         return await anyio.to_thread.run_sync(lambda: call(*args, **kwargs), limiter=self._answer_slots)
+
+    def _answer_pool(self) -> AnswerPool:
+        if self._pool is None:
+            niceness = settings().web.answer_niceness
+            self._pool = AnswerPool(self.engine.db, self.answer_processes, niceness, self.engine.index_wait_s)
+        return self._pool
+
+    def ready_to_answer(self) -> None:
+        """Load what answers need before the first question: the answer processes' engines when answers run in
+        them (this process then never loads the embedding model), else this engine's answerer."""
+        if self.answer_processes > 0:
+            self._answer_pool().start()
+        else:
+            self.engine.answerer()
 
     def close(self) -> None:
         """Stop the answer processes, if any (the engine stays open)."""

@@ -25,13 +25,14 @@ SWITCH_INTERVAL_S = 0.001
 
 
 def worker_app() -> FastAPI:
-    """The app of one worker, its index loaded before it takes a request (a first answer waits for no load)."""
+    """The app of one worker, what answers need loaded before it takes a request (a first answer waits for no
+    load): its answerer, or its answer processes."""
     configure(**json.loads(os.environ[SETTINGS_VARIABLE]))
     sys.setswitchinterval(SWITCH_INTERVAL_S)
     app = create_app(os.environ[DB_VARIABLE])
-    engine = app.state.web.engine
-    engine.index_wait_s = INDEX_WAIT_S
-    engine.answerer()
+    web = app.state.web
+    web.engine.index_wait_s = INDEX_WAIT_S
+    web.ready_to_answer()
     return app
 
 
