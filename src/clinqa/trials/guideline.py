@@ -63,10 +63,7 @@ def trials_in_guideline(document: Document) -> list[Trial]:
     for passage in document.passages:
         for naming in _namings(passage):
             namings.setdefault(naming.trial_id, []).append(naming)
-    # The page's own disease is the condition of the trials it names (the page title says which it is about).
-    conditions = (document.title,) if document.title else ()
-    named_in = f"Trial named in {document.title}" if document.title else None
-    return [_trial(trial_id, found, document.id, conditions, named_in) for trial_id, found in namings.items()]
+    return [_trial(trial_id, found, document) for trial_id, found in namings.items()]
 
 
 def _namings(passage: Passage) -> list[_Naming]:
@@ -124,23 +121,23 @@ def _phase(*texts: str | None) -> str | None:
     return None
 
 
-def _trial(
-    trial_id: str, namings: list[_Naming], document_id: str, conditions: tuple[str, ...], named_in: str | None
-) -> Trial:
-    """One trial; with no title or label in the text, its title says which page names it (never the bare id)."""
+def _trial(trial_id: str, namings: list[_Naming], document: Document) -> Trial:
+    """One trial. The page's own disease is its condition (the page title says which it is about); with no title
+    or label in the text, its title says which page names it (never the bare id)."""
+    page = document.title
     sentences = tuple(dict.fromkeys(s for n in namings for s in n.sentences))
     title = next((n.title for n in namings if n.title), None) or next((n.label for n in namings if n.label), None)
     min_age, max_age = _age_bounds(" ".join(sentences))
     return Trial(
         id=trial_id,
-        title=title or named_in or trial_id,
+        title=title or (f"Trial named in {page}" if page else trial_id),
         phase=next((n.phase for n in namings if n.phase), None),
         min_age_years=min_age,
         max_age_years=max_age,
         inclusion=sentences,
-        source=f"guideline:{document_id}",
+        source=f"guideline:{document.id}",
         url=ctgov_url(trial_id),
-        conditions=conditions,
+        conditions=(page,) if page else (),
     )
 
 
