@@ -397,8 +397,10 @@ def main() -> None:
     backends = args.backends.split(",")
     workers = [int(w) for w in args.workers.split(",")]
     processes = [int(p) for p in args.answer_processes.split(",")]
-    if args.clients < 1 or args.seconds <= 0 or args.timeout <= 0 or min(workers) < 1 or min(processes) < 0:
+    if args.clients < 1 or args.seconds <= 0 or args.timeout <= 0 or min(workers) < 1:
         parser.error("--clients, --seconds, --timeout and --workers must be positive")
+    if min(processes) < 0:
+        parser.error("--answer-processes must not be negative (0: answers on threads)")
     if not set(backends) <= {"sqlite", "postgres"}:
         parser.error("--backends: sqlite, postgres or both")
     questions = load_questions()
