@@ -4,12 +4,24 @@ from __future__ import annotations
 
 import pytest
 
-from clinqa.answer.algorithm import Line, fit_for_patient, for_resected_disease, open_options, section_setting
+from clinqa.answer.algorithm import (
+    NOT_YET_RECEIVED,
+    STUDIES,
+    AlgorithmStep,
+    Line,
+    TreatmentAlgorithm,
+    fit_for_patient,
+    for_resected_disease,
+    open_options,
+    recommendations,
+    section_setting,
+)
 from clinqa.answer.compose import Candidate
 from clinqa.answer.filters import offers_a_treatment
 from clinqa.answer.sentences import SourceSentence, split_passage
+from clinqa.answer.topic import Topic, TopicFit
 from clinqa.clinical.regimens import Normaliser
-from clinqa.types import Passage
+from clinqa.types import Citation, Passage, PatientContext
 
 
 def _passage(*path: str) -> Passage:
@@ -104,3 +116,47 @@ def test_evidence_for_patients_who_cannot_have_a_transplant_comes_first() -> Non
 def test_a_sentence_placing_its_option_in_another_line_is_not_offered(sentence: str, later: bool, first: bool) -> None:
     assert Line(later=True).admits_sentence(sentence) is later
     assert Line(first=True).admits_sentence(sentence) is first
+
+
+def _graded(text: str, level: str | None = None) -> Candidate:
+    citations = (Citation(offset=len(text), numbers=(1,), level_of_evidence=level),) if level else ()
+    passage = Passage(
+        id=text, document_id="d", ordinal=0, section_path=("x",), kind="paragraph", text=text, citations=citations
+    )
+    return Candidate(split_passage(passage)[0], frozenset(), 0.5, 1.0)
+
+
+def test_the_bottom_line_offers_distinct_new_agents_and_no_negative_study() -> None:
+    topotecan = _graded("Topotecan is a standard option for recurrent disease.")
+    topotecan_again = _graded("Palliation of symptoms was better with topotecan.", "A3")
+    lurbinectedin = _graded("Lurbinectedin is another option.")
+    negative = _graded("Nivolumab showed no activity in recurrent disease.")
+    steps = [
+        AlgorithmStep(NOT_YET_RECEIVED, [topotecan, topotecan_again, lurbinectedin]),
+        AlgorithmStep(STUDIES, [negative]),
+    ]
+    chosen = [c.sentence.text for c in recommendations(steps, Normaliser().agents)]
+    assert chosen == [topotecan.sentence.text, lurbinectedin.sentence.text]
+    # With no option listed, what studies found may stand in for one; a negative result never does.
+    assert recommendations([AlgorithmStep(STUDIES, [negative])], Normaliser().agents) == []
+
+
+def test_randomised_evidence_leads_the_options_not_yet_received() -> None:
+    listed = _graded("Megestrol is an option.")
+    observational = _graded("Bevacizumab produced responses in 13.5% of patients.", "C3")
+    randomised = _graded("Median OS was 18.7 months with lenvatinib and pembrolizumab.", "A1")
+    algorithm = TreatmentAlgorithm(
+        search=lambda _text: [],
+        titles={},
+        weights={},
+        agents_of=Normaliser().agents,
+        authority=lambda _doc: 1.0,
+        fit=TopicFit(Topic(None, None), {}),
+    )
+    new = algorithm._split_systemic([listed, observational, randomised], PatientContext())[0]
+    assert new.title == NOT_YET_RECEIVED
+    assert [c.sentence.text for c in new.candidates] == [
+        randomised.sentence.text,
+        listed.sentence.text,
+        observational.sentence.text,
+    ]

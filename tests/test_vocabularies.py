@@ -10,6 +10,7 @@ from clinqa.answer.algorithm import steps_for
 from clinqa.answer.filters import not_an_option
 from clinqa.answer.triage import kind_cues
 from clinqa.clinical.disease import diagnoses_in, diagnosis_aliases, read_organ
+from clinqa.clinical.evidence import design_of
 from clinqa.clinical.fitness import unfit_for
 from clinqa.clinical.regimens import Normaliser, drug_classes, regimen_table
 from clinqa.data import VocabularyError, read_table
@@ -60,3 +61,37 @@ def test_a_malformed_row_names_its_file_and_line() -> None:
 )
 def test_a_diagnosis_is_read_in_the_plural_too(text: str, named: tuple[str, ...]) -> None:
     assert diagnoses_in(text) == named
+
+
+@pytest.mark.parametrize(
+    ("level", "design"),
+    [
+        ("A1", "randomised"),
+        ("B3", "randomised"),
+        ("B4", "controlled"),
+        ("C3", "observational"),
+        ("1iiA", "randomised"),
+        ("3iiiDiv", "observational"),
+        ("A1 and A3", "randomised"),
+        ("Z9", None),
+        (None, None),
+    ],
+)
+def test_a_level_of_evidence_tells_its_study_design(level: str | None, design: str | None) -> None:
+    assert design_of(level) == design
+
+
+@pytest.mark.parametrize(
+    ("sentence", "kind"),
+    [
+        (
+            "KEYNOTE-775 was a large, multicenter, randomized trial that compared pembrolizumab with chemotherapy.",
+            "design",
+        ),
+        ("One study followed 115 patients treated with progestins.", "design"),
+        ("Stratification by IGF1R expression did not predict clinical outcome.", "negative"),
+        ("Lenvatinib and pembrolizumab improved overall survival.", None),
+    ],
+)
+def test_a_study_design_or_a_negative_result_is_no_option(sentence: str, kind: str | None) -> None:
+    assert not_an_option(sentence) == kind

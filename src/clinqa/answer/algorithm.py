@@ -21,9 +21,10 @@ from clinqa.answer.compose import Candidate, rank_candidates
 from clinqa.answer.filters import not_an_option, offers_a_treatment
 from clinqa.answer.scoring import is_guidance, jaccard, weigh_terms
 from clinqa.answer.topic import Fit, TopicFit
-from clinqa.answer.triage import QuestionKind
+from clinqa.answer.triage import QuestionKind, kind_cues
 from clinqa.clinical.biomarkers import conflict
 from clinqa.clinical.disease import related
+from clinqa.clinical.evidence import randomised
 from clinqa.clinical.fitness import offers_unfit, speaks_to_unfit
 from clinqa.clinical.regimens import shared_class
 from clinqa.data import VocabularyError, compile_pattern, read_table
@@ -359,6 +360,8 @@ class TreatmentAlgorithm:
                 continue
             if not self._on_topic(c, page_only=step.key in ("systemic", "trial")):
                 continue  # another disease
+            if step.key in ("systemic", "trial") and self._about_prevention(c.sentence.passage):
+                continue  # hormone therapy's risks on a prevention page is no treatment option
             if not self.line.admits(c.sentence.passage):
                 continue  # another line of treatment, or resection for disease that cannot be resected
             if not self.line.admits_sentence(text) or conflict(text, patient.biomarkers):
@@ -381,6 +384,10 @@ class TreatmentAlgorithm:
             return self.fit.page(c.sentence.passage.document_id) is Fit.ON_TOPIC
         return self.fit.passage(c.sentence.passage) is Fit.ON_TOPIC
 
+    def _about_prevention(self, passage: Passage) -> bool:
+        """Whether the passage's page or section is about preventing or screening for cancer, not treating it."""
+        return _prevention_context(f"{self.titles.get(passage.document_id, '')} {' '.join(passage.section_path)}")
+
     def _split_systemic(self, found: list[Candidate], patient: PatientContext) -> list[AlgorithmStep]:
         """Options naming no agent the patient received; regimens that include one, options for after one
         ("progressed after trastuzumab") and, past the first line, options only of a class the patient had
@@ -397,6 +404,8 @@ class TreatmentAlgorithm:
                 received.append(c)
             else:
                 partly.append(c)  # a regimen with a received agent, or an option for after one
+        # An option whose result rests on randomised comparison comes first; the sources' order otherwise.
+        new.sort(key=lambda c: not randomised(c.sentence.level_of_evidence))
         return [
             AlgorithmStep(NOT_YET_RECEIVED, new[:10]),
             AlgorithmStep(INCLUDES_RECEIVED, partly[:4]),
@@ -404,18 +413,35 @@ class TreatmentAlgorithm:
         ]
 
 
-def recommendations(steps: list[AlgorithmStep], limit: int = 4) -> list[Candidate]:
+@lru_cache(maxsize=65536)
+def _prevention_context(context: str) -> bool:
+    cues = kind_cues()
+    return any(cues[k].section.search(context) for k in (QuestionKind.PREVENTION, QuestionKind.SCREENING))
+
+
+def recommendations(
+    steps: list[AlgorithmStep], agents_of: Callable[[str], list[str]], limit: int = 4
+) -> list[Candidate]:
     """The bottom line of a "what next" answer, as a guideline puts it: a clinical trial when the sources advise
-    one, then the best systemic options this patient has not received (the step's first two; what studies of
-    agents not yet received found, when the sources offer fewer), then the first advice of the other open steps
-    (surgery, local, supportive); in the algorithm's order."""
+    one, then the best systemic options this patient has not received (the step's first two that offer different
+    agents; what studies of agents not yet received found, when the sources offer fewer), then the first advice of
+    the other open steps (surgery, local, supportive); in the algorithm's order."""
     studies = next((s for s in steps if s.title == STUDIES), None)
     open_steps = [s for s in _with_studies_after_systemic(steps) if s.title not in RECEIVED_TITLES and s.candidates]
     chosen: list[Candidate] = []
     new: list[Candidate] = []
+    offered: set[str] = set()
     for step in open_steps:
         if step.title in (NOT_YET_RECEIVED, STUDIES):
-            new.extend(step.candidates[: NEW_OPTIONS - len(new)])
+            for c in step.candidates:
+                # What a study found offers the agent; a negative result or how a study was run offers nothing.
+                if len(new) == NEW_OPTIONS or (step.title == STUDIES and not_an_option(c.sentence.text) is not None):
+                    continue
+                agents = set(option_agents(c, agents_of))
+                if agents and agents <= offered:
+                    continue  # the same agent again: the second option is another one
+                offered |= agents
+                new.append(c)
             continue
         advice = next((c for c in step.candidates if is_guidance(c.sentence.text)), None)
         if advice is not None:

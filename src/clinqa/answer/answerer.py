@@ -356,7 +356,7 @@ class Answerer:
             and line.admits_sentence(c.sentence.labelled)
             and not conflict(c.sentence.labelled, context.biomarkers)
         ]  # in the patient's line of treatment, and not for another status of one of their markers
-        advised = recommendations(steps)
+        advised = recommendations(steps, self.normaliser.agents)
         if offers and offers[0].coverage >= self.limits.min_coverage:
             # What the question asks in particular leads; the algorithm's first advice follows it.
             asked, _ = select(offers, self.limits)
