@@ -12,9 +12,11 @@ from clinqa.answer.algorithm import (
     TreatmentAlgorithm,
     fit_for_patient,
     for_resected_disease,
+    named_settings,
     open_options,
     recommendations,
     section_setting,
+    section_setting_weight,
 )
 from clinqa.answer.compose import Candidate
 from clinqa.answer.filters import offers_a_treatment
@@ -160,3 +162,25 @@ def test_randomised_evidence_leads_the_options_not_yet_received() -> None:
         listed.sentence.text,
         observational.sentence.text,
     ]
+
+
+@pytest.mark.parametrize(
+    ("question", "path", "weight"),
+    [
+        (
+            "Adjuvant endocrine therapy for early breast cancer?",
+            ("Stages I-III", "Preoperative endocrine therapy"),
+            0.7,
+        ),
+        ("Adjuvant endocrine therapy for early breast cancer?", ("Stages I-III", "Adjuvant endocrine therapy"), 1.0),
+        ("Adjuvant endocrine therapy for early breast cancer?", ("Metastatic Breast Cancer", "Endocrine therapy"), 0.7),
+        ("Neoadjuvant chemotherapy for bladder cancer?", ("Muscle-Invasive", "Adjuvant chemotherapy"), 0.7),
+        ("Perioperative therapy, neoadjuvant and adjuvant?", ("Muscle-Invasive", "Adjuvant chemotherapy"), 1.0),
+        ("Treatment of metastatic colon cancer?", ("Treatment of Stage II Colon Cancer",), 0.7),
+        ("Treatment of colon cancer?", ("Treatment of Stage II Colon Cancer",), 1.0),
+    ],
+)
+def test_a_section_about_another_setting_than_the_question_ranks_lower(
+    question: str, path: tuple[str, ...], weight: float
+) -> None:
+    assert section_setting_weight(_passage(*path), None, named_settings(question)) == weight

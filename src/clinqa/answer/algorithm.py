@@ -71,7 +71,11 @@ NEW_OPTIONS = 2  # systemic options not yet received that a "what next" bottom l
 LATER_SECTION, FIRST_SECTION = 1.2, 0.5  # setting weights for a patient past first treatment
 OTHER_SETTING = 0.7  # weight of a section about the other setting than the one a question names
 STEP_KEYS = ("trial", "surgery", "systemic", "local", "supportive")
-SETTINGS = ("later", "first", "phase", "resectable", "unresectable")
+SETTINGS = ("later", "first", "phase", "resectable", "unresectable", "adjuvant", "neoadjuvant", "early", "advanced")
+# Settings that exclude each other besides the line of treatment: a question naming one and not the other is not
+# answered by a section whose most specific heading names the other (preoperative therapy for an adjuvant
+# question, metastatic disease for early disease).
+OPPOSED = (("adjuvant", "neoadjuvant"), ("early", "advanced"))
 
 
 @dataclass(frozen=True)
@@ -224,13 +228,24 @@ def question_setting(question: str) -> str | None:
     return "later" if later and not first else "first" if first and not later else None
 
 
-def section_setting_weight(passage: Passage, setting: str | None) -> float:
-    """A section about the other setting than the question's ranks lower (a second-line list for a first-line
-    question, adjuvant therapy for a relapse)."""
-    if setting is None:
-        return 1.0
-    found = section_setting(passage)
-    return OTHER_SETTING if found is not None and found != setting else 1.0
+def named_settings(question: str) -> frozenset[str]:
+    """The settings of `OPPOSED` that a question names ("adjuvant", "early"...), by the sections' patterns."""
+    sections = _setting_sections()
+    return frozenset(name for pair in OPPOSED for name in pair if sections[name].search(question))
+
+
+def section_setting_weight(passage: Passage, setting: str | None, named: frozenset[str] = frozenset()) -> float:
+    """A section about the other setting than the question's ranks lower: a second-line list for a first-line
+    question, adjuvant therapy for a relapse, preoperative therapy for an adjuvant question, metastatic disease
+    for early disease."""
+    found = section_setting(passage) if setting is not None else None
+    if found is not None and found != setting:
+        return OTHER_SETTING
+    for a, b in OPPOSED:
+        for asked, other in ((a, b), (b, a)):
+            if asked in named and other not in named and _deepest_says(passage.section_path, other, asked):
+                return OTHER_SETTING
+    return 1.0
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from clinqa.answer.algorithm import (
     Line,
     TreatmentAlgorithm,
     fit_for_patient,
+    named_settings,
     open_options,
     question_setting,
     recommendations,
@@ -618,9 +619,10 @@ def _fit_with_setting(topic: TopicFit, question: str, line: Line) -> Callable[[P
     """How a passage fits the question: its page's topic, and its section's treatment setting against the one
     the question names (or the patient's: therapies behind them, a recurrence)."""
     setting = "later" if line.later else question_setting(question)
+    named = named_settings(question)
 
     def fit(passage: Passage) -> float:
-        return topic.weight(passage) * section_setting_weight(passage, setting)
+        return topic.weight(passage) * section_setting_weight(passage, setting, named)
 
     return fit
 
