@@ -82,6 +82,13 @@ def test_abbreviation_and_synonym_expansion_finds_the_passage(engine: Engine) ->
     assert "gemcitabine" in all_text(answer).lower()
 
 
+def test_isotope_notation_finds_the_radiopharmaceutical(engine: Engine) -> None:
+    # The pages write 153Sm-EDTMP or samarium-153; the question writes the symbol after the element.
+    answer = engine.ask("Main toxicity of high-dose Sm-153-EDTMP in osteosarcoma?")
+    assert answer.status is AnswerStatus.ANSWERED, answer.note
+    assert "myelosuppression" in all_text(answer).lower() or "hematologic" in all_text(answer).lower()
+
+
 def test_question_the_corpus_cannot_answer_abstains(engine: Engine) -> None:
     answer = engine.ask("What is the recommended dose of remdesivir for COVID-19 pneumonia?")
     assert answer.status is AnswerStatus.INSUFFICIENT_EVIDENCE

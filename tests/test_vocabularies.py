@@ -14,7 +14,8 @@ from clinqa.clinical.evidence import design_of
 from clinqa.clinical.fitness import unfit_for
 from clinqa.clinical.regimens import Normaliser, drug_classes, regimen_table
 from clinqa.data import VocabularyError, read_table
-from clinqa.retrieve.vocabulary import clinical_shorthand
+from clinqa.retrieve.expand import expand_query
+from clinqa.retrieve.vocabulary import Vocabulary, clinical_shorthand
 
 
 def test_every_data_file_loads() -> None:
@@ -95,3 +96,12 @@ def test_a_level_of_evidence_tells_its_study_design(level: str | None, design: s
 )
 def test_a_study_design_or_a_negative_result_is_no_option(sentence: str, kind: str | None) -> None:
     assert not_an_option(sentence) == kind
+
+
+def test_isotope_notation_expands_to_the_element_and_both_notations() -> None:
+    found = expand_query("Sm-153 or 177Lu-PSMA? In 20 patients I had I-131.", Vocabulary())
+    assert [(e.term, e.adds) for e in found if e.origin == "radionuclide"] == [
+        ("Sm-153", "samarium-153 153Sm"),
+        ("177Lu", "lutetium-177 177Lu"),
+        ("I-131", "iodine-131 131I"),
+    ]

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cache
 
-from clinqa.retrieve.vocabulary import Vocabulary
+from clinqa.retrieve.vocabulary import Vocabulary, radionuclides
 
 _TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-/+']*")
 
@@ -14,7 +15,7 @@ _TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-/+']*")
 class Expansion:
     term: str  # what the query said
     adds: str  # what retrieval also looks for
-    origin: str  # "abbreviation", "shorthand", "drug"
+    origin: str  # "abbreviation", "shorthand", "drug", "radionuclide"
 
 
 def expand_query(query: str, vocabulary: Vocabulary) -> list[Expansion]:
@@ -26,6 +27,7 @@ def expand_query(query: str, vocabulary: Vocabulary) -> list[Expansion]:
     for phrase, adds in vocabulary.shorthand.items():
         if " " in phrase and f" {phrase} " in lowered:  # lay phrases: "came back", "how long"
             found.extend(Expansion(phrase, a, "shorthand") for a in adds)
+    found.extend(_radionuclides(query))
     for short, long_form in vocabulary.abbreviations.items():
         if len(long_form) > 6 and f" {long_form} " in lowered:
             found.append(Expansion(long_form, short, "abbreviation"))
@@ -46,4 +48,26 @@ def _expand_token(token: str, vocabulary: Vocabulary) -> list[Expansion]:
     if not out and "/" in token:
         for part in token.split("/"):
             out.extend(_expand_token(part, vocabulary))
+    return out
+
+
+@cache
+def _isotope() -> re.Pattern[str]:
+    """An isotope as chemists and clinicians write it: a listed symbol before or after its mass number ("Sm-153",
+    "153Sm", "Ra-223", "I131"); the symbol case-sensitive, so "In" or "I" as words never match."""
+    symbols = "|".join(sorted(map(re.escape, radionuclides()), key=len, reverse=True))
+    return re.compile(
+        rf"(?<![A-Za-z0-9])(?:(?P<mass>\d{{2,3}})-?(?P<symbol>{symbols})|(?P<symbol2>{symbols})-?(?P<mass2>\d{{2,3}}))"
+        r"(?![a-z0-9])"
+    )
+
+
+def _radionuclides(query: str) -> list[Expansion]:
+    """The element name and both notations of each isotope a query writes by symbol: "Sm-153" also looks for
+    "samarium-153" and "153Sm"."""
+    out = []
+    for match in _isotope().finditer(query):
+        symbol, mass = match["symbol"] or match["symbol2"], match["mass"] or match["mass2"]
+        name = radionuclides()[symbol]
+        out.append(Expansion(match.group(), f"{name}-{mass} {mass}{symbol}", "radionuclide"))
     return out

@@ -138,3 +138,9 @@ def drug_dictionary() -> dict[str, str]:
 @cache
 def clinical_shorthand() -> dict[str, list[str]]:
     return {row.cells[0].lower(): split_list(row.cells[1]) for row in read_table("clinical_shorthand.tsv", 2, 2)}
+
+
+@cache
+def radionuclides() -> dict[str, str]:
+    """Chemical symbol -> element name of the radionuclides in `clinqa/data/radionuclides.tsv`."""
+    return {row.cells[0]: row.cells[1].lower() for row in read_table("radionuclides.tsv", 2, 2)}
