@@ -270,6 +270,7 @@ def failure_line(r: Record) -> str:
 
 # --- treatment-algorithm checks -------------------------------------------------------------------------------
 
+DESIGN = "design or eligibility"
 CHECKS: dict[str, re.Pattern[str]] = {
     "negative result": re.compile(
         r"\bdid not (?:improve|meet|show|demonstrate|prolong|increase|reduce|differ|respond|predict|reach|achieve)\b|"
@@ -279,7 +280,7 @@ CHECKS: dict[str, re.Pattern[str]] = {
         r"\bnot associated with (?:an? )?(?:improved|better|longer|significant)",
         re.I,
     ),
-    "design or eligibility": re.compile(
+    DESIGN: re.compile(
         r"\bwere eligible\b|\bwere randomly assigned\b|\brandomi[sz]ed to (?:receive|either)\b|\benroll?ed\b|"
         r"\binclusion criteria\b|\baged \d+(?:\.\d+)? (?:to|and) \d+ years (?:were|was|who)\b|"
         r"\ba phase (?:[IV1-4]+|[IV1-4]+/[IV1-4]+) (?:\w+ ){0,4}trial was designed\b|"
@@ -378,9 +379,12 @@ def algorithm_issues(answer: Answer, cancer: str, titles: dict[str, str]) -> lis
     flagged = {f.sentence for f in answer.flags if f.kind is FlagKind.PREVIOUSLY_RECEIVED}
     issues: list[Issue] = []
     for title, sentences in option_steps(answer):
-        for s in sentences:
+        for s, after in zip(sentences, [*sentences[1:], None], strict=True):
             text = sentence_text(s)
-            issues += [Issue(name, title, s) for name, cue in CHECKS.items() if cue.search(text)]
+            found = [name for name, cue in CHECKS.items() if cue.search(text)]
+            if found == [DESIGN] and after is not None and _reports(s, after):
+                found = []  # a study's design followed by what it found is a study report, not design alone
+            issues += [Issue(name, title, s) for name in found]
             # Another disease's: neither the page's title nor the sentence's section names the question's cancer
             # (a mistletoe page's section on pancreatic cancer is about pancreatic cancer).
             page = titles.get(s.source.document_id, s.source.document_id)
@@ -389,6 +393,13 @@ def algorithm_issues(answer: Answer, cancer: str, titles: dict[str, str]) -> lis
             if "not yet received" in title and (s.text in flagged or _agents(text) & received):
                 issues.append(Issue(RECEIVED_AGENT, title, s))
     return issues
+
+
+def _reports(design: Sentence, after: Sentence) -> bool:
+    """Whether `after` is what the study `design` describes found: the next sentence of the same section of the
+    same page, itself neither design nor anything else a check flags."""
+    same = (after.source.document_id, after.source.section) == (design.source.document_id, design.source.section)
+    return same and not any(cue.search(sentence_text(after)) for cue in CHECKS.values())
 
 
 def received_agents(answer: Answer) -> set[str]:

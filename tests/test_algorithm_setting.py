@@ -184,3 +184,26 @@ def test_a_section_about_another_setting_than_the_question_ranks_lower(
     question: str, path: tuple[str, ...], weight: float
 ) -> None:
     assert section_setting_weight(_passage(*path), None, named_settings(question)) == weight
+
+
+def test_a_study_design_offers_its_agent_only_with_what_the_study_found() -> None:
+    design = _graded("A multicenter trial evaluated the efficacy and safety of lifileucel in 73 patients.")
+    found = _graded("The objective response rate was 31.5%, including 4 complete responses.").sentence
+    negative = _graded("Lifileucel showed no activity in this population.").sentence
+
+    def algorithm(after: SourceSentence | None) -> TreatmentAlgorithm:
+        return TreatmentAlgorithm(
+            search=lambda _text: [],
+            titles={},
+            weights={},
+            agents_of=Normaliser().agents,
+            authority=lambda _doc: 1.0,
+            fit=TopicFit(Topic(None, None), {}),
+            finding_after=lambda _design: after,
+        )
+
+    paired = algorithm(found)._with_finding(design)
+    assert paired is not None and paired.items == (found,)
+    assert algorithm(negative)._with_finding(design) is None
+    assert algorithm(None)._with_finding(design) is None
+    assert algorithm(found)._with_finding(_graded("Lifileucel produced durable responses.")) is None  # no design

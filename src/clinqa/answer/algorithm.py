@@ -20,6 +20,7 @@ from functools import cache, lru_cache
 from clinqa.answer.compose import Candidate, rank_candidates
 from clinqa.answer.filters import not_an_option, offers_a_treatment
 from clinqa.answer.scoring import is_guidance, jaccard, weigh_terms
+from clinqa.answer.sentences import SourceSentence
 from clinqa.answer.topic import Fit, TopicFit
 from clinqa.answer.triage import QuestionKind, kind_cues
 from clinqa.clinical.biomarkers import conflict
@@ -47,7 +48,7 @@ _NOT_THE_OPTION = re.compile(
     r"refractory to|resistant to|intoleran\w+ (?:of|to)|(?:pre|previously )treated with|prior|previous|"
     r"previously (?:received|been treated with|given)|"
     r"compared with|compared to|versus|vs\.?|instead of|rather than|than|placebo|"
-    r"(?:superior|inferior|similar|equivalent|noninferior|non-inferior) to)\s+[^,;.()]{1,60}",
+    r"(?:superior|inferior|similar|equivalent|noninferior|non-inferior) to)\s+(?:[^,;.()]|\.(?=\d)){1,60}",
     re.I,
 )
 # Who an option is for, in parentheses: "(for patients previously treated with sunitinib, pazopanib, or axitinib)".
@@ -143,7 +144,7 @@ def _item_by_item(ranked: list[Candidate]) -> list[Candidate]:
 
 def option_agents(c: Candidate, agents_of: Callable[[str], list[str]]) -> set[str]:
     """The agents a sentence offers: those it names, less those named as its setting or comparator."""
-    text = c.sentence.labelled
+    text = " ".join([c.sentence.labelled, *(x.text for x in c.items)])  # a study's design with what it found
     offered = set(agents_of(offered_text(text)))
     if not offered and c.sentence.label:
         return set(agents_of(c.sentence.label))
@@ -321,6 +322,8 @@ class TreatmentAlgorithm:
     authority: Callable[[str], float]
     fit: TopicFit
     line: Line = Line()  # where the patient stands in treatment
+    # What a study found, read after the sentence that says how it was run; None when nothing follows.
+    finding_after: Callable[[SourceSentence], SourceSentence | None] = lambda _design: None
 
     def steps(self, topic: str, patient: PatientContext) -> list[AlgorithmStep]:
         """The algorithm's steps for `topic` (the diagnosis and setting, as search words), in the algorithm's
@@ -383,12 +386,29 @@ class TreatmentAlgorithm:
                 continue  # an option the sentence itself places in another line, or for another marker status
             if any(jaccard(set(c.terms), set(k.terms)) >= 0.6 for k in [*taken, *chosen, *studies]):
                 continue
+            shown = {x for k in [*taken, *chosen] for x in (k.sentence, *k.items)}
+            if c.sentence in shown:
+                continue  # already shown as what a study found
+            reported = self._with_finding(c) if step.key == "systemic" else None
+            if reported is not None and reported.items[0] not in shown:
+                chosen.append(reported)  # a study of the agent with what it found: the finding offers it
+                continue
             if _not_offered(c, step.key) or (step.key == "systemic" and not is_an_offer(c)):
                 if step.key == "systemic" and not_an_option(c.sentence.text) in (None, "negative", "design"):
                     studies.append(c)  # what a study of the agent found or how it was run: evidence, not an option
                 continue
             chosen.append(c)
         return chosen
+
+    def _with_finding(self, c: Candidate) -> Candidate | None:
+        """A sentence that says how a study of an agent was run, carrying what the study found, when the finding
+        reports a benefit (not a negative result, not more design); None otherwise."""
+        if c.items or not_an_option(c.sentence.text) != "design" or not self.agents_of(c.sentence.labelled):
+            return None
+        finding = self.finding_after(c.sentence)
+        if finding is None or not_an_option(finding.text) is not None or not offers_a_treatment(finding.text):
+            return None
+        return replace(c, items=(finding,))
 
     def _on_topic(self, c: Candidate, page_only: bool = False) -> bool:
         """With a disease asked about, only its own pages and sections fill a step; the systemic and trial steps
@@ -410,8 +430,10 @@ class TreatmentAlgorithm:
         new, partly, received = [], [], []
         prior = set(patient.prior_agents)
         for c in found:  # evidence for another marker status never reaches here (_step_candidates)
-            named = set(self.agents_of(c.sentence.labelled))
+            named = set(self.agents_of(" ".join([c.sentence.labelled, *(x.text for x in c.items)])))
             offered = option_agents(c, self.agents_of)
+            if named and not offered:
+                continue  # it names agents only as its setting or comparator: what it offers is not named
             same_class = bool(offered) and all(shared_class(a, prior) for a in offered)
             if not named & prior and not (self.line.later and same_class):
                 new.append(c)

@@ -38,6 +38,7 @@ from clinqa.answer.filters import (
     asks_nonclinical,
     dose_unit_asked,
     not_an_option,
+    offers_a_treatment,
     particular_words,
     states_a_verdict,
 )
@@ -86,6 +87,7 @@ CLOSE_CANDIDATES = 3  # the best sentences read when the very best covers too li
 CLOSE_COVERAGE = 1.5  # ... and how far over the coverage floor one of them must be to answer
 DOSE_CANDIDATES = 10  # a dose question is answered only if one of the best sentences states a dose
 FINDING_REACH = 4  # sentences read past a study's design for what it found
+RESULT_REACH = 8  # sentences read past a study's design for a result that offers its agent
 PARTICULAR_SPECIFICITY = 2.5  # a word this specific asks for something in particular (consolidation 3.9)
 SETTING_SPECIFICITY = 3.5  # a word this specific steers the algorithm's searches (ESR1, consolidation)
 SETTING_WORDS = 3
@@ -317,6 +319,18 @@ class Answerer:
                 return s
         return None
 
+    def _result_after(self, design: SourceSentence) -> SourceSentence | None:
+        """What a study reported, read past more of its design (the cohort, the schedule, how response was
+        assessed): the first sentence within a few that reports a benefit; None at a negative result first."""
+        s: SourceSentence | None = design
+        for _ in range(RESULT_REACH):
+            s = self._next_sentence(s) if s is not None else None
+            if s is None or not_an_option(s.text) == "negative":
+                return None
+            if not_an_option(s.text) is None and offers_a_treatment(s.text):
+                return s
+        return None
+
     def _next_sentence(self, s: SourceSentence) -> SourceSentence | None:
         sentences = split_passage(s.passage)
         after: SourceSentence | None
@@ -516,6 +530,7 @@ class Answerer:
             authority=self._authority,
             fit=fit,
             line=line,
+            finding_after=self._result_after,
         )
 
     def _apply_to_patient(self, answer: Answer, context: PatientContext) -> Answer:
