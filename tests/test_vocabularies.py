@@ -8,14 +8,16 @@ import pytest
 
 from clinqa.answer.algorithm import steps_for
 from clinqa.answer.filters import not_an_option
+from clinqa.answer.topic import Topic, TopicFit
 from clinqa.answer.triage import kind_cues
-from clinqa.clinical.disease import diagnoses_in, diagnosis_aliases, read_organ
+from clinqa.clinical.disease import diagnoses_in, diagnosis_aliases, most_specific, read_organ
 from clinqa.clinical.evidence import design_of
 from clinqa.clinical.fitness import unfit_for
 from clinqa.clinical.regimens import Normaliser, drug_classes, regimen_table
 from clinqa.data import VocabularyError, read_table
 from clinqa.retrieve.expand import expand_query
 from clinqa.retrieve.vocabulary import Vocabulary, clinical_shorthand
+from clinqa.types import Passage
 
 
 def test_every_data_file_loads() -> None:
@@ -105,3 +107,31 @@ def test_isotope_notation_expands_to_the_element_and_both_notations() -> None:
         ("177Lu", "lutetium-177 177Lu"),
         ("I-131", "iodine-131 131I"),
     ]
+
+
+@pytest.mark.parametrize(
+    ("disease", "path", "fit"),
+    [
+        (
+            "classical Hodgkin lymphoma",
+            ("Treatment of Nodular Lymphocyte–Predominant HL (NLPHL)", "Follow-Up"),
+            "other",
+        ),
+        ("classical Hodgkin lymphoma", ("Treatment of Classical Hodgkin Lymphoma", "Relapse"), "on_topic"),
+        ("Hodgkin lymphoma", ("Treatment of Nodular Lymphocyte–Predominant HL (NLPHL)",), "on_topic"),
+        ("differentiated thyroid cancer", ("Medullary Thyroid Cancer", "Targeted therapy"), "other"),
+        ("differentiated thyroid cancer", ("Papillary and Follicular Thyroid Cancer", "Targeted therapy"), "on_topic"),
+        ("thyroid cancer", ("Medullary Thyroid Cancer",), "on_topic"),
+    ],
+)
+def test_a_section_on_another_kind_of_the_disease_is_another_disease(
+    disease: str, path: tuple[str, ...], fit: str
+) -> None:
+    page = {"d": "Hodgkin Lymphoma Treatment" if "Hodgkin" in disease else "Thyroid Cancer Treatment"}
+    passage = Passage(
+        id="d#1", document_id="d", ordinal=0, section_path=path, kind="paragraph", text="T.", citations=()
+    )
+    assert TopicFit(Topic(disease, None), page).passage(passage) == fit
+    assert most_specific(("nodular lymphocyte-predominant Hodgkin lymphoma", "Hodgkin lymphoma")) == (
+        "nodular lymphocyte-predominant Hodgkin lymphoma",
+    )

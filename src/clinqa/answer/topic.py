@@ -13,8 +13,17 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import lru_cache
 
-from clinqa.clinical.disease import diagnoses_in, diagnosis_aliases, is_listed, read_diagnosis, read_organ, related
+from clinqa.clinical.disease import (
+    diagnoses_in,
+    diagnosis_aliases,
+    is_listed,
+    most_specific,
+    read_diagnosis,
+    read_organ,
+    related,
+)
 from clinqa.retrieve.analysis import analyze_cached, fold
 from clinqa.types import Passage, PatientContext
 
@@ -87,10 +96,15 @@ class TopicFit:
         return Fit.ON_TOPIC if any(related(self.topic.disease, d) for d in named) else Fit.OTHER
 
     def passage(self, passage: Passage) -> Fit:
-        """The page's fit, raised to on-topic when the passage's section path names the disease."""
+        """The page's fit, raised to on-topic when the passage's section path names the disease; lowered to
+        another disease's when, on a page about the disease, the most specific heading naming a diagnosis names
+        only another kind of it (a section on NLPHL for classic Hodgkin lymphoma, on medullary thyroid cancer for
+        papillary)."""
         page = self.page(passage.document_id)
-        if page is Fit.ON_TOPIC or self.topic.disease is None:
+        if self.topic.disease is None:
             return page
+        if page is Fit.ON_TOPIC:
+            return Fit.OTHER if _names_another_kind(self.topic.disease, passage.section_path) else page
         if self.names_disease(" ".join(passage.section_path)):
             return Fit.ON_TOPIC
         return page
@@ -129,3 +143,12 @@ class TopicFit:
         if self.topic.population is None and child_page and not adult_page:
             return UNSTATED_CHILD_PAGE
         return 1.0
+
+
+@lru_cache(maxsize=65536)
+def _names_another_kind(disease: str, path: tuple[str, ...]) -> bool:
+    for heading in reversed(path):
+        named = most_specific(diagnoses_in(heading))
+        if named:
+            return not any(related(disease, d) for d in named)
+    return False

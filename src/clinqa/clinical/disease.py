@@ -78,6 +78,13 @@ def diagnoses_in(text: str) -> tuple[str, ...]:
     return tuple(sorted(found, key=lambda n: found[n]))
 
 
+def most_specific(names: tuple[str, ...]) -> tuple[str, ...]:
+    """`names` less those that are broader categories of another of them: "Nodular Lymphocyte-Predominant HL"
+    names a kind of Hodgkin lymphoma, not Hodgkin lymphoma in general."""
+    broader = _diagnosis_patterns().broader
+    return tuple(n for n in names if not any(n in broader.get(other, frozenset()) for other in names))
+
+
 def is_listed(name: str) -> bool:
     """Whether `name` is a diagnosis of clinqa's list (not one read from an -oma word)."""
     return name in _diagnosis_patterns().aliases
