@@ -207,3 +207,17 @@ def test_a_study_design_offers_its_agent_only_with_what_the_study_found() -> Non
     assert algorithm(negative)._with_finding(design) is None
     assert algorithm(None)._with_finding(design) is None
     assert algorithm(found)._with_finding(_graded("Lifileucel produced durable responses.")) is None  # no design
+
+
+def test_a_listed_option_only_of_a_class_the_disease_came_back_on_is_not_offered() -> None:
+    def sentence(text: str, kind: str = "list_item") -> SourceSentence:
+        passage = Passage(id=text, document_id="d", ordinal=0, section_path=("x",), kind=kind, text=text, citations=())
+        return split_passage(passage)[0]
+
+    lead = sentence("Treatment options for second-line therapy include:", "paragraph")
+    items = (sentence("Nivolumab."), sentence("Lenvatinib plus everolimus."), sentence("Belzutifan."))
+    (offered,) = open_options(
+        [Candidate(lead, frozenset(), 0.5, 1.0, items)], ["pembrolizumab", "axitinib"], Normaliser().agents
+    )
+    # Nivolumab is of pembrolizumab's class; lenvatinib is of axitinib's, but everolimus is new.
+    assert [x.text for x in offered.items] == ["Lenvatinib plus everolimus.", "Belzutifan."]

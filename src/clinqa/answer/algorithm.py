@@ -514,15 +514,19 @@ def open_options(
     for c in candidates:
         if _not_offered(c, "systemic"):
             continue
-        offered = set(agents_of(offered_text(c.sentence.labelled)))
-        if offered & prior:
-            continue  # a regimen with a received agent; "after a prior trastuzumab-based regimen" is its setting
-        if offered and all(shared_class(a, prior) for a in offered):
-            continue  # only a drug of a class the disease came back on (vemurafenib after dabrafenib)
+        if _received_or_same_class(agents_of(offered_text(c.sentence.labelled)), prior):
+            # A regimen with a received agent ("after a prior trastuzumab-based regimen" is its setting), or only
+            # drugs of a class the disease came back on (vemurafenib after dabrafenib).
+            continue
         if c.items:
-            items = tuple(x for x in c.items if not set(agents_of(offered_text(x.labelled))) & prior)
+            items = tuple(x for x in c.items if not _received_or_same_class(agents_of(offered_text(x.labelled)), prior))
             if not items:
                 continue
             c = replace(c, items=items)
         out.append(c)
     return out
+
+
+def _received_or_same_class(agents: list[str], prior: set[str]) -> bool:
+    offered = set(agents)
+    return bool(offered & prior) or (bool(offered) and all(shared_class(a, prior) for a in offered))
