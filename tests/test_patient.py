@@ -177,6 +177,19 @@ def test_a_given_mapping_is_used_as_is() -> None:
     assert normaliser.agents("regorafenib") == []  # not in the mapping given
 
 
+def test_a_list_of_therapies_goes_on_past_a_transplant_or_a_phase(normaliser: Normaliser) -> None:
+    context = extract_patient(
+        "Myeloma relapsed after VRd, ASCT, lenalidomide maintenance, then DPd. Options?", normaliser
+    )
+    assert context.prior_agents == ["bortezomib", "lenalidomide", "dexamethasone", "daratumumab", "pomalidomide"]
+    # A new sentence is not the same list: the drug it names is what is asked about.
+    assert extract_patient("Progressed after FOLFOX. Pembrolizumab?", normaliser).prior_agents == [
+        "fluorouracil",
+        "leucovorin",
+        "oxaliplatin",
+    ]
+
+
 def test_the_drug_asked_about_is_not_history(normaliser: Normaliser) -> None:
     patient = extract_patient("Is pazopanib an option for osteosarcoma after MAP?", normaliser)
     assert patient.prior_agents == ["methotrexate", "doxorubicin", "cisplatin"]
@@ -249,6 +262,13 @@ def test_contradictions_are_not_resolved(normaliser: Normaliser) -> None:
         ("carbo", ["carboplatin"], None),
         ("DTIC", ["dacarbazine"], None),
         ("topo", ["topotecan"], None),
+        ("Dara-Pd", ["daratumumab", "pomalidomide", "dexamethasone"], "DPd"),
+        ("FCR", ["fludarabine", "cyclophosphamide", "rituximab"], "FCR"),
+        ("aza-ven", ["azacitidine", "venetoclax"], "aza-ven"),
+        ("ipi/nivo", ["ipilimumab", "nivolumab"], "ipi/nivo"),
+        ("PLD", ["doxorubicin"], None),
+        ("ide-cel", ["idecabtagene vicleucel"], None),
+        ("T-DM1", ["ado-trastuzumab emtansine"], None),
     ],
 )
 def test_regimens_and_shorthand(normaliser: Normaliser, text: str, agents: list[str], regimen: str | None) -> None:

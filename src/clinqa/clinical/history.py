@@ -159,6 +159,8 @@ def _status(text: str, previous_end: int, chain: list[Mention], previous: Status
         return "prior"  # "7+3 plus midostaurin, reached CR1, relapsed": what it led to says it was given
     if previous == "prior" and _cue_reaches(window, _CONTINUE, _HISTORY_FILLER):
         return "prior"
+    if previous == "prior" and begin == previous_end and _only(window, _HISTORY_FILLER):
+        return "prior"  # the same list goes on past a procedure or a phase: "VRd, ASCT, lenalidomide maintenance"
     # A line number alone ("first-line nivolumab") may be what is asked about; a sequence of numbered lines
     # ("first line MAP, second line IE") is history.
     line = _LINE_BEFORE.search(window)
@@ -171,10 +173,12 @@ def _status(text: str, previous_end: int, chain: list[Mention], previous: Status
 def _cue_reaches(window: str, cue: re.Pattern[str], filler: frozenset[str]) -> bool:
     """The last cue in `window` is followed only by filler words up to the end of the window."""
     matches = list(cue.finditer(window))
-    if not matches:
-        return False
-    between = _WORD.findall(window[matches[-1].end() :])
-    return all(w.lower() in filler or w.isdigit() or ordinal_value(w) is not None for w in between)
+    return bool(matches) and _only(window[matches[-1].end() :], filler)
+
+
+def _only(text: str, filler: frozenset[str]) -> bool:
+    """Whether every word of `text` is filler, a number or an ordinal."""
+    return all(w.lower() in filler or w.isdigit() or ordinal_value(w) is not None for w in _WORD.findall(text))
 
 
 def _therapies(
