@@ -475,3 +475,15 @@ def test_treatments_the_patient_cannot_have_are_read(normaliser: Normaliser, tex
 )
 def test_an_agent_given_for_another_marker_status_does_not_apply(sentence: str, patient: str, mismatch: bool) -> None:
     assert (conflict(sentence, markers_in(patient)) is not None) is mismatch
+
+
+@pytest.mark.parametrize(
+    ("question", "markers"),
+    [
+        ("Platinum-resistant ovarian cancer, FRα-high, after PLD. Next?", {"FRα": "positive"}),
+        ("Gastric cancer, CLDN18.2-positive, HER2-negative: first line?", {"CLDN18.2": "positive", "HER2": "negative"}),
+        ("Folate receptor alpha–positive ovarian cancer", {"FRα": "positive"}),
+    ],
+)
+def test_more_tumour_markers_are_read(normaliser: Normaliser, question: str, markers: dict[str, str]) -> None:
+    assert extract_patient(question, normaliser).biomarkers == markers
