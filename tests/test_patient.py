@@ -487,3 +487,16 @@ def test_an_agent_given_for_another_marker_status_does_not_apply(sentence: str, 
 )
 def test_more_tumour_markers_are_read(normaliser: Normaliser, question: str, markers: dict[str, str]) -> None:
     assert extract_patient(question, normaliser).biomarkers == markers
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Event-free survival at 10 years was 60%.",
+        "Overexpression of human epidermal growth factor receptor 2 and an elevated lactate dehydrogenase.",
+        "A thyroid gland ultrasound, an alpha-fetoprotein level and an FDG PET scan.",
+    ],
+)
+def test_markers_tracers_and_ordinary_phrases_are_no_agents(normaliser: Normaliser, text: str) -> None:
+    assert normaliser.agents(text) == []
+    assert normaliser.agents(f"{text} Then cisplatin.") == ["cisplatin"]

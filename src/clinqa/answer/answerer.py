@@ -88,6 +88,7 @@ CLOSE_COVERAGE = 1.5  # ... and how far over the coverage floor one of them must
 DOSE_CANDIDATES = 10  # a dose question is answered only if one of the best sentences states a dose
 FINDING_REACH = 4  # sentences read past a study's design for what it found
 RESULT_REACH = 8  # sentences read past a study's design for a result that offers its agent
+_FIGURE = re.compile(r"\d")
 PARTICULAR_SPECIFICITY = 2.5  # a word this specific asks for something in particular (consolidation 3.9)
 SETTING_SPECIFICITY = 3.5  # a word this specific steers the algorithm's searches (ESR1, consolidation)
 SETTING_WORDS = 3
@@ -321,13 +322,14 @@ class Answerer:
 
     def _result_after(self, design: SourceSentence) -> SourceSentence | None:
         """What a study reported, read past more of its design (the cohort, the schedule, how response was
-        assessed): the first sentence within a few that reports a benefit; None at a negative result first."""
+        assessed): the first sentence within a few that reports a benefit with a figure; None at a negative result
+        first."""
         s: SourceSentence | None = design
         for _ in range(RESULT_REACH):
             s = self._next_sentence(s) if s is not None else None
             if s is None or not_an_option(s.text) == "negative":
                 return None
-            if not_an_option(s.text) is None and offers_a_treatment(s.text):
+            if not_an_option(s.text) is None and offers_a_treatment(s.text) and _FIGURE.search(s.text):
                 return s
         return None
 

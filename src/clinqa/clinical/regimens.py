@@ -19,7 +19,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 
-from clinqa.data import Row, VocabularyError, read_table, split_list
+from clinqa.data import Row, VocabularyError, compile_pattern, read_table, split_list
 from clinqa.types import PriorTherapy
 
 _MAX_WORDS = 6
@@ -175,7 +175,7 @@ class Normaliser:
         if lower in self._folded or word in self._exact:
             return True
         generic = self._drugs.get(lower) or (lower if lower in self._generics else None)
-        return generic is not None and not _is_class(generic)
+        return generic is not None and not _is_class(generic) and not is_non_agent(generic)
 
     def therapy(self, text: str) -> PriorTherapy:
         """One line of therapy as written ("gem/doc", "MAP", "ifosfamide with etoposide")."""
@@ -228,7 +228,7 @@ class Normaliser:
             regimen = row.name if row.kind == "regimen" else None
             return Mention(start, end, phrase, row.agents, regimen)
         generic = self._drugs.get(phrase.lower())
-        if generic is None or len(phrase) <= 3:
+        if generic is None or len(phrase) <= 3 or is_non_agent(generic):
             return None
         return Mention(start, end, phrase, (self.base_generic(generic),))
 
@@ -238,6 +238,20 @@ class Normaliser:
         if cached is None:
             cached = self._base_cache[generic] = _strip_forms(generic.lower(), self._generics)
         return cached
+
+
+@cache
+def _non_agents() -> re.Pattern[str]:
+    rows = read_table("non_agents.tsv", 1, 1)
+    for row in rows:
+        compile_pattern(row.cells[0], row.where())
+    return compile_pattern("|".join(f"(?:{row.cells[0]})" for row in rows), "non_agents.tsv")
+
+
+def is_non_agent(generic: str) -> bool:
+    """Whether a dictionary name stands for a marker, an enzyme, a tracer or another substance that is no
+    cancer treatment (`clinqa/data/non_agents.tsv`)."""
+    return bool(_non_agents().fullmatch(generic.strip()))
 
 
 def _strip_forms(generic: str, known: set[str]) -> str:
