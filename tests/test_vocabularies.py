@@ -94,6 +94,11 @@ def test_a_level_of_evidence_tells_its_study_design(level: str | None, design: s
         ("One study followed 115 patients treated with progestins.", "design"),
         ("Stratification by IGF1R expression did not predict clinical outcome.", "negative"),
         ("Lenvatinib and pembrolizumab improved overall survival.", None),
+        ("Participants received pembrolizumab 200 mg intravenously every 3 weeks.", "design"),
+        ("Patients received vemurafenib and had a response rate of 48%.", None),  # what the study found
+        ("In the randomized LATITUDE trial (NCT01715285), 1,199 men with high-risk disease.", "design"),
+        ("These patients had improvement in outcome from treatment with gemtuzumab.", "legend"),
+        ("With the aforementioned treatment, enucleation may be avoided.", "legend"),
     ],
 )
 def test_a_study_design_or_a_negative_result_is_no_option(sentence: str, kind: str | None) -> None:

@@ -32,9 +32,12 @@ def _filters() -> dict[str, re.Pattern[str]]:
 def not_an_option(text: str, trial: bool = False) -> str | None:
     """Why a sentence cannot be offered as a treatment option ("negative", "design", "legend", "caution"), or
     None. For the clinical-trial step a trial's design is what is offered."""
-    for kind, pattern in _filters().items():
+    filters = _filters()
+    for kind, pattern in filters.items():
         if kind in SENTENCE_KINDS and pattern.search(text) and not (trial and kind == "design"):
             return kind
+        if kind == "study" and not trial and pattern.search(text) and not filters["result"].search(text):
+            return "design"  # how a study was run, and nothing of what it found
     return None
 
 
