@@ -99,6 +99,8 @@ def test_a_level_of_evidence_tells_its_study_design(level: str | None, design: s
         ("In the randomized LATITUDE trial (NCT01715285), 1,199 men with high-risk disease.", "design"),
         ("These patients had improvement in outcome from treatment with gemtuzumab.", "legend"),
         ("With the aforementioned treatment, enucleation may be avoided.", "legend"),
+        ("Encorafenib is a small-molecule BRAF inhibitor, and binimetinib is a MEK inhibitor.", "mechanism"),
+        ("Osimertinib is a third-generation EGFR inhibitor approved for first-line treatment.", None),
     ],
 )
 def test_a_study_design_or_a_negative_result_is_no_option(sentence: str, kind: str | None) -> None:

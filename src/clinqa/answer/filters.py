@@ -9,7 +9,7 @@ from functools import cache, lru_cache
 
 from clinqa.data import compile_pattern, read_table
 
-SENTENCE_KINDS = ("negative", "design", "legend", "caution")
+SENTENCE_KINDS = ("negative", "design", "legend", "caution", "mechanism")
 
 
 @cache
@@ -30,8 +30,8 @@ def _filters() -> dict[str, re.Pattern[str]]:
 
 @lru_cache(maxsize=65536)
 def not_an_option(text: str, trial: bool = False) -> str | None:
-    """Why a sentence cannot be offered as a treatment option ("negative", "design", "legend", "caution"), or
-    None. For the clinical-trial step a trial's design is what is offered."""
+    """Why a sentence cannot be offered as a treatment option ("negative", "design", "legend", "caution",
+    "mechanism"), or None. For the clinical-trial step a trial's design is what is offered."""
     filters = _filters()
     for kind, pattern in filters.items():
         if kind in SENTENCE_KINDS and pattern.search(text) and not (trial and kind == "design"):
