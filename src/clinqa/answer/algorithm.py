@@ -65,7 +65,7 @@ _ONGOING = re.compile(r"clinical trials|under (?:clinical )?evaluation|ongoing|i
 # A finished trial reported in the past tense is evidence, not a trial to enter.
 _REPORTED = re.compile(
     r"\b(?:enrolled|included|evaluated|investigated|compared|randomly assigned|randomized|examined|assessed|"
-    r"reported|showed|found|demonstrated)\b",
+    r"reported|showed|found|demonstrated|conducted|completed|accrued|closed|was halted)\b",
     re.I,
 )
 NEW_OPTIONS = 2  # systemic options not yet received that a "what next" bottom line names
