@@ -13,6 +13,7 @@ from clinqa.answer.algorithm import (
     fit_for_patient,
     for_resected_disease,
     named_settings,
+    not_offered,
     open_options,
     recommendations,
     section_setting,
@@ -221,3 +222,24 @@ def test_a_listed_option_only_of_a_class_the_disease_came_back_on_is_not_offered
     )
     # Nivolumab is of pembrolizumab's class; lenvatinib is of axitinib's, but everolimus is new.
     assert [x.text for x in offered.items] == ["Lenvatinib plus everolimus.", "Belzutifan."]
+
+
+@pytest.mark.parametrize(
+    ("text", "offered"),
+    [
+        ("A phase II trial of inhaled lipid cisplatin is testing it for a first or second lung recurrence.", True),
+        ("An international consortium conducted the EURO-EWING 99 trial of six VIDE cycles.", False),
+        ("The trial closed early after 40 patients.", False),
+    ],
+)
+def test_the_trial_step_offers_trials_to_enter_not_trials_reported(text: str, offered: bool) -> None:
+    passage = Passage(
+        id=text,
+        document_id="d",
+        ordinal=0,
+        section_path=("Treatment options under clinical evaluation",),
+        kind="paragraph",
+        text=text,
+        citations=(),
+    )
+    assert not_offered(Candidate(split_passage(passage)[0], frozenset(), 0.5, 1.0), "trial") is not offered

@@ -160,7 +160,7 @@ def is_an_offer(c: Candidate) -> bool:
     return listed or offers_a_treatment(s.text)
 
 
-def _not_offered(c: Candidate, step: str) -> bool:
+def not_offered(c: Candidate, step: str) -> bool:
     """A labelled list item ("**Denosumab.** A phase II study ...") offers its agent: it is not an option when
     anything in the item reports a negative result; another sentence is judged by itself."""
     passage = c.sentence.passage
@@ -393,7 +393,7 @@ class TreatmentAlgorithm:
             if reported is not None and reported.items[0] not in shown:
                 chosen.append(reported)  # a study of the agent with what it found: the finding offers it
                 continue
-            if _not_offered(c, step.key) or (step.key == "systemic" and not is_an_offer(c)):
+            if not_offered(c, step.key) or (step.key == "systemic" and not is_an_offer(c)):
                 if step.key == "systemic" and not_an_option(c.sentence.text) in (None, "negative", "design"):
                     studies.append(c)  # what a study of the agent found or how it was run: evidence, not an option
                 continue
@@ -512,7 +512,7 @@ def open_options(
     prior = set(prior_agents)
     out = []
     for c in candidates:
-        if _not_offered(c, "systemic"):
+        if not_offered(c, "systemic"):
             continue
         if _received_or_same_class(agents_of(offered_text(c.sentence.labelled)), prior):
             # A regimen with a received agent ("after a prior trastuzumab-based regimen" is its setting), or only
