@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from clinqa.answer.algorithm import (
@@ -129,6 +131,21 @@ def _graded(text: str, level: str | None = None) -> Candidate:
     return Candidate(split_passage(passage)[0], frozenset(), 0.5, 1.0)
 
 
+def _algorithm(
+    finding_after: Callable[[SourceSentence], SourceSentence | None] = lambda _d: None,
+) -> TreatmentAlgorithm:
+    """An algorithm over no pages: what it does with candidates it is given."""
+    return TreatmentAlgorithm(
+        search=lambda _text: [],
+        titles={},
+        weights={},
+        agents_of=Normaliser().agents,
+        authority=lambda _doc: 1.0,
+        fit=TopicFit(Topic(None, None), {}),
+        finding_after=finding_after,
+    )
+
+
 def test_the_bottom_line_offers_distinct_new_agents_and_no_negative_study() -> None:
     topotecan = _graded("Topotecan is a standard option for recurrent disease.")
     topotecan_again = _graded("Palliation of symptoms was better with topotecan.", "A3")
@@ -148,15 +165,7 @@ def test_randomised_evidence_leads_the_options_not_yet_received() -> None:
     listed = _graded("Megestrol is an option.")
     observational = _graded("Bevacizumab produced responses in 13.5% of patients.", "C3")
     randomised = _graded("Median OS was 18.7 months with lenvatinib and pembrolizumab.", "A1")
-    algorithm = TreatmentAlgorithm(
-        search=lambda _text: [],
-        titles={},
-        weights={},
-        agents_of=Normaliser().agents,
-        authority=lambda _doc: 1.0,
-        fit=TopicFit(Topic(None, None), {}),
-    )
-    new = algorithm._split_systemic([listed, observational, randomised], PatientContext())[0]
+    new = _algorithm()._split_systemic([listed, observational, randomised], PatientContext())[0]
     assert new.title == NOT_YET_RECEIVED
     assert [c.sentence.text for c in new.candidates] == [
         randomised.sentence.text,
@@ -193,15 +202,7 @@ def test_a_study_design_offers_its_agent_only_with_what_the_study_found() -> Non
     negative = _graded("Lifileucel showed no activity in this population.").sentence
 
     def algorithm(after: SourceSentence | None) -> TreatmentAlgorithm:
-        return TreatmentAlgorithm(
-            search=lambda _text: [],
-            titles={},
-            weights={},
-            agents_of=Normaliser().agents,
-            authority=lambda _doc: 1.0,
-            fit=TopicFit(Topic(None, None), {}),
-            finding_after=lambda _design: after,
-        )
+        return _algorithm(finding_after=lambda _design: after)
 
     paired = algorithm(found)._with_finding(design)
     assert paired is not None and paired.items == (found,)
