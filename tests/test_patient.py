@@ -483,6 +483,9 @@ def test_an_agent_given_for_another_marker_status_does_not_apply(sentence: str, 
         ("Platinum-resistant ovarian cancer, FRα-high, after PLD. Next?", {"FRα": "positive"}),
         ("Gastric cancer, CLDN18.2-positive, HER2-negative: first line?", {"CLDN18.2": "positive", "HER2": "negative"}),
         ("Folate receptor alpha–positive ovarian cancer", {"FRα": "positive"}),
+        ("AML with an FLT3-ITD, relapsed after 7+3 with midostaurin", {"FLT3": "positive"}),
+        ("Pancreatic cancer with a germline BRCA2 pathogenic variant", {"BRCA": "positive"}),
+        ("gBRCAm breast cancer", {"BRCA": "positive"}),
     ],
 )
 def test_more_tumour_markers_are_read(normaliser: Normaliser, question: str, markers: dict[str, str]) -> None:

@@ -16,10 +16,12 @@ from clinqa.data import VocabularyError, read_table, split_list
 Status = Literal["positive", "negative"]
 POSITIVE: Status = "positive"
 NEGATIVE: Status = "negative"
-# What follows a marker to state its status; a variant code ("G12C", "V600E", "exon 19") is an alteration too.
+# What follows a marker to state its status; a variant code ("G12C", "V600E", "exon 19"), an internal tandem
+# duplication ("FLT3-ITD") or a pathogenic or germline variant is an alteration too.
 _AFTER_POSITIVE = (
-    r"(?:[- ]?(?:mutant|mutated|mutations?|variants?|alterations?|altered|amplified|amplification|fusions?|"
-    r"fusion-positive|rearranged|rearrangements?|translocations?|overexpress\w*|positive|expressing|high)\b|\+"
+    r"(?:[- ]?(?:(?:pathogenic |germline |somatic |activating )?(?:mutant|mutated|mutations?|variants?)|"
+    r"alterations?|altered|amplified|amplification|fusions?|fusion-positive|rearranged|rearrangements?|"
+    r"translocations?|overexpress\w*|positive|expressing|high|ITD|TKD|deletions?|insertions?)\b|\+"
     r"|\s+(?:[A-Z]\d{2,4}[A-Z]?|exon \d+))"
 )
 _AFTER_NEGATIVE = r"(?:[- ]?(?:wild[- ]type|WT|negative|non-?mutated|unmutated|normal|low)\b|-(?![\w-]))"
