@@ -18,8 +18,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
 
+from clinqa.answer.algorithm import offered_text
 from clinqa.clinical.regimens import Normaliser
-from clinqa.types import Answer, AnswerStatus, FlagKind, Sentence
+from clinqa.types import Answer, AnswerStatus, Sentence
 
 Kind = Literal[
     "treatment",
@@ -373,10 +374,10 @@ def _short_title(title: str) -> str:
 def algorithm_issues(answer: Answer, cancer: str, titles: dict[str, str]) -> list[Issue]:
     """Option-step sentences that report a negative result, a study's design, a legend or a cross-reference,
     come from another disease's page (unless their section names the question's cancer), or offer an agent the
-    patient already had as not yet received."""
+    patient already had as not yet received (an agent named only as the option's setting or comparator, "after
+    progression on trastuzumab", is not offered)."""
     about = cancer_title_pattern(cancer) if cancer != "none" else None
     received = received_agents(answer)
-    flagged = {f.sentence for f in answer.flags if f.kind is FlagKind.PREVIOUSLY_RECEIVED}
     issues: list[Issue] = []
     for title, sentences in option_steps(answer):
         for s, after in zip(sentences, [*sentences[1:], None], strict=True):
@@ -390,7 +391,7 @@ def algorithm_issues(answer: Answer, cancer: str, titles: dict[str, str]) -> lis
             page = titles.get(s.source.document_id, s.source.document_id)
             if about and not about.search(page) and not about.search(s.source.section):
                 issues.append(Issue(OTHER_DISEASE, title, s))
-            if "not yet received" in title and (s.text in flagged or _agents(text) & received):
+            if "not yet received" in title and _agents(offered_text(text)) & received:
                 issues.append(Issue(RECEIVED_AGENT, title, s))
     return issues
 

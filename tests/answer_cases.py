@@ -65,13 +65,6 @@ CASES = (
             "Recurrent or Progressive Metastatic Disease",
             ("trastuzumab deruxtecan",),
         ),
-        gaps={
-            "new option": (
-                "by design, a sentence naming a received agent, even only as its setting ('progressed after "
-                "trastuzumab and a taxane'), goes to step 3b ('regimens that include, or follow, an agent already "
-                "received'), never to 3a: trastuzumab deruxtecan is offered there, not as not yet received"
-            ),
-        },
     ),
     Case(
         key="nsclc",

@@ -503,3 +503,20 @@ def test_more_tumour_markers_are_read(normaliser: Normaliser, question: str, mar
 def test_markers_tracers_and_ordinary_phrases_are_no_agents(normaliser: Normaliser, text: str) -> None:
     assert normaliser.agents(text) == []
     assert normaliser.agents(f"{text} Then cisplatin.") == ["cisplatin"]
+
+
+@pytest.mark.parametrize(
+    ("question", "received"),
+    [
+        (
+            "HER2+ breast cancer, neoadjuvant TCHP (docetaxel, carboplatin, trastuzumab, pertuzumab); residual "
+            "invasive disease at surgery. Adjuvant therapy?",
+            True,
+        ),
+        ("HER2+ breast cancer, neoadjuvant TCHP with a pCR. Adjuvant therapy?", True),
+        ("Should neoadjuvant TCHP be given for cT2N1 HER2+ breast cancer?", False),
+    ],
+)
+def test_a_therapy_followed_by_what_it_left_was_received(normaliser: Normaliser, question: str, received: bool) -> None:
+    agents = extract_patient(question, normaliser).prior_agents
+    assert agents == (["docetaxel", "carboplatin", "trastuzumab", "pertuzumab"] if received else [])

@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from functools import cache, lru_cache
 
 from clinqa.answer.compose import Candidate, rank_candidates
-from clinqa.answer.filters import not_an_option, offers_a_treatment
+from clinqa.answer.filters import not_an_option, offers_a_treatment, reports_a_result
 from clinqa.answer.scoring import is_guidance, jaccard, weigh_terms
 from clinqa.answer.sentences import SourceSentence
 from clinqa.answer.topic import Fit, TopicFit
@@ -152,12 +152,16 @@ def option_agents(c: Candidate, agents_of: Callable[[str], list[str]]) -> set[st
 
 
 def is_an_offer(c: Candidate) -> bool:
-    """A systemic option: a short item of a list (the options a source lists: "Belzutifan."), or a sentence that
-    advises a treatment or reports a benefit; not one that only names an agent (its mechanism, toxicity, or how a
-    study of it was run), even under the agent's label ("TK216: an agent thought to interfere with ...")."""
+    """A systemic option: a short item of a list (the options a source lists: "Belzutifan."), a sentence that
+    advises a treatment or reports a benefit, or an item under an agent's name that reports what it achieved; not
+    one that only names an agent (its mechanism, toxicity, or how a study of it was run), even under the agent's
+    label ("TK216: an agent thought to interfere with ...")."""
     s = c.sentence
     listed = s.passage.kind == "list_item" and not s.label and len(s.text.split()) <= settings().answer.short_item_words
-    return listed or offers_a_treatment(s.text)
+    # A list item under its agent's name that reports what the agent achieved ("Trastuzumab deruxtecan. ... gave a
+    # 12-month PFS of 75.8%") offers that agent.
+    reported = bool(s.label) and not_an_option(s.text) is None and reports_a_result(s.text)
+    return listed or reported or offers_a_treatment(s.text)
 
 
 def not_offered(c: Candidate, step: str) -> bool:
@@ -424,9 +428,10 @@ class TreatmentAlgorithm:
         return _prevention_context(f"{self.titles.get(passage.document_id, '')} {' '.join(passage.section_path)}")
 
     def _split_systemic(self, found: list[Candidate], patient: PatientContext) -> list[AlgorithmStep]:
-        """Options naming no agent the patient received; regimens that include one, options for after one
-        ("progressed after trastuzumab") and, past the first line, options only of a class the patient had
-        (vemurafenib after dabrafenib); options wholly received."""
+        """Options that offer no agent the patient received (an agent received named only as the option's setting
+        or comparator, "after progression on trastuzumab", does not count: the option is for this patient);
+        regimens that include one and, past the first line, options only of a class the patient had (vemurafenib
+        after dabrafenib); options wholly received."""
         new, partly, received = [], [], []
         prior = set(patient.prior_agents)
         for c in found:  # evidence for another marker status never reaches here (_step_candidates)
@@ -435,7 +440,7 @@ class TreatmentAlgorithm:
             if named and not offered:
                 continue  # it names agents only as its setting or comparator: what it offers is not named
             same_class = bool(offered) and all(shared_class(a, prior) for a in offered)
-            if not named & prior and not (self.line.later and same_class):
+            if not offered & prior and not (self.line.later and same_class):
                 new.append(c)
             elif offered and offered <= prior:
                 received.append(c)

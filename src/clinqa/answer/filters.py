@@ -46,6 +46,11 @@ def offers_a_treatment(text: str) -> bool:
     return bool(_filters()["offer"].search(text))
 
 
+def reports_a_result(text: str) -> bool:
+    """A sentence that reports what a study found (a figure, a response, survival, a benefit)."""
+    return bool(_filters()["result"].search(text))
+
+
 def states_a_verdict(text: str) -> bool:
     """A sentence that answers a yes/no question: an effect found, or not found."""
     return bool(_filters()["verdict"].search(text))

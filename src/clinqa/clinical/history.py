@@ -56,9 +56,11 @@ _HISTORY = re.compile(
     _I,
 )
 _OUTCOME_AFTER = re.compile(
-    r"^[\s,;]*(?:(?:and|then|with|which|that|but)\s+)?(?:(?:has|had|have)\s+)?"
+    r"^[\s,;]*(?:\([^()]*\)[\s,;]*)?(?:(?:and|then|with|which|that|but)\s+)?(?:(?:has|had|have)\s+)?"
     r"(?:reached|achieved|attained|relapsed|progressed|recurred|failed|stopped|was stopped|"
-    r"(?:went|gone) into remission|responded|did not respond|became refractory)\b",
+    r"(?:went|gone) into remission|responded|did not respond|became refractory|"
+    r"(?:with |and )?(?:residual|persistent) (?:invasive )?(?:disease|tumou?r|cancer)|"
+    r"(?:with |and )?(?:a |no )?(?:pathologic(?:al)? complete response|pCR)\b)",
     _I,
 )
 _CONTINUE = re.compile(r"\b(?:then|followed by|later|subsequently|afterwards|next)\b", _I)
