@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
+from typing import Literal
 
 import pytest
 
@@ -244,3 +246,16 @@ def test_the_trial_step_offers_trials_to_enter_not_trials_reported(text: str, of
         citations=(),
     )
     assert not_offered(Candidate(split_passage(passage)[0], frozenset(), 0.5, 1.0), "trial") is not offered
+
+
+def test_an_item_of_a_list_of_risk_factors_is_no_option() -> None:
+    def passage(text: str, kind: Literal["paragraph", "list_item"]) -> Passage:
+        return Passage(id=text, document_id="d", ordinal=0, section_path=("x",), kind=kind, text=text, citations=())
+
+    risk = passage("Established risk factors for breast cancer include the following:", "paragraph")
+    options = passage("Treatment options for patients at high risk include:", "paragraph")
+    item = passage("Combined estrogen-progestin hormone therapy after menopause.", "list_item")
+    algorithm = _algorithm()
+    assert replace(algorithm, lead_in_of=lambda _item: risk)._no_option_here(item, "systemic")
+    assert not replace(algorithm, lead_in_of=lambda _item: options)._no_option_here(item, "systemic")
+    assert not algorithm._no_option_here(item, "systemic")  # no lead-in found

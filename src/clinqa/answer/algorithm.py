@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from functools import cache, lru_cache
 
 from clinqa.answer.compose import Candidate, rank_candidates
-from clinqa.answer.filters import not_an_option, offers_a_treatment, reports_a_result
+from clinqa.answer.filters import lists_no_options, not_an_option, offers_a_treatment, reports_a_result
 from clinqa.answer.scoring import is_guidance, jaccard, weigh_terms
 from clinqa.answer.sentences import SourceSentence
 from clinqa.answer.topic import Fit, TopicFit
@@ -328,6 +328,8 @@ class TreatmentAlgorithm:
     line: Line = Line()  # where the patient stands in treatment
     # What a study found, read after the sentence that says how it was run; None when nothing follows.
     finding_after: Callable[[SourceSentence], SourceSentence | None] = lambda _design: None
+    # The passage that introduces a list item's list ("Risk factors include:"); None when there is none.
+    lead_in_of: Callable[[Passage], Passage | None] = lambda _item: None
 
     def steps(self, topic: str, patient: PatientContext) -> list[AlgorithmStep]:
         """The algorithm's steps for `topic` (the diagnosis and setting, as search words), in the algorithm's
@@ -382,8 +384,8 @@ class TreatmentAlgorithm:
                 continue
             if not self._on_topic(c, page_only=step.key in ("systemic", "trial")):
                 continue  # another disease
-            if step.key in ("systemic", "trial") and self._about_prevention(c.sentence.passage):
-                continue  # hormone therapy's risks on a prevention page is no treatment option
+            if self._no_option_here(c.sentence.passage, step.key):
+                continue  # a prevention page's hormone therapy, an item of a list of risk factors
             if not self.line.admits(c.sentence.passage):
                 continue  # another line of treatment, or resection for disease that cannot be resected
             if not self.line.admits_sentence(text) or conflict(text, patient.biomarkers):
@@ -422,6 +424,19 @@ class TreatmentAlgorithm:
         if page_only:
             return self.fit.page(c.sentence.passage.document_id) is Fit.ON_TOPIC
         return self.fit.passage(c.sentence.passage) is Fit.ON_TOPIC
+
+    def _no_option_here(self, passage: Passage, step: str) -> bool:
+        """Whether the passage stands where no option of `step` does: on a page or in a section on prevention or
+        screening (for the systemic and trial steps), or in a list of what is no option."""
+        return (step in ("systemic", "trial") and self._about_prevention(passage)) or self._listed_as_no_option(passage)
+
+    def _listed_as_no_option(self, passage: Passage) -> bool:
+        """Whether the passage is an item of a list whose lead-in says it lists what is no option (risk factors,
+        causes, side effects, symptoms: `non_option_list` in `data/answer_filters.tsv`)."""
+        if passage.kind != "list_item":
+            return False
+        lead_in = self.lead_in_of(passage)
+        return lead_in is not None and lists_no_options(lead_in.text)
 
     def _about_prevention(self, passage: Passage) -> bool:
         """Whether the passage's page or section is about preventing or screening for cancer, not treating it."""

@@ -533,6 +533,7 @@ class Answerer:
             fit=fit,
             line=line,
             finding_after=self._result_after,
+            lead_in_of=self._lead_in,
         )
 
     def _apply_to_patient(self, answer: Answer, context: PatientContext) -> Answer:

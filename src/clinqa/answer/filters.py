@@ -46,6 +46,11 @@ def offers_a_treatment(text: str) -> bool:
     return bool(_filters()["offer"].search(text))
 
 
+def lists_no_options(lead_in: str) -> bool:
+    """Whether a list's lead-in says its items are no treatment options (risk factors, side effects, symptoms)."""
+    return bool(_filters()["non_option_list"].search(lead_in))
+
+
 def reports_a_result(text: str) -> bool:
     """A sentence that reports what a study found (a figure, a response, survival, a benefit)."""
     return bool(_filters()["result"].search(text))
