@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from typing import Literal
 
@@ -134,7 +134,7 @@ def _graded(text: str, level: str | None = None) -> Candidate:
 
 
 def _algorithm(
-    finding_after: Callable[[SourceSentence], SourceSentence | None] = lambda _d: None,
+    sentences_after: Callable[[SourceSentence], Iterable[SourceSentence]] = lambda _s: (),
 ) -> TreatmentAlgorithm:
     """An algorithm over no pages: what it does with candidates it is given."""
     return TreatmentAlgorithm(
@@ -144,7 +144,7 @@ def _algorithm(
         agents_of=Normaliser().agents,
         authority=lambda _doc: 1.0,
         fit=TopicFit(Topic(None, None), {}),
-        finding_after=finding_after,
+        sentences_after=sentences_after,
     )
 
 
@@ -204,12 +204,17 @@ def test_a_study_design_offers_its_agent_only_with_what_the_study_found() -> Non
     negative = _graded("Lifileucel showed no activity in this population.").sentence
 
     def algorithm(after: SourceSentence | None) -> TreatmentAlgorithm:
-        return _algorithm(finding_after=lambda _design: after)
+        return _algorithm(sentences_after=lambda _design: [after] if after is not None else [])
 
     paired = algorithm(found)._with_finding(design)
     assert paired is not None and paired.items == (found,)
     assert algorithm(negative)._with_finding(design) is None
     assert algorithm(None)._with_finding(design) is None
+    # Past more of the design (the schedule) to the result; a negative result before it ends the search.
+    schedule = _graded("Participants received lifileucel once, after lymphodepleting chemotherapy.").sentence
+    farther = _algorithm(sentences_after=lambda _design: [schedule, found])._with_finding(design)
+    assert farther is not None and farther.items == (found,)
+    assert _algorithm(sentences_after=lambda _design: [negative, found])._with_finding(design) is None
     assert algorithm(found)._with_finding(_graded("Lifileucel produced durable responses.")) is None  # no design
 
 

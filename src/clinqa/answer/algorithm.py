@@ -13,9 +13,10 @@ one (`clinqa/data/answer_filters.tsv`), and a sentence from a page about another
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from functools import cache, lru_cache
+from itertools import islice
 
 from clinqa.answer.compose import Candidate, rank_candidates
 from clinqa.answer.filters import lists_no_options, not_an_option, offers_a_treatment, reports_a_result
@@ -68,6 +69,8 @@ _REPORTED = re.compile(
     r"reported|showed|found|demonstrated|conducted|completed|accrued|closed|was halted)\b",
     re.I,
 )
+RESULT_REACH = 8  # sentences read past a study's design for a result that offers its agent
+_FIGURE = re.compile(r"\d")
 NEW_OPTIONS = 2  # systemic options not yet received that a "what next" bottom line names
 LATER_SECTION, FIRST_SECTION = 1.2, 0.5  # setting weights for a patient past first treatment
 OTHER_SETTING = 0.7  # weight of a section about the other setting than the one a question names
@@ -326,8 +329,8 @@ class TreatmentAlgorithm:
     authority: Callable[[str], float]
     fit: TopicFit
     line: Line = Line()  # where the patient stands in treatment
-    # What a study found, read after the sentence that says how it was run; None when nothing follows.
-    finding_after: Callable[[SourceSentence], SourceSentence | None] = lambda _design: None
+    # The sentences that follow one in its section, in order (where what a study found is read after its design).
+    sentences_after: Callable[[SourceSentence], Iterable[SourceSentence]] = lambda _s: ()
     # The passage that introduces a list item's list ("Risk factors include:"); None when there is none.
     lead_in_of: Callable[[Passage], Passage | None] = lambda _item: None
 
@@ -407,14 +410,18 @@ class TreatmentAlgorithm:
         return chosen
 
     def _with_finding(self, c: Candidate) -> Candidate | None:
-        """A sentence that says how a study of an agent was run, carrying what the study found, when the finding
-        reports a benefit (not a negative result, not more design); None otherwise."""
+        """A sentence that says how a study of an agent was run, carrying what the study found: the first sentence
+        of its section within `RESULT_REACH`, past more of its design (the cohort, the schedule, how response was
+        assessed), that reports a benefit with a figure; None when a negative result comes first or none does."""
         if c.items or not_an_option(c.sentence.text) != "design" or not self.agents_of(c.sentence.labelled):
             return None
-        finding = self.finding_after(c.sentence)
-        if finding is None or not_an_option(finding.text) is not None or not offers_a_treatment(finding.text):
-            return None
-        return replace(c, items=(finding,))
+        for after in islice(self.sentences_after(c.sentence), RESULT_REACH):
+            kind = not_an_option(after.text)
+            if kind == "negative":
+                return None  # what the study found first is that it did not work
+            if kind is None and offers_a_treatment(after.text) and _FIGURE.search(after.text):
+                return replace(c, items=(after,))
+        return None
 
     def _on_topic(self, c: Candidate, page_only: bool = False) -> bool:
         """With a disease asked about, only its own pages and sections fill a step; the systemic and trial steps
@@ -454,8 +461,7 @@ class TreatmentAlgorithm:
             offered = option_agents(c, self.agents_of)
             if named and not offered:
                 continue  # it names agents only as its setting or comparator: what it offers is not named
-            same_class = bool(offered) and all(shared_class(a, prior) for a in offered)
-            if not offered & prior and not (self.line.later and same_class):
+            if not offered & prior and not (self.line.later and _only_classes_received(offered, prior)):
                 new.append(c)
             elif offered and offered <= prior:
                 received.append(c)
@@ -491,8 +497,10 @@ def recommendations(
     for step in open_steps:
         if step.title in (NOT_YET_RECEIVED, STUDIES):
             for c in step.candidates:
+                if len(new) == NEW_OPTIONS:
+                    break
                 # What a study found offers the agent; a negative result or how a study was run offers nothing.
-                if len(new) == NEW_OPTIONS or (step.title == STUDIES and not_an_option(c.sentence.text) is not None):
+                if step.title == STUDIES and not_an_option(c.sentence.text) is not None:
                     continue
                 agents = set(option_agents(c, agents_of))
                 if agents and agents <= offered:
@@ -549,4 +557,10 @@ def open_options(
 
 def _received_or_same_class(agents: list[str], prior: set[str]) -> bool:
     offered = set(agents)
-    return bool(offered & prior) or (bool(offered) and all(shared_class(a, prior) for a in offered))
+    return bool(offered & prior) or _only_classes_received(offered, prior)
+
+
+def _only_classes_received(offered: set[str], prior: set[str]) -> bool:
+    """Whether every agent offered is of a class the patient already had a member of (vemurafenib after
+    dabrafenib)."""
+    return bool(offered) and all(shared_class(a, prior) for a in offered)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from functools import cached_property
+from itertools import islice
 
 import numpy as np
 
@@ -38,7 +39,6 @@ from clinqa.answer.filters import (
     asks_nonclinical,
     dose_unit_asked,
     not_an_option,
-    offers_a_treatment,
     particular_words,
     states_a_verdict,
 )
@@ -87,8 +87,6 @@ CLOSE_CANDIDATES = 3  # the best sentences read when the very best covers too li
 CLOSE_COVERAGE = 1.5  # ... and how far over the coverage floor one of them must be to answer
 DOSE_CANDIDATES = 10  # a dose question is answered only if one of the best sentences states a dose
 FINDING_REACH = 4  # sentences read past a study's design for what it found
-RESULT_REACH = 8  # sentences read past a study's design for a result that offers its agent
-_FIGURE = re.compile(r"\d")
 PARTICULAR_SPECIFICITY = 2.5  # a word this specific asks for something in particular (consolidation 3.9)
 SETTING_SPECIFICITY = 3.5  # a word this specific steers the algorithm's searches (ESR1, consolidation)
 SETTING_WORDS = 3
@@ -313,25 +311,17 @@ class Answerer:
 
     def _finding_after(self, design: SourceSentence) -> SourceSentence | None:
         """The first sentence after a study's design, within a few, that is not design too: what it found."""
-        s: SourceSentence | None = design
-        for _ in range(FINDING_REACH):
-            s = self._next_sentence(s) if s is not None else None
-            if s is None or not_an_option(s.text) != "design":
-                return s
-        return None
+        return next(
+            (s for s in islice(self._sentences_after(design), FINDING_REACH) if not_an_option(s.text) != "design"),
+            None,
+        )
 
-    def _result_after(self, design: SourceSentence) -> SourceSentence | None:
-        """What a study reported, read past more of its design (the cohort, the schedule, how response was
-        assessed): the first sentence within a few that reports a benefit with a figure; None at a negative result
-        first."""
-        s: SourceSentence | None = design
-        for _ in range(RESULT_REACH):
-            s = self._next_sentence(s) if s is not None else None
-            if s is None or not_an_option(s.text) == "negative":
-                return None
-            if not_an_option(s.text) is None and offers_a_treatment(s.text) and _FIGURE.search(s.text):
-                return s
-        return None
+    def _sentences_after(self, s: SourceSentence) -> Iterator[SourceSentence]:
+        """The answer-worthy sentences that follow `s` in its section, in order, read one by one."""
+        after = self._next_sentence(s)
+        while after is not None:
+            yield after
+            after = self._next_sentence(after)
 
     def _next_sentence(self, s: SourceSentence) -> SourceSentence | None:
         sentences = split_passage(s.passage)
@@ -532,7 +522,7 @@ class Answerer:
             authority=self._authority,
             fit=fit,
             line=line,
-            finding_after=self._result_after,
+            sentences_after=self._sentences_after,
             lead_in_of=self._lead_in,
         )
 
