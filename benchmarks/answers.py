@@ -170,6 +170,7 @@ def timed(engine: Engine, question: str, audience: str | None) -> tuple[Answer, 
 
 
 def warm_up(engine: Engine, questions: Sequence[Question]) -> None:
+    engine.warm_up()
     engine.ask("What is the treatment of recurrent cancer?", remember=False)
     if any(q.audience == "patient" for q in questions):
         engine.ask("What is the treatment of recurrent cancer?", audience="patient", remember=False)

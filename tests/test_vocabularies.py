@@ -14,7 +14,7 @@ from clinqa.clinical.disease import diagnoses_in, diagnosis_aliases, most_specif
 from clinqa.clinical.evidence import design_of
 from clinqa.clinical.fitness import unfit_for
 from clinqa.clinical.regimens import Normaliser, drug_classes, regimen_table
-from clinqa.data import VocabularyError, read_table
+from clinqa.data import VocabularyError, compile_any, compile_pattern, read_table
 from clinqa.retrieve.expand import expand_query
 from clinqa.retrieve.vocabulary import Vocabulary, clinical_shorthand
 from clinqa.types import Passage
@@ -105,6 +105,32 @@ def test_a_level_of_evidence_tells_its_study_design(level: str | None, design: s
 )
 def test_a_study_design_or_a_negative_result_is_no_option(sentence: str, kind: str | None) -> None:
     assert not_an_option(sentence) == kind
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The MG dose was 60 mg/m2 on day 1.",  # case folds; the look-behind keeps "kg" from matching "mg/kg"
+        "Response: 5 of 12 (42%) at 6 months.",
+        "Un traitement à la doxorubicine a été évalué.",  # accented letters around word boundaries
+        "assess the efficacy",  # a look-behind Python's re runs: no match
+        "no figures and no hits here",
+        "",
+    ],
+)
+def test_a_pattern_set_matches_what_its_joined_pattern_matches(text: str) -> None:
+    sources = [
+        r"\d\s?%|\bmonths?\b|(?<!assess the )efficacy",  # split into branches; the look-behind one stays with re
+        r"(?<![A-Za-z])mg/m2|[|]x|[]a]b|\bdox\w+",  # classes with "|" and "]" in them are not split
+        r"^(?!.*\bno\b)(?:the )?mg\b",
+    ]
+    joined = compile_pattern("|".join(f"(?:{s})" for s in sources), "test")
+    assert compile_any(sources, "test").search(text) == bool(joined.search(text))
+
+
+def test_a_broken_pattern_in_a_set_names_where_it_is() -> None:
+    with pytest.raises(VocabularyError, match="answer_filters.tsv:7"):
+        compile_any(["fine", "(unclosed"], "answer_filters.tsv:7")
 
 
 def test_isotope_notation_expands_to_the_element_and_both_notations() -> None:

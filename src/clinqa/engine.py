@@ -37,6 +37,7 @@ from clinqa.retrieve.index import (
     save_index,
 )
 from clinqa.retrieve.retriever import HybridRetriever, RetrievalConfig
+from clinqa.retrieve.specificity import word_specificity
 from clinqa.retrieve.vectors import VectorStore
 from clinqa.review import Article, ArticleState, NotPermitted, ReviewService, User
 from clinqa.store import SQLStore, index_dir, is_url, open_store
@@ -351,6 +352,13 @@ class Engine:
             )
             self._answerers[audience] = answerer
             return answerer
+
+    def warm_up(self) -> None:
+        """Load now what the first answers would otherwise wait for: the index and the answerer, the drug-name
+        lookup, the English word frequencies that weigh a question's words."""
+        self.answerer()
+        self.normaliser().agents("doxorubicin")
+        word_specificity("the")
 
     def normaliser(self) -> Normaliser:
         """Drug and regimen names, with the drug variants the corpus uses (built with the index)."""

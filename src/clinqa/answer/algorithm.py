@@ -29,7 +29,7 @@ from clinqa.clinical.disease import related
 from clinqa.clinical.evidence import randomised
 from clinqa.clinical.fitness import offers_unfit, speaks_to_unfit
 from clinqa.clinical.regimens import shared_class
-from clinqa.data import VocabularyError, compile_pattern, read_table
+from clinqa.data import AnyPattern, VocabularyError, compile_any, compile_pattern, read_table
 from clinqa.retrieve.analysis import analyze, analyze_cached
 from clinqa.settings import settings
 from clinqa.types import Passage, PatientContext
@@ -87,7 +87,7 @@ class Step:
     key: str
     title: str
     probe: str  # words added to the topic for this step's search
-    cue: re.Pattern[str] | None  # a sentence must match this to belong to the step
+    cue: AnyPattern | None  # a sentence must match this to belong to the step
     limit: int
 
 
@@ -126,7 +126,7 @@ def steps_for(disease: str | None) -> tuple[Step, ...]:
         probe = " ".join([base.probe, *(r.probe for r in extra)])
         # Additions widen a step's cue; a step open to any sentence (systemic: any that names an agent) stays open.
         cues = [c for c in (base.cue, *(r.cue for r in extra)) if c] if base.cue else []
-        cue = compile_pattern("|".join(f"(?:{c})" for c in cues), f"algorithm_steps.tsv:{base.key}") if cues else None
+        cue = compile_any(cues, f"algorithm_steps.tsv:{base.key}") if cues else None
         out.append(Step(base.key, base.title, probe, cue, base.limit))
     return tuple(out)
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from functools import cache, lru_cache
 
-from clinqa.data import compile_pattern, read_table
+from clinqa.data import AnyPattern, compile_any, compile_pattern, read_table
 
 SENTENCE_KINDS = ("negative", "design", "legend", "caution", "mechanism")
 
@@ -19,13 +19,16 @@ def _rows() -> tuple[tuple[str, re.Pattern[str]], ...]:
 
 
 @cache
-def _filters() -> dict[str, re.Pattern[str]]:
+def _filters() -> dict[str, AnyPattern]:
     grouped: dict[str, list[str]] = {}
     for kind, pattern in _rows():
-        grouped.setdefault(kind, []).append(f"(?:{pattern.pattern})")
-    return {
-        kind: compile_pattern("|".join(patterns), f"answer_filters.tsv:{kind}") for kind, patterns in grouped.items()
-    }
+        grouped.setdefault(kind, []).append(pattern.pattern)
+    return {kind: compile_any(sources, f"answer_filters.tsv:{kind}") for kind, sources in grouped.items()}
+
+
+@cache
+def _generic_words() -> re.Pattern[str]:
+    return compile_pattern(_filters()["generic"].pattern, "answer_filters.tsv:generic")
 
 
 @lru_cache(maxsize=65536)
@@ -83,4 +86,4 @@ def dose_unit_asked(question: str) -> re.Pattern[str] | None:
 def particular_words(question: str) -> str:
     """A "what next" question less its generic words ("options", "next line", "after", "patient"): what it
     asks in particular, if anything ("consolidation", "a cellular therapy", "with an OS benefit")."""
-    return _filters()["generic"].sub(" ", question)
+    return _generic_words().sub(" ", question)

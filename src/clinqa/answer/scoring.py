@@ -2,28 +2,32 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 
 from clinqa.answer.triage import QuestionKind, kind_cues
+from clinqa.data import compile_any
 from clinqa.settings import settings
 
-_GUIDANCE = re.compile(
-    r"\b(?:should|recommend(?:ed|s)?|consider\w*|standard|preferred|enrol\w*|options?|mainstay|cornerstone|"
-    r"(?:is|are|was|were|has been|have been) (?:active|effective|approved)|(?:shown to )?(?:has|have) activity|"
-    r"indicated|may benefit|can be cured)\b",
-    re.IGNORECASE,
+_GUIDANCE = compile_any(
+    [
+        r"\b(?:should|recommend(?:ed|s)?|consider\w*|standard|preferred|enrol\w*|options?|mainstay|cornerstone|"
+        r"(?:is|are|was|were|has been|have been) (?:active|effective|approved)|(?:shown to )?(?:has|have) activity|"
+        r"indicated|may benefit|can be cured)\b"
+    ],
+    "scoring.py: guidance",
 )
-_META = re.compile(
-    r"(?:for more information|for specific information|see the .* section|see the (?:\w+ )*summar(?:y|ies)|"
-    r"this summary|this section|the following is|"
-    r"information about (?:ongoing )?clinical trials is available|check for u\.s\. clinical trials|"
-    r"^use our (?:advanced )?clinical trial search|^general information about clinical trials|"
-    r"^(?:to )?learn more\b|\bvisit [A-Z]|\bcan be (?:further )?narrowed\b|\blist of (?:clinical )?trials\b|"
-    r"^(?:refer to|see) |^this list is provided\b|\bthese references have been (?:identified|selected)\b)",
-    re.IGNORECASE,
+_META = compile_any(
+    [
+        r"(?:for more information|for specific information|see the .* section|see the (?:\w+ )*summar(?:y|ies)|"
+        r"this summary|this section|the following is|"
+        r"information about (?:ongoing )?clinical trials is available|check for u\.s\. clinical trials|"
+        r"^use our (?:advanced )?clinical trial search|^general information about clinical trials|"
+        r"^(?:to )?learn more\b|\bvisit [A-Z]|\bcan be (?:further )?narrowed\b|\blist of (?:clinical )?trials\b|"
+        r"^(?:refer to|see) |^this list is provided\b|\bthese references have been (?:identified|selected)\b)"
+    ],
+    "scoring.py: navigation",
 )
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from functools import cache
 
-from clinqa.data import VocabularyError, read_table
+from clinqa.data import AnyPattern, VocabularyError, compile_any, read_table
 from clinqa.retrieve.analysis import fold, query_terms, stem
 
 
@@ -30,9 +30,9 @@ class KindCues:
     """Where the sources answer a kind of question (`section`) and what an answering sentence states."""
 
     kind: QuestionKind
-    question: re.Pattern[str]
-    section: re.Pattern[str]
-    sentence: re.Pattern[str]
+    question: AnyPattern
+    section: AnyPattern
+    sentence: AnyPattern
     search: str  # words searched with the question, where the sources discuss this kind
 
 
@@ -45,8 +45,7 @@ def kind_cues() -> dict[QuestionKind, KindCues]:
             kind = QuestionKind(row.cells[0])
         except ValueError:
             raise VocabularyError(f"{row.where()}: unknown question kind {row.cells[0]!r}") from None
-        patterns = [row.pattern(i) for i in (1, 2, 3)]
-        question, section, sentence = (p for p in patterns if p is not None)
+        question, section, sentence = (compile_any([row.cells[i]], row.where()) for i in (1, 2, 3))
         cues[kind] = KindCues(kind, question, section, sentence, row.cells[4])
     return cues
 

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 
-from clinqa.data import VocabularyError, compile_pattern, read_table
+from clinqa.data import AnyPattern, VocabularyError, compile_any, compile_pattern, read_table
 
 KINDS = ("unfit", "offers", "cue")
 
@@ -19,7 +19,7 @@ KINDS = ("unfit", "offers", "cue")
 class _Vocabulary:
     unfit: dict[str, re.Pattern[str]]  # treatment -> how a question says the patient cannot have it
     offers: dict[str, re.Pattern[str]]  # treatment -> how a sentence names it
-    cue: re.Pattern[str]  # a sentence written for patients unfit for the usual treatment
+    cue: AnyPattern  # a sentence written for patients unfit for the usual treatment
 
 
 @cache
@@ -41,7 +41,7 @@ def _vocabulary() -> _Vocabulary:
         raise VocabularyError(f"fitness.tsv: no offers row for {', '.join(missing)}")
     if not cues:
         raise VocabularyError("fitness.tsv: needs a cue row")
-    return _Vocabulary(unfit, offers, compile_pattern("|".join(f"(?:{c})" for c in cues), "fitness.tsv:cue"))
+    return _Vocabulary(unfit, offers, compile_any(cues, "fitness.tsv:cue"))
 
 
 def unfit_for(text: str) -> list[str]:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 
 from clinqa.data import Row, VocabularyError, compile_pattern, read_table, split_list
 from clinqa.types import PriorTherapy
@@ -153,6 +153,14 @@ class Normaliser:
         self._base_cache: dict[str, str] = {}
         self._agents_of: dict[str, list[str]] = {}
 
+    @cached_property
+    def _names(self) -> _WordTree:
+        """Every name's lower-case words as a tree: a text is looked up only at the lengths where a name can end."""
+        tree = _WordTree()
+        for key in (*self._exact, *self._folded, *self._drugs):
+            tree.add([w.lower() for w in _TOKEN.findall(key)])
+        return tree
+
     def agents(self, text: str) -> list[str]:
         """Normalised agents named in `text`, in order of first mention, each once (remembered per text:
         answer sentences recur across questions)."""
@@ -200,10 +208,11 @@ class Normaliser:
         """Every drug or regimen named in `text`; offsets index `clean_text(text)`."""
         text = clean_text(text)
         tokens = [(m.start(), m.end()) for m in _TOKEN.finditer(text)]
+        words = [text[start:end].lower() for start, end in tokens]
         found: list[Mention] = []
         i = 0
         while i < len(tokens):
-            hit = self._longest_at(text, tokens, i)
+            hit = self._longest_at(text, tokens, words, i)
             if hit is None:
                 i += 1
                 continue
@@ -213,11 +222,12 @@ class Normaliser:
             i += used
         return found
 
-    def _longest_at(self, text: str, tokens: list[tuple[int, int]], i: int) -> tuple[Mention, int] | None:
-        for n in range(min(_MAX_WORDS, len(tokens) - i), 0, -1):
+    def _longest_at(
+        self, text: str, tokens: list[tuple[int, int]], words: list[str], i: int
+    ) -> tuple[Mention, int] | None:
+        for n in reversed(self._names.ends(words, i, _MAX_WORDS)):
             start, end = tokens[i][0], tokens[i + n - 1][1]
-            phrase = text[start:end]
-            mention = self._lookup(phrase, start, end)
+            mention = self._lookup(text[start:end], start, end)
             if mention is not None:
                 return mention, n
         return None
@@ -238,6 +248,36 @@ class Normaliser:
         if cached is None:
             cached = self._base_cache[generic] = _strip_forms(generic.lower(), self._generics)
         return cached
+
+
+class _WordTree:
+    """Names as sequences of words, for finding at which lengths a run of words can be a name."""
+
+    _END = ""
+
+    def __init__(self) -> None:
+        self._root: dict[str, dict] = {}
+
+    def add(self, words: Sequence[str]) -> None:
+        node = self._root
+        for word in words:
+            node = node.setdefault(word, {})
+        if words:
+            node[self._END] = {}
+
+    def ends(self, words: Sequence[str], first: int, most: int) -> list[int]:
+        """The lengths (in words, ascending, at most `most`) at which `words` from index `first` spell a name."""
+        node = self._root.get(words[first])
+        if node is None:  # most words start no name
+            return []
+        found = [1] if self._END in node else []
+        for n in range(2, min(most, len(words) - first) + 1):
+            node = node.get(words[first + n - 1])
+            if node is None:
+                break
+            if self._END in node:
+                found.append(n)
+        return found
 
 
 @cache

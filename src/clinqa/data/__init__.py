@@ -2,15 +2,19 @@
 
 Every file has `#` comment lines describing its columns, then one row per line. `read_table` checks the column
 count of every row and raises `VocabularyError` naming the file and line; `split_list` splits a " | " cell.
-Regular-expression columns are compiled by `compile_pattern`, which names the file and line of a broken one.
+Regular-expression columns are compiled by `compile_pattern`, which names the file and line of a broken one;
+`compile_any` joins many into one `AnyPattern` that says whether any of them occurs in a text.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
+
+import re2
 
 from clinqa.errors import ClinqaError
 
@@ -62,3 +66,77 @@ def compile_pattern(source: str, where: str) -> re.Pattern[str]:
         return re.compile(source, re.IGNORECASE)
     except re.error as e:
         raise VocabularyError(f"{where}: not a valid pattern ({e})") from e
+
+
+def _re2_options() -> re2.Options:
+    options = re2.Options()
+    options.case_sensitive = False
+    options.never_capture = True
+    options.log_errors = False  # a pattern RE2 cannot run (a look-around) is searched with Python's re instead
+    return options
+
+
+class AnyPattern:
+    """Case-insensitive patterns searched as one: those RE2 can run form one linear-time automaton, the rest (with
+    look-arounds) one Python alternation. Sentence filters test every sentence of every answer, and Python's re
+    tries each branch of a long alternation at each position of the text; RE2 reads the text once."""
+
+    def __init__(self, sources: Sequence[str], where: str) -> None:
+        fast: list[str] = []
+        slow: list[str] = []
+        for source in sources:
+            compile_pattern(source, where)  # a broken pattern is named, whichever engine would run it
+            for branch in _branches(source) if _splits(source) else [source]:
+                try:
+                    re2.compile(branch, _re2_options())
+                    fast.append(branch)
+                except re2.error:
+                    slow.append(branch)
+        self.pattern = "|".join(f"(?:{s})" for s in sources)
+        self._fast = re2.compile("|".join(f"(?:{s})" for s in fast), _re2_options()) if fast else None
+        self._slow = compile_pattern("|".join(f"(?:{s})" for s in slow), where) if slow else None
+
+    def search(self, text: str) -> bool:
+        """Whether any of the patterns occurs in `text`."""
+        return bool(
+            (self._fast is not None and self._fast.search(text)) or (self._slow is not None and self._slow.search(text))
+        )
+
+
+def _branches(source: str) -> list[str]:
+    """The top-level alternatives of a pattern ("a|(b|c)|d" -> "a", "(b|c)", "d"), each a pattern of its own."""
+    branches: list[str] = []
+    depth, escaped, start = 0, False, 0
+    opened = -1  # where the character class being read starts ("[" or "[^"), or -1
+    for i, char in enumerate(source):
+        if escaped:
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif opened >= 0:
+            if char == "]" and i > opened:  # a "]" first in a class is one of its characters
+                opened = -1
+        elif char == "[":
+            opened = i + 2 if source[i + 1 : i + 2] == "^" else i + 1
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+        elif char == "|" and depth == 0:
+            branches.append(source[start:i])
+            start = i + 1
+    branches.append(source[start:])
+    return branches
+
+
+def _splits(source: str) -> bool:
+    """Whether the pattern's top-level alternatives are patterns of their own (no global inline flag)."""
+    try:
+        return all(re.compile(branch) for branch in _branches(source)) and not re.match(r"\(\?[aiLmsux]+\)", source)
+    except re.error:
+        return False
+
+
+def compile_any(sources: Sequence[str], where: str) -> AnyPattern:
+    """The patterns `sources` (from `where`, a file or file:line) as one `AnyPattern`."""
+    return AnyPattern(sources, where)

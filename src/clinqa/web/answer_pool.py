@@ -31,7 +31,7 @@ def _start(db: str, settings_json: str, niceness: int, index_wait_s: float) -> N
         os.nice(niceness)
     _engine = Engine(db)
     _engine.index_wait_s = index_wait_s
-    _engine.answerer()
+    _engine.warm_up()
 
 
 def _ready() -> bool:
