@@ -129,7 +129,7 @@ def test_a_pattern_set_matches_what_its_joined_pattern_matches(text: str) -> Non
 
 
 def test_a_broken_pattern_in_a_set_names_where_it_is() -> None:
-    with pytest.raises(VocabularyError, match="answer_filters.tsv:7"):
+    with pytest.raises(VocabularyError, match=r"answer_filters\.tsv:7"):
         compile_any(["fine", "(unclosed"], "answer_filters.tsv:7")
 
 

@@ -94,17 +94,33 @@ def coverage(q: QueryTerms, sentence_terms: set[str], context_terms: set[str]) -
 def kind_bonus(text: str, section: str, kinds: list[QuestionKind]) -> float:
     """What a sentence gains for being where the sources answer this kind of question (its section) and for
     stating what the kind wants (a dose, a figure, a test); the main kind counts fully, the next one half."""
-    cues, tunables = kind_cues(), settings().answer
+    tunables = settings().answer
+    return _kind_bonus(
+        text, section, tuple(kinds[:2]), tunables.section_bonus, tunables.sentence_bonus, tunables.guidance_bonus
+    )
+
+
+@lru_cache(maxsize=65536)
+def _kind_bonus(
+    text: str,
+    section: str,
+    kinds: tuple[QuestionKind, ...],
+    section_bonus: float,
+    sentence_bonus: float,
+    guidance: float,
+) -> float:
+    """`kind_bonus`, remembered: each step of a treatment algorithm scores many of the same sentences again."""
+    cues = kind_cues()
     bonus = 0.0
     for share, kind in zip((1.0, 0.5), kinds, strict=False):
         if kind not in cues:
             continue
         if cues[kind].section.search(section):
-            bonus += tunables.section_bonus * share
+            bonus += section_bonus * share
         if cues[kind].sentence.search(text):
-            bonus += tunables.sentence_bonus * share
+            bonus += sentence_bonus * share
     if kinds[0] is QuestionKind.TREATMENT and _GUIDANCE.search(text):
-        bonus += tunables.guidance_bonus  # "what next" is answered by what the source advises, first
+        bonus += guidance  # "what next" is answered by what the source advises, first
     return bonus
 
 

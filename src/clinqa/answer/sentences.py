@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from clinqa.types import Passage
 
@@ -34,6 +35,13 @@ class SourceSentence:
 
 
 def split_passage(passage: Passage) -> list[SourceSentence]:
+    """The passage's sentences (a labelled list item's label goes on each)."""
+    return list(_split(passage))
+
+
+@lru_cache(maxsize=16384)
+def _split(passage: Passage) -> tuple[SourceSentence, ...]:
+    """`split_passage`, remembered: the steps of an answer read the same passages again."""
     spans = _spans(passage.text)
     label: str | None = None
     if passage.kind == "list_item" and len(spans) > 1 and _is_label(passage.text[slice(*spans[0])]):
@@ -55,7 +63,7 @@ def split_passage(passage: Passage) -> list[SourceSentence]:
                 level = c.level_of_evidence or level
         text = passage.text[start:end].strip()
         out.append(SourceSentence(passage, position, start, end, text, tuple(numbers), level, label))
-    return out
+    return tuple(out)
 
 
 def _spans(text: str) -> list[tuple[int, int]]:
