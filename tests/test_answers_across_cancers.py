@@ -222,6 +222,16 @@ def test_what_next_offers_an_option_for_the_setting_not_yet_received(case: Case,
     )
 
 
+def test_what_next_reports_the_toxicities_of_the_agents_it_offers(ask: Asker, across: Engine) -> None:
+    answer = ask("Metastatic colon cancer progressing after FOLFOX and then FOLFIRI with bevacizumab. What next?")
+    offered = {a for s in answer.bottom_line for a in across.normaliser().agents(f"{s.label or ''} {s.text}")}
+    assert "regorafenib" in offered, [s.text for s in answer.bottom_line]
+    pitfalls = [s for sec in answer.sections if sec.title == "Pitfalls and considerations" for s in sec.sentences]
+    harms = [s for s in pitfalls if "regorafenib" in across.normaliser().agents(s.text)]
+    assert harms and all("toxicit" in s.text for s in harms), [s.text for s in pitfalls]
+    assert all(s.source.document_id == "colon-cancer-hp" for s in pitfalls)
+
+
 def test_patient_context_given_beside_the_question(across: Engine) -> None:
     folfox = PriorTherapy(described="FOLFOX", agents=["fluorouracil", "leucovorin", "oxaliplatin"], regimen="FOLFOX")
     patient = PatientContext(

@@ -92,6 +92,10 @@ SETTING_SPECIFICITY = 3.5  # a word this specific steers the algorithm's searche
 SETTING_WORDS = 3
 PARTICULAR_LEAD = 2  # bottom-line sentences a "what next" question's own ask gets before the algorithm's advice
 LIKELY_DISEASE_PASSAGES = 10
+TOXICITY_AGENTS = 2  # agents of a "what next" bottom line whose toxicities the answer reports
+TOXICITY_PASSAGES = 10  # passages searched for each
+TOXICITY_SENTENCES = 2  # sentences reported for each
+TOXICITY_PROBE = "toxicity adverse events side effects"
 PRIMARY_LITERATURE_WEIGHT = 0.5  # an abstract's sentence counts half a guideline's: it answers where they are silent
 HISTORY_SHARE = 0.6  # score kept by a sentence naming only agents the patient already had
 LIST_LIMIT = 20  # list items brought in under one lead-in
@@ -260,7 +264,9 @@ class Answerer:
             steps = self._algorithm(topic, line).steps(search_topic, context)
             if steps:
                 particular = self._asks_in_particular(focus_text, topic, q)
-                return self._compose_algorithm(question, steps, kinds, candidates, keep, context, line, particular)
+                return self._compose_algorithm(
+                    question, steps, kinds, candidates, keep, context, line, particular, topic
+                )
         if kinds[0] is QuestionKind.DOSE and not self._states_a_dose(candidates, focus_text):
             note = "The sources found give no dose or schedule for this; check the prescribing information."
             return self._abstain(question, AnswerStatus.INSUFFICIENT_EVIDENCE, note)
@@ -346,10 +352,12 @@ class Answerer:
         context: PatientContext,
         line: Line,
         particular: bool,
+        fit: TopicFit,
     ) -> Answer:
         """Bottom line: what the question's own retrieval offers this patient (not a negative result, not only
         what was received), when it answers the question closely enough; else the first advice of the steps
-        (trial, surgery, a new systemic option). Then the steps in order, whole; then what else was found."""
+        (trial, surgery, a new systemic option). Then the steps in order, whole; then what else was found, and
+        the toxicities the sources report for the agents the bottom line offers."""
         if not steps:
             return self._compose(question, kinds, candidates, keep)
         citer = Citer(self.store.references, self.store.abstracts)
@@ -378,8 +386,40 @@ class Answerer:
         used = {c.sentence for s in steps for c in s.candidates}
         rest = [c for c in candidates if c.sentence not in used]
         _, body = select(rest, self.limits)
-        extra = [sec for sec in build_sections([], body[:6], kinds, citer)[1] if sec.title != "Treatment options"]
+        offered = [a for c in chosen for a in self.normaliser.agents(c.sentence.labelled) if a not in failed]
+        shown = used | {c.sentence for c in body[:6]}
+        toxicities = [c for c in self._toxicities(list(dict.fromkeys(offered)), fit) if c.sentence not in shown]
+        extra = [
+            sec
+            for sec in build_sections([], [*body[:6], *toxicities], kinds, citer)[1]
+            if sec.title != "Treatment options"
+        ]
         return self._answered(question, bottom_line, [s for s in sections if s.sentences] + extra, citer, keep)
+
+    def _toxicities(self, agents: list[str], fit: TopicFit) -> list[Candidate]:
+        """What the disease's own pages say of the harms of the first `TOXICITY_AGENTS` agents offered: sentences
+        that name the agent (in them or in their section's heading) and report a toxicity or a caution."""
+        lexical = HybridRetriever(self.index, None, RetrievalConfig(use_dense=False))
+        found: list[Candidate] = []
+        for agent in agents[:TOXICITY_AGENTS]:
+            hits = lexical.search(
+                f"{agent} {TOXICITY_PROBE}", k=TOXICITY_PASSAGES, document_weights=self._page_weights(fit)
+            )
+            passages = self.store.passages([h.passage_id for h in hits.hits])
+            chosen: list[Candidate] = []
+            for hit in hits.hits:
+                passage = passages.get(hit.passage_id)
+                if passage is None or fit.page(passage.document_id) is not Fit.ON_TOPIC:
+                    continue
+                heading = passage.section_path[-1] if passage.section_path else ""
+                for sentence in split_passage(passage):
+                    named = agent in self.normaliser.agents(f"{heading} {sentence.labelled}")
+                    if named and answer_worthy(sentence.text) and not_an_option(sentence.text) == "caution":
+                        chosen.append(Candidate(sentence, frozenset(), 0.0, 0.0))
+                if len(chosen) >= TOXICITY_SENTENCES:
+                    break
+            found.extend(chosen[:TOXICITY_SENTENCES])
+        return found
 
     def _answered(
         self,
