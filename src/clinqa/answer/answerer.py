@@ -399,12 +399,10 @@ class Answerer:
     def _toxicities(self, agents: list[str], fit: TopicFit) -> list[Candidate]:
         """What the disease's own pages say of the harms of the first `TOXICITY_AGENTS` agents offered: sentences
         that name the agent (in them or in their section's heading) and report a toxicity or a caution."""
-        lexical = HybridRetriever(self.index, None, RetrievalConfig(use_dense=False))
+        pages = self._page_weights(fit)
         found: list[Candidate] = []
         for agent in agents[:TOXICITY_AGENTS]:
-            hits = lexical.search(
-                f"{agent} {TOXICITY_PROBE}", k=TOXICITY_PASSAGES, document_weights=self._page_weights(fit)
-            )
+            hits = self._lexical.search(f"{agent} {TOXICITY_PROBE}", k=TOXICITY_PASSAGES, document_weights=pages)
             passages = self.store.passages([h.passage_id for h in hits.hits])
             chosen: list[Candidate] = []
             for hit in hits.hits:
@@ -552,10 +550,15 @@ class Answerer:
         weights = np.array([topic.page(d) is not Fit.OTHER for d in self.index.document_ids], dtype=np.float32)
         return None if weights.all() else weights
 
+    @cached_property
+    def _lexical(self) -> HybridRetriever:
+        """Lexical retrieval alone, for the searches an answer makes beyond its question's own (the algorithm's
+        steps, an offered agent's toxicities): their words are no question to embed."""
+        return HybridRetriever(self.index, None, RetrievalConfig(use_dense=False))
+
     def _algorithm(self, fit: TopicFit, line: Line) -> TreatmentAlgorithm:
-        lexical = HybridRetriever(self.index, None, RetrievalConfig(use_dense=False))
         return TreatmentAlgorithm(
-            search=lambda text: self._evidence(lexical.search(text, k=20).hits),
+            search=lambda text: self._evidence(self._lexical.search(text, k=20).hits),
             titles=self._titles,
             weights=self._specificity,
             agents_of=self.normaliser.agents,

@@ -194,10 +194,10 @@ def select(candidates: list[Candidate], limits: ComposeLimits) -> tuple[list[Can
 
 def category(s: SourceSentence) -> str:
     """The section a body sentence goes to; a negative result or a study's design is evidence, never an option."""
-    text = s.labelled
-    if not_an_option(s.text) == "caution":
+    text, kind = s.labelled, not_an_option(s.text)
+    if kind == "caution":
         return "Pitfalls and considerations"  # a toxicity or a caution, whatever study reported it
-    if s.level_of_evidence or _STUDY.search(text) or not_an_option(s.text) in ("negative", "design"):
+    if s.level_of_evidence or _STUDY.search(text) or kind in ("negative", "design"):
         return "Evidence"
     if _OUTCOME.search(text) or "%" in text:
         return "Outcomes and prognosis"

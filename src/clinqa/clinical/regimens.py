@@ -19,7 +19,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache, cached_property
 
-from clinqa.data import Row, VocabularyError, compile_pattern, read_table, split_list
+from clinqa.data import Row, VocabularyError, alternation, compile_pattern, read_table, split_list
 from clinqa.types import PriorTherapy
 
 _MAX_WORDS = 6
@@ -285,7 +285,7 @@ def _non_agents() -> re.Pattern[str]:
     rows = read_table("non_agents.tsv", 1, 1)
     for row in rows:
         compile_pattern(row.cells[0], row.where())
-    return compile_pattern("|".join(f"(?:{row.cells[0]})" for row in rows), "non_agents.tsv")
+    return compile_pattern(alternation(row.cells[0] for row in rows), "non_agents.tsv")
 
 
 def is_non_agent(generic: str) -> bool:

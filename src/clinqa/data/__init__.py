@@ -3,13 +3,14 @@
 Every file has `#` comment lines describing its columns, then one row per line. `read_table` checks the column
 count of every row and raises `VocabularyError` naming the file and line; `split_list` splits a " | " cell.
 Regular-expression columns are compiled by `compile_pattern`, which names the file and line of a broken one;
-`compile_any` joins many into one `AnyPattern` that says whether any of them occurs in a text.
+`alternation` joins patterns into one; `compile_any` joins many into one `AnyPattern` that says whether any of
+them occurs in a text.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -68,6 +69,12 @@ def compile_pattern(source: str, where: str) -> re.Pattern[str]:
         raise VocabularyError(f"{where}: not a valid pattern ({e})") from e
 
 
+def alternation(sources: Iterable[str]) -> str:
+    """The patterns `sources` as one pattern that matches where any of them does."""
+    return "|".join(f"(?:{source})" for source in sources)
+
+
+@cache
 def _re2_options() -> re2.Options:
     options = re2.Options()
     options.case_sensitive = False
@@ -86,15 +93,15 @@ class AnyPattern:
         slow: list[str] = []
         for source in sources:
             compile_pattern(source, where)  # a broken pattern is named, whichever engine would run it
-            for branch in _branches(source) if _splits(source) else [source]:
+            for branch in _branches(source):
                 try:
                     re2.compile(branch, _re2_options())
                     fast.append(branch)
                 except re2.error:
                     slow.append(branch)
-        self.pattern = "|".join(f"(?:{s})" for s in sources)
-        self._fast = re2.compile("|".join(f"(?:{s})" for s in fast), _re2_options()) if fast else None
-        self._slow = compile_pattern("|".join(f"(?:{s})" for s in slow), where) if slow else None
+        self.pattern = alternation(sources)
+        self._fast = re2.compile(alternation(fast), _re2_options()) if fast else None
+        self._slow = compile_pattern(alternation(slow), where) if slow else None
 
     def search(self, text: str) -> bool:
         """Whether any of the patterns occurs in `text`."""
@@ -104,7 +111,8 @@ class AnyPattern:
 
 
 def _branches(source: str) -> list[str]:
-    """The top-level alternatives of a pattern ("a|(b|c)|d" -> "a", "(b|c)", "d"), each a pattern of its own."""
+    """The top-level alternatives of a pattern ("a|(b|c)|d" -> "a", "(b|c)", "d"), each a pattern of its own; the
+    pattern whole when its alternatives are not (a global inline flag, a branch that does not compile alone)."""
     branches: list[str] = []
     depth, escaped, start = 0, False, 0
     opened = -1  # where the character class being read starts ("[" or "[^"), or -1
@@ -126,15 +134,14 @@ def _branches(source: str) -> list[str]:
             branches.append(source[start:i])
             start = i + 1
     branches.append(source[start:])
-    return branches
-
-
-def _splits(source: str) -> bool:
-    """Whether the pattern's top-level alternatives are patterns of their own (no global inline flag)."""
+    if re.match(r"\(\?[aiLmsux]+\)", source):
+        return [source]
     try:
-        return all(re.compile(branch) for branch in _branches(source)) and not re.match(r"\(\?[aiLmsux]+\)", source)
+        for branch in branches:
+            re.compile(branch)
     except re.error:
-        return False
+        return [source]
+    return branches
 
 
 def compile_any(sources: Sequence[str], where: str) -> AnyPattern:
