@@ -56,8 +56,10 @@ _NOT_THE_OPTION = re.compile(
 _POPULATION_NOTE = re.compile(r"\((?:for|in) (?:patients|those|people|children|adults|women|men)\b[^)]*\)", re.I)
 
 
+@lru_cache(maxsize=65536)
 def offered_text(text: str) -> str:
-    """`text` less what names an option's setting, comparator or population rather than the option."""
+    """`text` less what names an option's setting, comparator or population rather than the option (remembered:
+    each step weighs many of the same sentences)."""
     return _NOT_THE_OPTION.sub(" ", _POPULATION_NOTE.sub(" ", text))
 
 
@@ -228,6 +230,7 @@ def setting_weight(passage: Passage, later_line: bool) -> float:
     return LATER_SECTION if setting == "later" else FIRST_SECTION if setting == "first" else 1.0
 
 
+@lru_cache(maxsize=65536)
 def question_setting(question: str) -> str | None:
     """The treatment setting a question names ("second-line", "relapsed" -> later; "adjuvant", "newly
     diagnosed" -> first), by the same patterns as the sections; None when it names neither or both."""

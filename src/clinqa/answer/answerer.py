@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from itertools import islice
+from typing import TypeVar
 
 import numpy as np
 
@@ -100,6 +101,7 @@ PRIMARY_LITERATURE_WEIGHT = 0.5  # an abstract's sentence counts half a guidelin
 HISTORY_SHARE = 0.6  # score kept by a sentence naming only agents the patient already had
 LIST_LIMIT = 20  # list items brought in under one lead-in
 LEAD_IN_CACHE = 50_000
+_T = TypeVar("_T")
 SPECIFIC_TITLE_TERM = 3.0  # a title word this specific names a topic ("osteosarcoma" 4.9), not a notion ("rates" 2.6)
 # Parenthetical details ("after 4 lines (doxorubicin, ...)") describe the patient, not the topic asked about.
 # One that offers another wording of the ask ("research (or clinical trials)", "(i.e., ...)") is the question's own.
@@ -126,6 +128,7 @@ class Answerer:
     patient_aware: bool = True  # False: the core engine alone (no patient context, algorithm, flags or trials)
     limits: ComposeLimits = field(default_factory=ComposeLimits)
     _lead_ins: dict[str, Passage | None] = field(default_factory=dict, repr=False)
+    _lists: dict[str, list[Passage]] = field(default_factory=dict, repr=False)
 
     @property
     def _specificity(self) -> Mapping[str, float]:
@@ -609,11 +612,7 @@ class Answerer:
     def _lead_in(self, item: Passage) -> Passage | None:
         """The passage that introduces the list `item` belongs to ("Risk factors include:"), if any;
         remembered per item, as list items recur across questions."""
-        if item.id not in self._lead_ins:
-            if len(self._lead_ins) > LEAD_IN_CACHE:
-                self._lead_ins.clear()
-            self._lead_ins[item.id] = self._find_lead_in(item)
-        return self._lead_ins[item.id]
+        return _remembered(self._lead_ins, item.id, lambda: self._find_lead_in(item))
 
     def _find_lead_in(self, item: Passage) -> Passage | None:
         for p in self.store.preceding(item, LIST_LIMIT):
@@ -624,6 +623,10 @@ class Answerer:
         return None
 
     def _list_under(self, lead_in: Passage) -> list[Passage]:
+        """The items of the list `lead_in` introduces; remembered per lead-in, as lists recur across questions."""
+        return _remembered(self._lists, lead_in.id, lambda: self._find_list_under(lead_in))
+
+    def _find_list_under(self, lead_in: Passage) -> list[Passage]:
         items = []
         for p in self.store.following(lead_in, LIST_LIMIT):
             if p.kind != "list_item" or p.section_path != lead_in.section_path:
@@ -646,6 +649,16 @@ class Answerer:
             disclaimer=DISCLAIMER,
             note=note,
         )
+
+
+def _remembered(cache: dict[str, _T], key: str, compute: Callable[[], _T]) -> _T:
+    """`cache[key]`, computed the first time; the cache starts over past `LEAD_IN_CACHE` entries. The answerer
+    is rebuilt with each new index, so what it remembers of the store never outlives an ingest."""
+    if key not in cache:
+        if len(cache) > LEAD_IN_CACHE:
+            cache.clear()
+        cache[key] = compute()
+    return cache[key]
 
 
 def _apart(question: str, terms: set[str]) -> tuple[str, str]:

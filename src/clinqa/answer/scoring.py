@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from clinqa.answer.triage import QuestionKind, kind_cues
 from clinqa.data import compile_any
@@ -39,7 +39,7 @@ class QueryTerms:
     # stemmed terms a sentence must hold all of: "chemo" is covered by "chemotherapy", "EFS" by "event-free survival"
     synonyms: Mapping[str, tuple[frozenset[str], ...]] = field(default_factory=dict)
 
-    @property
+    @cached_property
     def total(self) -> float:
         """What full coverage means: the weight of the question's most specific terms. A long, detailed
         question is not answered by one sentence holding all of its words, so only the top few count."""
@@ -85,9 +85,11 @@ def coverage(q: QueryTerms, sentence_terms: set[str], context_terms: set[str]) -
             got += weight
         elif term in context_terms or any(w <= context_terms for w in wordings):
             got += 0.5 * weight
-    got += sum(
-        w if t in sentence_terms else 0.5 * w for t, w in q.expansion.items() if t in sentence_terms | context_terms
-    )
+    for t, w in q.expansion.items():
+        if t in sentence_terms:
+            got += w
+        elif t in context_terms:
+            got += 0.5 * w
     return min(1.0, got / q.total)
 
 

@@ -9,6 +9,7 @@ from functools import cache
 from clinqa.retrieve.vocabulary import Vocabulary, radionuclides
 
 _TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-/+']*")
+_LOWER_WORD = re.compile(r"[a-z0-9][a-z0-9'/+-]*")
 
 
 @dataclass(frozen=True)
@@ -23,14 +24,14 @@ def expand_query(query: str, vocabulary: Vocabulary) -> list[Expansion]:
     found: list[Expansion] = []
     for token in _TOKEN.findall(query):
         found.extend(_expand_token(token.strip("'"), vocabulary))
-    lowered = " " + " ".join(re.findall(r"[a-z0-9][a-z0-9'/+-]*", query.lower())) + " "
-    for phrase, adds in vocabulary.shorthand.items():
-        if " " in phrase and f" {phrase} " in lowered:  # lay phrases: "came back", "how long"
-            found.extend(Expansion(phrase, a, "shorthand") for a in adds)
+    table = vocabulary.phrases
+    runs = set(table.runs(_LOWER_WORD.findall(query.lower())))
+    phrases = sorted((table.shorthand[r], r) for r in runs if r in table.shorthand)
+    for _, phrase in phrases:  # lay phrases: "came back", "how long"
+        found.extend(Expansion(phrase, a, "shorthand") for a in vocabulary.shorthand[phrase])
     found.extend(_radionuclides(query))
-    for short, long_form in vocabulary.abbreviations.items():
-        if len(long_form) > 6 and f" {long_form} " in lowered:
-            found.append(Expansion(long_form, short, "abbreviation"))
+    long_forms = sorted((i, short, r) for r in runs for i, short in table.long_forms.get(r, ()))
+    found.extend(Expansion(long_form, short, "abbreviation") for _, short, long_form in long_forms)
     unique: dict[tuple[str, str], Expansion] = {}
     for e in found:
         unique.setdefault((e.term.lower(), e.adds.lower()), e)

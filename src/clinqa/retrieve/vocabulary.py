@@ -16,7 +16,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 
 from clinqa.data import read_table, split_list
 from clinqa.packages import package_dir
@@ -33,6 +33,12 @@ class Vocabulary:
     sources: list[str] = field(default_factory=list)
     definitions: dict[str, str] = field(default_factory=dict)  # term -> passage defining it (patient pages)
     specificity: dict[str, float] = field(default_factory=dict)  # stemmed term -> specificity (specificity.py)
+
+    @cached_property
+    def phrases(self) -> PhraseTable:
+        """The lay phrases of several words and the long forms of the abbreviations, by their words, to be looked
+        up among a query's runs of words (built once: a vocabulary is not changed after it is made)."""
+        return PhraseTable.of(self)
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -53,6 +59,32 @@ class Vocabulary:
             definitions=dict(data.get("definitions", {})),  # type: ignore[call-overload]
             specificity=dict(data.get("specificity", {})),  # type: ignore[call-overload]
         )
+
+
+@dataclass(frozen=True)
+class PhraseTable:
+    """Which shorthand phrases and abbreviation long forms a run of lower-case words is, each with its place in
+    the vocabulary (expansions keep the vocabulary's order)."""
+
+    shorthand: dict[str, int]  # phrase of several words -> order in `Vocabulary.shorthand`
+    long_forms: dict[str, list[tuple[int, str]]]  # long form -> (order, short form) in `Vocabulary.abbreviations`
+    longest: int  # words in the longest entry
+
+    @classmethod
+    def of(cls, vocabulary: Vocabulary) -> PhraseTable:
+        shorthand = {p: i for i, p in enumerate(vocabulary.shorthand) if " " in p}
+        long_forms: dict[str, list[tuple[int, str]]] = defaultdict(list)
+        for i, (short, long_form) in enumerate(vocabulary.abbreviations.items()):
+            if len(long_form) > 6:
+                long_forms[long_form].append((i, short))
+        longest = max((len(p.split(" ")) for p in [*shorthand, *long_forms]), default=0)
+        return cls(shorthand, dict(long_forms), longest)
+
+    def runs(self, words: list[str]) -> Iterable[str]:
+        """Every run of consecutive `words` as long as the longest entry, joined by single spaces."""
+        for i in range(len(words)):
+            for n in range(1, min(self.longest, len(words) - i) + 1):
+                yield " ".join(words[i : i + n])
 
 
 def build_vocabulary(texts: Iterable[str], corpus_terms: set[str], dictionary: Mapping[str, str]) -> Vocabulary:
