@@ -142,6 +142,23 @@ def test_isotope_notation_expands_to_the_element_and_both_notations() -> None:
     ]
 
 
+def test_phrases_and_long_forms_expand_only_as_whole_runs_of_words_in_vocabulary_order() -> None:
+    vocabulary = Vocabulary(
+        abbreviations={"EFS": "event-free survival", "OS": "overall survival", "HDMTX": "high-dose methotrexate"},
+        shorthand={"came back": ["recurrent"], "how long": ["survival", "duration"], "chemo": ["chemotherapy"]},
+    )
+    found = expand_query("How long is overall survival, and event-free survival, after it came back?", vocabulary)
+    assert [(e.term, e.adds, e.origin) for e in found] == [
+        ("came back", "recurrent", "shorthand"),
+        ("how long", "survival", "shorthand"),
+        ("how long", "duration", "shorthand"),
+        ("event-free survival", "EFS", "abbreviation"),
+        ("overall survival", "OS", "abbreviation"),
+    ]
+    # Part of a word or of a longer form is no match: "backcame", "high-dose methotrexate-like".
+    assert expand_query("It backcame; high-dose methotrexate-like agents.", vocabulary) == []
+
+
 @pytest.mark.parametrize(
     ("disease", "path", "fit"),
     [
