@@ -19,7 +19,13 @@ from functools import cache, lru_cache
 from itertools import islice
 
 from clinqa.answer.compose import Candidate, rank_candidates
-from clinqa.answer.filters import lists_no_options, not_an_option, offers_a_treatment, reports_a_result
+from clinqa.answer.filters import (
+    lists_no_options,
+    not_an_option,
+    offers_a_treatment,
+    reports_a_result,
+    says_randomised,
+)
 from clinqa.answer.scoring import is_guidance, jaccard, weigh_terms
 from clinqa.answer.sentences import SourceSentence
 from clinqa.answer.topic import Fit, TopicFit
@@ -470,13 +476,21 @@ class TreatmentAlgorithm:
                 received.append(c)
             else:
                 partly.append(c)  # a regimen with a received agent, or an option for after one
-        # An option whose result rests on randomised comparison comes first; the sources' order otherwise.
-        new.sort(key=lambda c: not randomised(c.sentence.level_of_evidence))
+        # An option whose result rests on randomised comparison (so graded, or so said) comes first; the sources'
+        # order otherwise.
+        new.sort(key=lambda c: not _randomised(c))
         return [
             AlgorithmStep(NOT_YET_RECEIVED, new[:10]),
             AlgorithmStep(INCLUDES_RECEIVED, partly[:4]),
             AlgorithmStep(ALREADY_RECEIVED, received[:4]),
         ]
+
+
+def _randomised(c: Candidate) -> bool:
+    """Whether what the candidate offers rests on randomised comparison: its level of evidence says so, or the
+    sentence (with what its study found) does."""
+    text = " ".join([c.sentence.text, *(x.text for x in c.items)])
+    return randomised(c.sentence.level_of_evidence) or says_randomised(text)
 
 
 @lru_cache(maxsize=65536)

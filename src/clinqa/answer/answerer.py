@@ -100,6 +100,7 @@ TOXICITY_PROBE = "toxicity adverse events side effects"
 PRIMARY_LITERATURE_WEIGHT = 0.5  # an abstract's sentence counts half a guideline's: it answers where they are silent
 HISTORY_SHARE = 0.6  # score kept by a sentence naming only agents the patient already had
 LIST_LIMIT = 20  # list items brought in under one lead-in
+LIST_NEAR = 4  # passages read first for a list item's lead-in
 LEAD_IN_CACHE = 50_000
 _T = TypeVar("_T")
 SPECIFIC_TITLE_TERM = 3.0  # a title word this specific names a topic ("osteosarcoma" 4.9), not a notion ("rates" 2.6)
@@ -338,8 +339,8 @@ class Answerer:
         if s.position + 1 < len(sentences):
             after = sentences[s.position + 1]
         else:
-            following = self.store.following(s.passage, 1)
-            if not following or following[0].section_path != s.passage.section_path:
+            following = self.store.following(s.passage, 1)  # in its section
+            if not following:
                 return None
             first = split_passage(following[0])
             after = first[0] if first else None
@@ -615,11 +616,15 @@ class Answerer:
         return _remembered(self._lead_ins, item.id, lambda: self._find_lead_in(item))
 
     def _find_lead_in(self, item: Passage) -> Passage | None:
-        for p in self.store.preceding(item, LIST_LIMIT):
-            if p.section_path != item.section_path:
-                return None
-            if p.kind != "list_item":
-                return p if p.text.rstrip().endswith(":") else None
+        """The first passage before `item` in its section that is no list item, when it ends with a colon; the
+        few passages right before it are read first (most items stand near their lead-in), then the rest."""
+        for limit in (LIST_NEAR, LIST_LIMIT):
+            before = self.store.preceding(item, limit)
+            for p in before:
+                if p.kind != "list_item":
+                    return p if p.text.rstrip().endswith(":") else None
+            if len(before) < limit:
+                return None  # the section starts with the list
         return None
 
     def _list_under(self, lead_in: Passage) -> list[Passage]:
@@ -629,7 +634,7 @@ class Answerer:
     def _find_list_under(self, lead_in: Passage) -> list[Passage]:
         items = []
         for p in self.store.following(lead_in, LIST_LIMIT):
-            if p.kind != "list_item" or p.section_path != lead_in.section_path:
+            if p.kind != "list_item":
                 break
             items.append(p)
         return items

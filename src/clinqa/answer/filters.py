@@ -44,6 +44,11 @@ def not_an_option(text: str, trial: bool = False) -> str | None:
     return None
 
 
+def says_randomised(text: str) -> bool:
+    """A sentence that says its result comes from randomised comparison (a randomised or phase III trial)."""
+    return bool(_filters()["randomised"].search(text))
+
+
 def offers_a_treatment(text: str) -> bool:
     """A sentence that offers a treatment: it advises it, reports its approval, or a benefit it showed."""
     return bool(_filters()["offer"].search(text))

@@ -210,9 +210,10 @@ class Normaliser:
         tokens = [(m.start(), m.end()) for m in _TOKEN.finditer(text)]
         words = [text[start:end].lower() for start, end in tokens]
         found: list[Mention] = []
+        starts = self._names.starts
         i = 0
         while i < len(tokens):
-            hit = self._longest_at(text, tokens, words, i)
+            hit = self._longest_at(text, tokens, words, i) if words[i] in starts else None  # most words start none
             if hit is None:
                 i += 1
                 continue
@@ -257,6 +258,11 @@ class _WordTree:
 
     def __init__(self) -> None:
         self._root: dict[str, dict] = {}
+
+    @property
+    def starts(self) -> Mapping[str, object]:
+        """The first words of the names (a word not among them starts none)."""
+        return self._root
 
     def add(self, words: Sequence[str]) -> None:
         node = self._root

@@ -53,11 +53,13 @@ class Store(Protocol):
     def passages(self, passage_ids: Iterable[str]) -> dict[str, Passage]: ...
 
     def following(self, passage: Passage, limit: int) -> list[Passage]:
-        """Up to `limit` passages that come right after `passage` in its document."""
+        """Up to `limit` passages that come right after `passage` in its section (its document, under the same
+        headings), nearest first; none past the section's end."""
         ...
 
     def preceding(self, passage: Passage, limit: int) -> list[Passage]:
-        """Up to `limit` passages of the same document before `passage`, nearest first."""
+        """Up to `limit` passages right before `passage` in its section, nearest first; none past the section's
+        start."""
         ...
 
     def references(self, document_id: str) -> dict[int, Reference]: ...

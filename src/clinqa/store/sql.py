@@ -219,18 +219,26 @@ class SQLStore:
         return {r[0]: _passage(r) for r in self.db.execute_in(_PASSAGE_SELECT + " WHERE id IN ({marks})", passage_ids)}
 
     def following(self, passage: Passage, limit: int) -> list[Passage]:
-        rows = self.db.execute(
-            f"{_PASSAGE_SELECT} WHERE document_id=? AND ordinal > ? ORDER BY ordinal LIMIT ?",
-            (passage.document_id, passage.ordinal, limit),
-        )
-        return [_passage(r) for r in rows]
+        return self._in_section(passage, limit, 1)
 
     def preceding(self, passage: Passage, limit: int) -> list[Passage]:
+        return self._in_section(passage, limit, -1)
+
+    def _in_section(self, passage: Passage, limit: int, step: int) -> list[Passage]:
+        """Up to `limit` passages next to `passage` under the same headings, walking `step` (1: on, -1: back)
+        until the section ends; only those rows are read (the headings are stored as the same JSON text)."""
+        low, high = sorted((passage.ordinal + step, passage.ordinal + step * limit))
         rows = self.db.execute(
-            f"{_PASSAGE_SELECT} WHERE document_id=? AND ordinal < ? ORDER BY ordinal DESC LIMIT ?",
-            (passage.document_id, passage.ordinal, limit),
+            f"{_PASSAGE_SELECT} WHERE document_id=? AND section_path=? AND ordinal BETWEEN ? AND ? ORDER BY ordinal",
+            (passage.document_id, json.dumps(passage.section_path), low, high),
         )
-        return [_passage(r) for r in rows]
+        by_ordinal = {r[2]: r for r in rows}
+        run = []
+        ordinal = passage.ordinal + step
+        while ordinal in by_ordinal:
+            run.append(_passage(by_ordinal[ordinal]))
+            ordinal += step
+        return run
 
     def references(self, document_id: str) -> dict[int, Reference]:
         rows = self.db.execute(
