@@ -232,6 +232,12 @@ def test_what_next_reports_the_toxicities_of_the_agents_it_offers(ask: Asker, ac
     assert all(s.source.document_id == "colon-cancer-hp" for s in pitfalls)
 
 
+def test_what_next_after_chemoradiation_offers_the_consolidation(ask: Asker) -> None:
+    # The history implies the next phase (consolidation) though the question never names it.
+    answer = ask("Unresectable stage IIIA NSCLC, completed concurrent cisplatin-etoposide with thoracic RT. What next?")
+    assert "durvalumab" in text_of(answer.bottom_line), [s.text for s in answer.bottom_line]
+
+
 def test_patient_context_given_beside_the_question(across: Engine) -> None:
     folfox = PriorTherapy(described="FOLFOX", agents=["fluorouracil", "leucovorin", "oxaliplatin"], regimen="FOLFOX")
     patient = PatientContext(

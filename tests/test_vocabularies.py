@@ -13,6 +13,7 @@ from clinqa.answer.triage import kind_cues
 from clinqa.clinical.disease import diagnoses_in, diagnosis_aliases, most_specific, read_organ
 from clinqa.clinical.evidence import design_of
 from clinqa.clinical.fitness import unfit_for
+from clinqa.clinical.phases import next_phases
 from clinqa.clinical.regimens import Normaliser, drug_classes, regimen_table
 from clinqa.data import VocabularyError, compile_any, compile_pattern, read_table
 from clinqa.retrieve.expand import expand_query
@@ -157,6 +158,24 @@ def test_phrases_and_long_forms_expand_only_as_whole_runs_of_words_in_vocabulary
     ]
     # Part of a word or of a longer form is no match: "backcame", "high-dose methotrexate-like".
     assert expand_query("It backcame; high-dose methotrexate-like agents.", vocabulary) == []
+
+
+@pytest.mark.parametrize(
+    ("question", "phases"),
+    [
+        ("Stage IIIA NSCLC, completed concurrent cisplatin-etoposide with thoracic RT.", ["consolidation"]),
+        ("Limited-stage SCLC after definitive chemoradiotherapy with a complete response.", ["consolidation"]),
+        ("AML in first CR after 7+3 induction. Next?", ["consolidation"]),
+        ("B-ALL in second remission after one reinduction block.", ["consolidation"]),
+        ("Myeloma in VGPR after autologous stem cell transplant.", ["maintenance"]),
+        ("ypT2N1 breast cancer with residual disease at surgery after neoadjuvant TCHP.", ["adjuvant"]),
+        ("pT3N1 urothelial carcinoma at radical cystectomy. Anything more?", ["adjuvant"]),
+        ("Metastatic RCC progressing after pembrolizumab/axitinib and then cabozantinib.", []),
+        ("Osteosarcoma after 4 lines: doxorubicin, ifosfamide, dacarbazine, gemcitabine with docetaxel.", []),
+    ],
+)
+def test_the_phase_a_history_implies_comes_next(question: str, phases: list[str]) -> None:
+    assert next_phases(question) == phases
 
 
 @pytest.mark.parametrize(

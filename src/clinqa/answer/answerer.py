@@ -54,6 +54,7 @@ from clinqa.clinical.applicability import assess
 from clinqa.clinical.biomarkers import conflict
 from clinqa.clinical.disease import diagnoses_in, is_listed, related
 from clinqa.clinical.patient import extract_patient, merge
+from clinqa.clinical.phases import next_phases
 from clinqa.clinical.regimens import Normaliser
 from clinqa.retrieve.analysis import QUESTION_WORDS, analyze, analyze_cached, query_terms
 from clinqa.retrieve.expand import Expansion
@@ -264,7 +265,10 @@ class Answerer:
         if algorithm and QuestionKind.TREATMENT in kinds[:2] and kinds[0] is not QuestionKind.DOSE and next_step:
             # A "what next" question is answered by the algorithm's steps, each found by its own search.
             search_topic = self._topic(question, context.model_copy(update={"diagnosis": topic.topic.disease}), line)
-            search_topic = " ".join([search_topic, *self._setting_words(focus_text, topic, q, context)])
+            setting = self._setting_words(focus_text, topic, q, context)
+            # The phase the history implies comes next (consolidation after chemoradiation), unless named.
+            phases = [w for w in next_phases(question) if w not in focus_text.lower()]
+            search_topic = " ".join([search_topic, *setting, *phases])
             steps = self._algorithm(topic, line).steps(search_topic, context)
             if steps:
                 particular = self._asks_in_particular(focus_text, topic, q)
