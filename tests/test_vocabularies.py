@@ -179,6 +179,20 @@ def test_the_phase_a_history_implies_comes_next(question: str, phases: list[str]
 
 
 @pytest.mark.parametrize(
+    ("text", "another"),
+    [
+        ("The FDA approved it for adults with RET-altered medullary thyroid cancer.", True),
+        ("For RET-altered medullary thyroid cancer or RET fusion-positive differentiated thyroid cancer.", False),
+        ("Selpercatinib is approved for RET fusion-positive thyroid cancer.", False),  # the broader disease
+        ("The overall response rate was 79%.", False),  # names no disease
+        ("Pembrolizumab is active in melanoma and in non-small cell lung cancer.", True),
+    ],
+)
+def test_a_sentence_naming_only_another_disease_is_about_another(text: str, another: bool) -> None:
+    assert TopicFit(Topic("differentiated thyroid cancer", None), {}).names_only_another(text) is another
+
+
+@pytest.mark.parametrize(
     ("disease", "path", "fit"),
     [
         (

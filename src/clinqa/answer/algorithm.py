@@ -394,8 +394,8 @@ class TreatmentAlgorithm:
                 continue
             if step.key == "systemic" and not self.agents_of(text):
                 continue
-            if not self._on_topic(c, page_only=step.key in ("systemic", "trial")):
-                continue  # another disease
+            if not self._on_topic(c, page_only=step.key in ("systemic", "trial")) or self.fit.names_only_another(text):
+                continue  # another disease, by its page or section or by the sentence itself
             if self._no_option_here(c.sentence.passage, step.key):
                 continue  # a prevention page's hormone therapy, an item of a list of risk factors
             if not self.line.admits(c.sentence.passage):

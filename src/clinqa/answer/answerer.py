@@ -378,7 +378,8 @@ class Answerer:
             if line.admits(c.sentence.passage)
             and line.admits_sentence(c.sentence.labelled)
             and not conflict(c.sentence.labelled, context.biomarkers)
-        ]  # in the patient's line of treatment, and not for another status of one of their markers
+            and not fit.names_only_another(c.sentence.labelled)
+        ]  # in the patient's line of treatment, not for another status of one of their markers or another disease
         advised = recommendations(steps, self.normaliser.agents)
         if offers and offers[0].coverage >= self.limits.min_coverage:
             # What the question asks in particular leads; the algorithm's first advice follows it.

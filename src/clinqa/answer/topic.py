@@ -121,6 +121,14 @@ class TopicFit:
         lowered = fold(text).lower()
         return any(re.search(rf"(?<![a-z0-9-]){re.escape(a)}(?![a-z0-9])", lowered) for a in self.topic.aliases)
 
+    def names_only_another(self, text: str) -> bool:
+        """Whether a sentence names a diagnosis and none related to the question's (an approval for medullary
+        thyroid cancer, for a papillary one): what it offers is for another disease, whatever its section."""
+        if self.topic.disease is None:
+            return False
+        named = most_specific(diagnoses_in(text))
+        return bool(named) and not any(related(self.topic.disease, d) for d in named)
+
     def terms(self) -> set[str]:
         """The stemmed words naming the disease: every page about it has them, so they decide which pages
         fit, not which sentence answers."""
