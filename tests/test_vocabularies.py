@@ -192,6 +192,15 @@ def test_a_sentence_naming_only_another_disease_is_about_another(text: str, anot
     assert TopicFit(Topic("differentiated thyroid cancer", None), {}).names_only_another(text) is another
 
 
+def test_a_page_for_the_other_population_stands_only_when_the_patients_own_is_missing() -> None:
+    both = {"a": "Adult Acute Myeloid Leukemia Treatment", "c": "Childhood Acute Myeloid Leukemia Treatment"}
+    adult = TopicFit(Topic("acute myeloid leukemia", "adult"), both)
+    assert adult.for_other_population("c") and not adult.for_other_population("a")
+    assert not TopicFit(Topic("acute myeloid leukemia", None), both).for_other_population("c")  # no population told
+    only_child = {"c": "Childhood Rhabdomyosarcoma Treatment", "x": "Adult Acute Myeloid Leukemia Treatment"}
+    assert not TopicFit(Topic("rhabdomyosarcoma", "adult"), only_child).for_other_population("c")
+
+
 @pytest.mark.parametrize(
     ("disease", "path", "fit"),
     [

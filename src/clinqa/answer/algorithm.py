@@ -434,9 +434,12 @@ class TreatmentAlgorithm:
 
     def _on_topic(self, c: Candidate, page_only: bool = False) -> bool:
         """With a disease asked about, only its own pages and sections fill a step; the systemic and trial steps
-        only its own pages (a genetics or complementary-medicine page's section on it is no treatment summary)."""
+        only its own pages (a genetics or complementary-medicine page's section on it is no treatment summary);
+        and not a page for the other population when one for the patient's is at hand."""
         if self.fit.topic.disease is None:
             return True
+        if self.fit.for_other_population(c.sentence.passage.document_id):
+            return False
         if page_only:
             return self.fit.page(c.sentence.passage.document_id) is Fit.ON_TOPIC
         return self.fit.passage(c.sentence.passage) is Fit.ON_TOPIC

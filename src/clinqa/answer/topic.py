@@ -13,7 +13,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from clinqa.clinical.disease import (
     diagnoses_in,
@@ -141,6 +141,20 @@ class TopicFit:
             return 0.0
         weight = 1.0 if fit is Fit.ON_TOPIC else 0.8
         return weight * self._population_weight(self.titles.get(passage.document_id, ""))
+
+    def for_other_population(self, document_id: str) -> bool:
+        """Whether the page is written for the other population than the patient's (a childhood page for an
+        adult) while the knowledge base holds a page on the disease for the patient's own: its options are not
+        this patient's. With no such page (an adult with a childhood cancer), the other population's page stands."""
+        if self.topic.population is None or self._population_weight(self.titles.get(document_id, "")) == 1.0:
+            return False
+        return self._own_population_page
+
+    @cached_property
+    def _own_population_page(self) -> bool:
+        return any(
+            self.page(d) is Fit.ON_TOPIC and self._population_weight(title) == 1.0 for d, title in self.titles.items()
+        )
 
     def _population_weight(self, title: str) -> float:
         child_page, adult_page = bool(_CHILD_TITLE.search(title)), bool(_ADULT_TITLE.search(title))
