@@ -385,7 +385,9 @@ class TreatmentAlgorithm:
         def weight(passage: Passage) -> float:
             return self.fit.weight(passage) * setting_weight(passage, later)
 
-        ranked = rank_candidates(evidence, self.titles, q, [QuestionKind.TREATMENT], self.authority, weight)
+        ranked = rank_candidates(
+            evidence, self.titles, q, [QuestionKind.TREATMENT], self.authority, weight, wanted=self._may_fill(step)
+        )
         ranked = fit_for_patient(ranked, patient.unfit_for)
         chosen: list[Candidate] = []
         for c in _item_by_item(ranked):
@@ -417,6 +419,15 @@ class TreatmentAlgorithm:
                 continue
             chosen.append(c)
         return chosen
+
+    def _may_fill(self, step: Step) -> Callable[[str], bool] | None:
+        """What a text needs to fill `step` (its cue; for systemic options, an agent's name), checked before any
+        candidate is scored; a list whose lead-in and items together have neither has no item that does."""
+        if step.cue is not None:
+            return step.cue.search
+        if step.key == "systemic":
+            return lambda text: bool(self.agents_of(text))
+        return None
 
     def _with_finding(self, c: Candidate) -> Candidate | None:
         """A sentence that says how a study of an agent was run, carrying what the study found: the first sentence

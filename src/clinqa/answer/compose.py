@@ -92,15 +92,20 @@ def rank_candidates(
     kinds: list[QuestionKind],
     authority: Callable[[str], float],
     fit: Callable[[Passage], float] = lambda _passage: 1.0,
+    wanted: Callable[[str], bool] | None = None,
 ) -> list[Candidate]:
     """Every answer-worthy sentence of the evidence passages, scored; best first, ties in source order.
 
     `evidence` pairs each passage with its retrieval prior in [0, 1]; `fit` weighs how well the passage's page
     fits the question's topic (0 leaves its sentences out: another disease). A list lead-in followed by its
-    items in `evidence` is one candidate that carries the items: the items are what it says."""
+    items in `evidence` is one candidate that carries the items: the items are what it says. `wanted`, when
+    given, keeps only the candidates whose text (with its items) it accepts, before any is scored."""
     weights = {p.id: fit(p) for _, p in evidence}
     units = [(prior, s, items) for prior, s, items in _units(evidence) if weights[s.passage.id] > 0]
     texts = [" ".join(x.labelled for x in (s, *items)) for _, s, items in units]
+    if wanted is not None:
+        kept = [i for i, text in enumerate(texts) if wanted(text)]
+        units, texts = [units[i] for i in kept], [texts[i] for i in kept]
     sections = [" ".join(s.passage.section_path) for _, s, _ in units]
     contexts = [
         f"{titles.get(s.passage.document_id, '')} {sec}" for (_, s, _), sec in zip(units, sections, strict=True)
