@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from functools import cache
 
-import bm25s
 import Stemmer
-from bm25s.stopwords import STOPWORDS_EN_PLUS
+from bm25s.stopwords import STOPWORDS_EN, STOPWORDS_EN_PLUS
 
 
 @cache
@@ -23,13 +23,19 @@ def fold(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
+# bm25s's analysis (`bm25s.tokenize(..., stopwords="en")`): scikit-learn's token pattern, bm25s's English
+# stopwords, then the stemmer. Done here text by text: bm25s's own function builds progress bars and its stopword
+# set for every call and text, which costs more than the analysis of a question's few hundred sentences.
+_TOKEN = re.compile(r"(?u)\b\w\w+\b")
+_STOPWORDS = frozenset(STOPWORDS_EN)
+
+
 def analyze(texts: list[str]) -> list[list[str]]:
     """Lower-cased, accent-folded, stop-worded, Snowball-stemmed terms of each text."""
-    if not texts:
-        return []
-    return bm25s.tokenize(  # type: ignore[no-any-return]
-        [fold(t) for t in texts], stopwords="en", stemmer=_stemmer(), return_ids=False, show_progress=False
-    )
+    words = [[w for w in _TOKEN.findall(fold(t).lower()) if w not in _STOPWORDS] for t in texts]
+    unique = list(dict.fromkeys(w for text in words for w in text))
+    stems = dict(zip(unique, _stemmer().stemWords(unique), strict=True))
+    return [[stems[w] for w in text] for text in words]
 
 
 # Words that shape a question but name nothing to look for: English function words (bm25s's longer list; the
