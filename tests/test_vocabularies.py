@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from importlib import resources
 
+import bm25s
 import pytest
+import Stemmer
 
 from clinqa.answer.algorithm import steps_for
 from clinqa.answer.filters import not_an_option
@@ -16,6 +18,7 @@ from clinqa.clinical.fitness import unfit_for
 from clinqa.clinical.phases import next_phases
 from clinqa.clinical.regimens import Normaliser, drug_classes, regimen_table
 from clinqa.data import VocabularyError, compile_any, compile_pattern, read_table
+from clinqa.retrieve.analysis import analyze, fold
 from clinqa.retrieve.expand import expand_query
 from clinqa.retrieve.vocabulary import Vocabulary, clinical_shorthand
 from clinqa.types import Passage
@@ -141,6 +144,26 @@ def test_isotope_notation_expands_to_the_element_and_both_notations() -> None:
         ("177Lu", "lutetium-177 177Lu"),
         ("I-131", "iodine-131 131I"),
     ]
+
+
+@pytest.mark.parametrize(
+    "texts",
+    [
+        ["Sézary syndrome is a leukemic variant of mycosis fungoides.", "The naïve T-cells were not affected."],
+        ["What are the options after 4 lines of chemotherapy?", "", "x", "Patients' 5-year OS was 60%; HR, 0.7."],
+        ["Relapsed, relapsing and relapses: the same stem", "relapsed RELAPSED Relapsed"],
+    ],
+)
+def test_text_analysis_gives_the_terms_bm25s_gives(texts: list[str]) -> None:
+    expected = bm25s.tokenize(
+        [fold(t) for t in texts],
+        stopwords="en",
+        stemmer=Stemmer.Stemmer("english"),
+        return_ids=False,
+        show_progress=False,
+    )
+    assert analyze(texts) == expected
+    assert [analyze([t])[0] for t in texts] == expected  # one by one as in a batch
 
 
 def test_phrases_and_long_forms_expand_only_as_whole_runs_of_words_in_vocabulary_order() -> None:
