@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 
 from clinqa.clinical.numbers import COUNT, NUMBER, ORDINAL, number_value, ordinal_value
-from clinqa.data import VocabularyError, read_table, split_list
+from clinqa.data import AnyPattern, VocabularyError, compile_any, read_table, split_list
 from clinqa.retrieve.analysis import fold
 
 _I = re.IGNORECASE
@@ -25,6 +25,7 @@ _I = re.IGNORECASE
 class _DiagnosisPatterns:
     exact: re.Pattern[str]
     folded: re.Pattern[str]
+    any_alias: AnyPattern  # every alias as a plain string, any case: a text none occurs in names no diagnosis
     names: dict[str, str]  # alias as matched (exact) or lower-cased (folded) -> diagnosis name
     aliases: dict[str, tuple[str, ...]]  # diagnosis name -> its name and aliases
     broader: dict[str, frozenset[str]]  # diagnosis name -> its broader categories, transitively
@@ -60,7 +61,8 @@ def _diagnosis_patterns() -> _DiagnosisPatterns:
         return frozenset(out)
 
     broader = {name: ancestors(name) for name in parents}
-    return _DiagnosisPatterns(compile_(exact, 0), compile_(folded, _I), names, aliases_of, broader)
+    any_alias = compile_any([re.escape(a) for a in {*exact, *folded}], "diagnoses.tsv")
+    return _DiagnosisPatterns(compile_(exact, 0), compile_(folded, _I), any_alias, names, aliases_of, broader)
 
 
 @lru_cache(maxsize=8192)
@@ -68,9 +70,12 @@ def diagnoses_in(text: str) -> tuple[str, ...]:
     """Every listed diagnosis a text names (a page title: "Osteosarcoma and Undifferentiated Pleomorphic
     Sarcoma of Bone" names two), in order of first mention; at one position the longest alias comes first."""
     patterns = _diagnosis_patterns()
+    folded = fold(text)
+    if not patterns.any_alias.search(folded):
+        return ()  # most sentences name none: one pass of a linear-time automaton tells
     found: dict[str, tuple[int, int]] = {}
     for pattern in (patterns.exact, patterns.folded):
-        for m in pattern.finditer(fold(text)):
+        for m in pattern.finditer(folded):
             alias = m.group(1)
             name = patterns.names.get(alias) or patterns.names.get(alias.lower())
             if name and (name not in found or (m.start(), -len(alias)) < found[name]):
