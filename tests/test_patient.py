@@ -263,6 +263,7 @@ def test_contradictions_are_not_resolved(normaliser: Normaliser) -> None:
         ("DTIC", ["dacarbazine"], None),
         ("topo", ["topotecan"], None),
         ("Dara-Pd", ["daratumumab", "pomalidomide", "dexamethasone"], "DPd"),
+        ("Dara-R", ["daratumumab", "lenalidomide"], "Dara-R"),
         ("FCR", ["fludarabine", "cyclophosphamide", "rituximab"], "FCR"),
         ("aza-ven", ["azacitidine", "venetoclax"], "aza-ven"),
         ("ipi/nivo", ["ipilimumab", "nivolumab"], "ipi/nivo"),

@@ -215,6 +215,20 @@ def test_a_sentence_naming_only_another_disease_is_about_another(text: str, anot
     assert TopicFit(Topic("differentiated thyroid cancer", None), {}).names_only_another(text) is another
 
 
+def test_a_section_on_low_grade_serous_carcinoma_is_another_disease_for_a_high_grade_serous_one() -> None:
+    page = {"d": "Ovarian Epithelial, Fallopian Tube, and Primary Peritoneal Cancer Treatment"}
+    disease = diagnoses_in("High-grade serous ovarian cancer progressing after three lines.")[0]
+
+    def fit(*path: str) -> str:
+        passage = Passage(
+            id="d#1", document_id="d", ordinal=0, section_path=path, kind="paragraph", text="T.", citations=()
+        )
+        return TopicFit(Topic(disease, None), page).passage(passage)
+
+    assert fit("Recurrent Ovarian Cancer", "Low-Grade Serous Carcinoma") == "other"
+    assert fit("Recurrent Ovarian Cancer", "Platinum-Resistant Disease") == "on_topic"
+
+
 def test_a_page_for_the_other_population_stands_only_when_the_patients_own_is_missing() -> None:
     both = {"a": "Adult Acute Myeloid Leukemia Treatment", "c": "Childhood Acute Myeloid Leukemia Treatment"}
     adult = TopicFit(Topic("acute myeloid leukemia", "adult"), both)
