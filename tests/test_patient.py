@@ -11,12 +11,15 @@ from typing import Any
 
 import pytest
 
+from clinqa.answer.algorithm import for_other_marker_status
+from clinqa.answer.compose import Candidate
+from clinqa.answer.sentences import split_passage
 from clinqa.clinical.biomarkers import conflict, markers_in
 from clinqa.clinical.patient import PatientFileError, extract_patient, load_patient_file, merge
 from clinqa.clinical.regimens import Normaliser, regimen_table
 from clinqa.errors import ClinqaError
 from clinqa.retrieve.vocabulary import drug_dictionary
-from clinqa.types import PatientContext, PriorTherapy
+from clinqa.types import Passage, PatientContext, PriorTherapy
 
 SEED = (
     "What's next for an osteosarcoma patient after 4 lines of chemo "
@@ -487,6 +490,7 @@ def test_an_agent_given_for_another_marker_status_does_not_apply(sentence: str, 
         ("AML with an FLT3-ITD, relapsed after 7+3 with midostaurin", {"FLT3": "positive"}),
         ("Pancreatic cancer with a germline BRCA2 pathogenic variant", {"BRCA": "positive"}),
         ("gBRCAm breast cancer", {"BRCA": "positive"}),
+        ("Triple-negative breast cancer, no pCR", {"HER2": "negative", "ER": "negative", "PR": "negative"}),
     ],
 )
 def test_more_tumour_markers_are_read(normaliser: Normaliser, question: str, markers: dict[str, str]) -> None:
@@ -521,3 +525,20 @@ def test_markers_tracers_and_ordinary_phrases_are_no_agents(normaliser: Normalis
 def test_a_therapy_followed_by_what_it_left_was_received(normaliser: Normaliser, question: str, received: bool) -> None:
     agents = extract_patient(question, normaliser).prior_agents
     assert agents == (["docetaxel", "carboplatin", "trastuzumab", "pertuzumab"] if received else [])
+
+
+def test_a_section_headed_by_another_marker_status_offers_nothing_to_the_patient() -> None:
+    def candidate(*path: str) -> Candidate:
+        passage = Passage(
+            id="b#1", document_id="b", ordinal=0, section_path=path, kind="paragraph", text=TEXT, citations=()
+        )
+        return Candidate(split_passage(passage)[0], frozenset(), 0.0, 0.0)
+
+    her2_positive = {"HER2": "positive"}
+    assert for_other_marker_status(candidate("Early Breast Cancer", "Triple-Negative Breast Cancer"), her2_positive)
+    assert for_other_marker_status(candidate("Metastatic HER2-Negative Breast Cancer", "CDK4/6"), her2_positive)
+    assert not for_other_marker_status(candidate("Early Breast Cancer", "HER2-Positive Breast Cancer"), her2_positive)
+    assert not for_other_marker_status(candidate("Triple-Negative Breast Cancer"), {})  # no marker told
+
+
+TEXT = "Pembrolizumab added to neoadjuvant chemotherapy improved event-free survival."

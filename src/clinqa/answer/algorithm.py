@@ -402,7 +402,7 @@ class TreatmentAlgorithm:
                 continue  # a prevention page's hormone therapy, an item of a list of risk factors
             if not self.line.admits(c.sentence.passage):
                 continue  # another line of treatment, or resection for disease that cannot be resected
-            if not self.line.admits_sentence(text) or conflict(text, patient.biomarkers):
+            if not self.line.admits_sentence(text) or for_other_marker_status(c, patient.biomarkers):
                 continue  # an option the sentence itself places in another line, or for another marker status
             if any(jaccard(set(c.terms), set(k.terms)) >= 0.6 for k in [*taken, *chosen, *studies]):
                 continue
@@ -498,6 +498,21 @@ class TreatmentAlgorithm:
             AlgorithmStep(INCLUDES_RECEIVED, partly[:4]),
             AlgorithmStep(ALREADY_RECEIVED, received[:4]),
         ]
+
+
+def for_other_marker_status(c: Candidate, markers: Mapping[str, str]) -> bool:
+    """Whether the sentence, or a heading of its section ("Metastatic HER2-Negative ... Breast Cancer",
+    "Triple-Negative Breast Cancer"), names another status of one of the patient's markers."""
+    if not markers:
+        return False
+    return conflict(c.sentence.labelled, markers) is not None or _headings_conflict(
+        c.sentence.passage.section_path, tuple(sorted(markers.items()))
+    )
+
+
+@lru_cache(maxsize=65536)
+def _headings_conflict(path: tuple[str, ...], markers: tuple[tuple[str, str], ...]) -> bool:
+    return conflict("; ".join(path), dict(markers)) is not None
 
 
 def _randomised(c: Candidate) -> bool:

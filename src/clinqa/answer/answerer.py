@@ -16,6 +16,7 @@ from clinqa.answer.algorithm import (
     Line,
     TreatmentAlgorithm,
     fit_for_patient,
+    for_other_marker_status,
     named_settings,
     open_options,
     question_setting,
@@ -377,7 +378,7 @@ class Answerer:
             for c in (open_options(candidates, failed, self.normaliser.agents) if particular else [])
             if line.admits(c.sentence.passage)
             and line.admits_sentence(c.sentence.labelled)
-            and not conflict(c.sentence.labelled, context.biomarkers)
+            and not for_other_marker_status(c, context.biomarkers)
             and not fit.names_only_another(c.sentence.labelled)
         ]  # in the patient's line of treatment, not for another status of one of their markers or another disease
         advised = recommendations(steps, self.normaliser.agents)

@@ -35,7 +35,9 @@ class _Vocabulary:
     names: Mapping[str, str]  # a way of writing a marker (lower case) -> the marker
     broader: Mapping[str, str]  # marker -> the broader marker it implies when altered (KRAS -> RAS)
     genes: frozenset[str]  # markers whose status reads altered or wild-type
-    words: Mapping[str, tuple[str, Status]]  # a word that states a status by itself (lower case) -> (marker, status)
+    # A word that states a status by itself (lower case) -> (marker, status) for each marker it states: "dMMR";
+    # "triple-negative" states three.
+    words: Mapping[str, tuple[tuple[str, Status], ...]]
     pattern: re.Pattern[str]
     requires: Mapping[str, tuple[str, Status]]  # an agent (lower case) -> the marker status it is given for
     agents: re.Pattern[str] | None  # any agent of `requires`, as a whole word
@@ -46,7 +48,7 @@ def _vocabulary() -> _Vocabulary:
     names: dict[str, str] = {}
     broader: dict[str, str] = {}
     genes: set[str] = set()
-    words: dict[str, tuple[str, Status]] = {}
+    words: dict[str, tuple[tuple[str, Status], ...]] = {}
     requires: dict[str, tuple[str, Status]] = {}
     for row in read_table("biomarkers.tsv", 5, 2):
         kind, name, second, third, fourth = row.cells
@@ -62,7 +64,8 @@ def _vocabulary() -> _Vocabulary:
         elif kind == "status":
             if not second or third not in (POSITIVE, NEGATIVE):
                 raise VocabularyError(f"{row.where()}: a status row needs a marker and positive or negative")
-            words[name.lower()] = (second, POSITIVE if third == POSITIVE else NEGATIVE)
+            stated = (second, POSITIVE if third == POSITIVE else NEGATIVE)
+            words[name.lower()] = (*words.get(name.lower(), ()), stated)  # a word may state several markers
         elif kind == "requires":
             if not second or third not in (POSITIVE, NEGATIVE):
                 raise VocabularyError(f"{row.where()}: a requires row needs a marker and positive or negative")
@@ -70,7 +73,8 @@ def _vocabulary() -> _Vocabulary:
         else:
             raise VocabularyError(f"{row.where()}: unknown kind {kind!r} (marker, status or requires)")
     listed = set(names.values())
-    unknown = sorted((set(broader.values()) | {m for m, _ in [*words.values(), *requires.values()]}) - listed)
+    stated_markers = {m for pairs in words.values() for m, _ in pairs} | {m for m, _ in requires.values()}
+    unknown = sorted((set(broader.values()) | stated_markers) - listed)
     if unknown:
         raise VocabularyError(f"biomarkers.tsv: {', '.join(unknown)} named but not listed as a marker")
     written = "|".join(re.escape(w) for w in sorted(names, key=len, reverse=True))
@@ -97,8 +101,8 @@ def markers_in(text: str) -> dict[str, Status]:
     found: dict[str, set[Status]] = {}
     for m in vocabulary.pattern.finditer(text):
         if m.group(4):
-            marker, stated = vocabulary.words[m.group(4).lower()]
-            found.setdefault(marker, set()).add(stated)
+            for marker, stated in vocabulary.words[m.group(4).lower()]:
+                found.setdefault(marker, set()).add(stated)
             continue
         status: Status = POSITIVE if m.group(2) else NEGATIVE
         for written in re.split(r"\s*(?:/|,|\band\b|\bor\b)\s*", m.group(1)):
