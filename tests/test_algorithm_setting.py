@@ -45,6 +45,8 @@ def _passage(*path: str) -> Passage:
         (("Treatment of Recurrent Osteosarcoma", "Chemotherapy"), "later"),
         (("Treatment of Localized Osteosarcoma", "Surgery"), "first"),
         (("General Information", "Prognosis"), None),
+        (("Treatment of Multiple Myeloma", "Maintenance Therapy After Transplant"), "first"),
+        (("Treatment of Recurrent Ovarian Cancer", "Maintenance Therapy"), "later"),
     ],
 )
 def test_the_most_specific_heading_names_the_setting(path: tuple[str, ...], setting: str | None) -> None:
@@ -174,6 +176,10 @@ def test_randomised_evidence_leads_the_options_not_yet_received() -> None:
         listed.sentence.text,
         observational.sentence.text,
     ]
+    # Ungraded, but the sentence says its result comes from a randomised trial.
+    said = _graded("In a randomized phase III trial, regorafenib prolonged PFS to 3.6 months.")
+    new = _algorithm()._split_systemic([listed, observational, said], PatientContext())[0]
+    assert new.candidates[0].sentence.text == said.sentence.text
 
 
 @pytest.mark.parametrize(
