@@ -270,3 +270,16 @@ def test_an_item_of_a_list_of_risk_factors_is_no_option() -> None:
     assert replace(algorithm, lead_in_of=lambda _item: risk)._no_option_here(item, "systemic")
     assert not replace(algorithm, lead_in_of=lambda _item: options)._no_option_here(item, "systemic")
     assert not algorithm._no_option_here(item, "systemic")  # no lead-in found
+
+
+def test_an_agent_given_again_to_patients_who_had_it_follows_it_and_is_not_merely_received() -> None:
+    again = _candidate(
+        "High-dose ifosfamide has shown activity in patients whose sarcoma recurred after therapy that included "
+        "standard-dose ifosfamide."
+    )
+    plain = _candidate("Ifosfamide has been active in as many as one-third of patients with recurrent sarcoma.")
+    patient = PatientContext(prior_agents=["ifosfamide", "etoposide"], recurrent=True)
+    new, partly, received = _algorithm()._split_systemic([again, plain], patient)[:3]
+    assert not new.candidates
+    assert [c.sentence.text for c in partly.candidates] == [again.sentence.text]
+    assert [c.sentence.text for c in received.candidates] == [plain.sentence.text]

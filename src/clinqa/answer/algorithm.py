@@ -69,6 +69,12 @@ def offered_text(text: str) -> str:
     return _NOT_THE_OPTION.sub(" ", _POPULATION_NOTE.sub(" ", text))
 
 
+def setting_text(text: str) -> str:
+    """What `offered_text` leaves out: the option's setting, comparator and population ("recurred after therapy
+    that included standard-dose ifosfamide")."""
+    return " ".join(m.group() for pattern in (_POPULATION_NOTE, _NOT_THE_OPTION) for m in pattern.finditer(text))
+
+
 # Sections listing trials open now, where a trial's design is what the trial step offers.
 _ONGOING = re.compile(r"clinical trials|under (?:clinical )?evaluation|ongoing|investigational", re.I)
 # A finished trial reported in the past tense is evidence, not a trial to enter.
@@ -476,20 +482,23 @@ class TreatmentAlgorithm:
         """Options that offer no agent the patient received (an agent received named only as the option's setting
         or comparator, "after progression on trastuzumab", does not count: the option is for this patient);
         regimens that include one and, past the first line, options only of a class the patient had (vemurafenib
-        after dabrafenib); options wholly received."""
+        after dabrafenib), or that give a received agent again to patients who had it; options wholly received."""
         new, partly, received = [], [], []
         prior = set(patient.prior_agents)
         for c in found:  # evidence for another marker status never reaches here (_step_candidates)
-            named = set(self.agents_of(" ".join([c.sentence.labelled, *(x.text for x in c.items)])))
+            text = " ".join([c.sentence.labelled, *(x.text for x in c.items)])
+            named = set(self.agents_of(text))
             offered = option_agents(c, self.agents_of)
             if named and not offered:
                 continue  # it names agents only as its setting or comparator: what it offers is not named
             if not offered & prior and not (self.line.later and _only_classes_received(offered, prior)):
                 new.append(c)
-            elif offered and offered <= prior:
+            elif offered and offered <= prior and not offered & set(self.agents_of(setting_text(text))):
                 received.append(c)
             else:
-                partly.append(c)  # a regimen with a received agent, or an option for after one
+                # A regimen with a received agent, or an option for after one; or the agent received given again
+                # to patients who had it ("high-dose ifosfamide after standard-dose ifosfamide").
+                partly.append(c)
         # An option whose result rests on randomised comparison (so graded, or so said) comes first; the sources'
         # order otherwise.
         new.sort(key=lambda c: not _randomised(c))
