@@ -161,7 +161,7 @@ def _item_by_item(ranked: list[Candidate]) -> list[Candidate]:
 
 def option_agents(c: Candidate, agents_of: Callable[[str], list[str]]) -> set[str]:
     """The agents a sentence offers: those it names, less those named as its setting or comparator."""
-    text = " ".join([c.sentence.labelled, *(x.text for x in c.items)])  # a study's design with what it found
+    text = c.said(labelled=True)  # a study's design with what it found
     offered = set(agents_of(offered_text(text)))
     if not offered and c.sentence.label:
         return set(agents_of(c.sentence.label))
@@ -187,7 +187,7 @@ def not_offered(c: Candidate, step: str) -> bool:
     passage = c.sentence.passage
     if passage.kind == "list_item" and c.sentence.label and not_an_option(passage.text) == "negative":
         return True
-    text = " ".join([c.sentence.text, *(x.text for x in c.items)])
+    text = c.said()
     if step == "trial" and _REPORTED.search(text):
         return True  # a finished trial's report is evidence, not a trial to enter
     ongoing = step == "trial" and bool(_ONGOING.search(" ".join(passage.section_path)))
@@ -486,7 +486,7 @@ class TreatmentAlgorithm:
         new, partly, received = [], [], []
         prior = set(patient.prior_agents)
         for c in found:  # evidence for another marker status never reaches here (_step_candidates)
-            text = " ".join([c.sentence.labelled, *(x.text for x in c.items)])
+            text = c.said(labelled=True)
             named = set(self.agents_of(text))
             offered = option_agents(c, self.agents_of)
             if named and not offered:
@@ -527,8 +527,7 @@ def _headings_conflict(path: tuple[str, ...], markers: tuple[tuple[str, str], ..
 def _randomised(c: Candidate) -> bool:
     """Whether what the candidate offers rests on randomised comparison: its level of evidence says so, or the
     sentence (with what its study found) does."""
-    text = " ".join([c.sentence.text, *(x.text for x in c.items)])
-    return randomised(c.sentence.level_of_evidence) or says_randomised(text)
+    return randomised(c.sentence.level_of_evidence) or says_randomised(c.said())
 
 
 @lru_cache(maxsize=65536)

@@ -536,7 +536,7 @@ class Answerer:
         unit = dose_unit_asked(question)
         asked = set(self.normaliser.agents(question))
         for c in candidates[:DOSE_CANDIDATES]:
-            text = " ".join([c.sentence.labelled, *(x.text for x in c.items)])
+            text = c.said(labelled=True)
             if c.coverage < self.limits.min_coverage or not dose.search(text) or (unit and not unit.search(text)):
                 continue
             if not asked or asked & set(self.normaliser.agents(text)):

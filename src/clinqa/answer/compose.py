@@ -84,6 +84,11 @@ class Candidate:
     score: float
     items: tuple[SourceSentence, ...] = ()  # a list lead-in ("Risk factors include:") carries its list items
 
+    def said(self, labelled: bool = False) -> str:
+        """The sentence (under its label, when `labelled`) with its items: a list with its items, a study's
+        design with what it found."""
+        return " ".join([self.sentence.labelled if labelled else self.sentence.text, *(x.text for x in self.items)])
+
 
 def rank_candidates(
     evidence: list[tuple[float, Passage]],

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from functools import cache, lru_cache
 
-from clinqa.data import AnyPattern, compile_any, compile_pattern, read_table
+from clinqa.data import AnyPattern, compile_groups, compile_pattern, read_table
 
 SENTENCE_KINDS = ("negative", "design", "legend", "caution", "mechanism")
 
@@ -20,10 +20,7 @@ def _rows() -> tuple[tuple[str, re.Pattern[str]], ...]:
 
 @cache
 def _filters() -> dict[str, AnyPattern]:
-    grouped: dict[str, list[str]] = {}
-    for kind, pattern in _rows():
-        grouped.setdefault(kind, []).append(pattern.pattern)
-    return {kind: compile_any(sources, f"answer_filters.tsv:{kind}") for kind, sources in grouped.items()}
+    return compile_groups(((kind, pattern.pattern) for kind, pattern in _rows()), "answer_filters.tsv")
 
 
 @cache

@@ -7,18 +7,15 @@ from __future__ import annotations
 
 from functools import cache
 
-from clinqa.data import AnyPattern, compile_any, read_table
+from clinqa.data import AnyPattern, compile_groups, read_table
 
 
 @cache
-def _phases() -> tuple[tuple[str, AnyPattern], ...]:
-    grouped: dict[str, list[str]] = {}
-    for row in read_table("next_phases.tsv", 2, 2):
-        words, pattern = row.cells
-        grouped.setdefault(words, []).append(pattern)
-    return tuple((words, compile_any(patterns, f"next_phases.tsv:{words}")) for words, patterns in grouped.items())
+def _phases() -> dict[str, AnyPattern]:
+    rows = read_table("next_phases.tsv", 2, 2)
+    return compile_groups(((row.cells[0], row.cells[1]) for row in rows), "next_phases.tsv")
 
 
 def next_phases(question: str) -> list[str]:
     """The words of the phases `question`'s history implies come next ("consolidation"), in the file's order."""
-    return [words for words, pattern in _phases() if pattern.search(question)]
+    return [words for words, pattern in _phases().items() if pattern.search(question)]

@@ -147,3 +147,11 @@ def _branches(source: str) -> list[str]:
 def compile_any(sources: Sequence[str], where: str) -> AnyPattern:
     """The patterns `sources` (from `where`, a file or file:line) as one `AnyPattern`."""
     return AnyPattern(sources, where)
+
+
+def compile_groups(rows: Iterable[tuple[str, str]], name: str) -> dict[str, AnyPattern]:
+    """(key, pattern) rows of data file `name` as one `AnyPattern` per key, in the order keys first appear."""
+    grouped: dict[str, list[str]] = {}
+    for key, source in rows:
+        grouped.setdefault(key, []).append(source)
+    return {key: compile_any(sources, f"{name}:{key}") for key, sources in grouped.items()}

@@ -137,7 +137,7 @@ class SQLStore:
                     p.id,
                     d.id,
                     p.ordinal,
-                    json.dumps(p.section_path),
+                    _headings(p.section_path),
                     p.kind,
                     p.text,
                     json.dumps([c.model_dump(mode="json") for c in p.citations]),
@@ -226,11 +226,11 @@ class SQLStore:
 
     def _in_section(self, passage: Passage, limit: int, step: int) -> list[Passage]:
         """Up to `limit` passages next to `passage` under the same headings, walking `step` (1: on, -1: back)
-        until the section ends; only those rows are read (the headings are stored as the same JSON text)."""
+        until the section ends; only those rows are read (`_headings` writes and finds a section path)."""
         low, high = sorted((passage.ordinal + step, passage.ordinal + step * limit))
         rows = self.db.execute(
             f"{_PASSAGE_SELECT} WHERE document_id=? AND section_path=? AND ordinal BETWEEN ? AND ? ORDER BY ordinal",
-            (passage.document_id, json.dumps(passage.section_path), low, high),
+            (passage.document_id, _headings(passage.section_path), low, high),
         )
         by_ordinal = {r[2]: r for r in rows}
         run = []
@@ -356,6 +356,11 @@ def _instant(at: dt.datetime) -> str:
 
 
 _PASSAGE_SELECT = "SELECT id, document_id, ordinal, section_path, kind, text, citations FROM passages"
+
+
+def _headings(path: tuple[str, ...]) -> str:
+    """A passage's section path as stored, and as looked up: one JSON text for one path."""
+    return json.dumps(path)
 
 
 def _passage(r: tuple) -> Passage:  # type: ignore[type-arg]
