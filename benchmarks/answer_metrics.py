@@ -341,6 +341,16 @@ CANCER_TITLES: dict[str, str] = {
     "testicular": r"testicular|germ cell",
     "mesothelioma": r"mesothelioma",
     "glioma": r"glioma|astrocytoma|brain|central nervous",
+    "headneck": r"head and neck|oral|lip|mouth|pharyn|laryn|salivary|sinus|nasal|neck",
+    "anal": r"\banal\b|\banus\b",
+    "dlbcl": r"b-cell lymphoma|large b-cell|lymphoma",
+    "follicular": r"indolent|follicular|lymphoma",
+    "mantle": r"mantle",
+    "sts": r"soft tissue sarcoma|gastrointestinal stromal|gist\b",
+    "mds": r"myelodysplastic",
+    "skin": r"skin|cutaneous",
+    "merkel": r"merkel",
+    "medulloblastoma": r"embryonal|medulloblastoma|central nervous|brain",
 }
 
 

@@ -266,6 +266,19 @@ def test_a_drug_and_condition_no_page_names_are_refused(ask: Asker) -> None:
     assert answer.note and not answer.sentences() and not answer.references
 
 
+def test_what_the_case_names_but_the_pages_never_do_does_not_refuse_the_question(ask: Asker) -> None:
+    # The patient's home town and a drug for another condition describe the case; what is asked is the regimen.
+    answer = ask(
+        "61M from Guangdong, on apixaban for atrial fibrillation. Resected stage III colon cancer. Which adjuvant "
+        "chemotherapy?"
+    )
+    assert answer.status is AnswerStatus.ANSWERED, answer.note
+    assert "FOLFOX" in " ".join(s.text for s in answer.bottom_line)
+    # Asked about, the same drug is the subject no page names.
+    refused = ask("Resected stage III colon cancer: should apixaban be given with adjuvant chemotherapy?")
+    assert refused.status is AnswerStatus.INSUFFICIENT_EVIDENCE and refused.note and "apixaban" in refused.note
+
+
 def test_a_dose_asked_in_a_unit_the_pages_never_state_is_refused(ask: Asker) -> None:
     # The Hodgkin page gives the radiation dose in Gy and the ovarian page paclitaxel in mg/m2, but neither gives
     # a dose in units or in mg/kg: a schedule or another unit is no answer to "how many".
@@ -286,6 +299,18 @@ def test_consolidation_in_remission_may_repeat_an_induction_agent(ask: Asker) ->
     answer = ask("52F AML in first CR after 7+3 (cytarabine + daunorubicin). Standard consolidation?")
     assert answer.status is AnswerStatus.ANSWERED
     assert "high-dose cytarabine" in " ".join(s.text for s in answer.bottom_line)
+
+
+def test_each_thing_a_question_asks_is_answered_in_the_bottom_line(ask: Asker) -> None:
+    # Two things asked at once, answered by two passages of the page: the regimen, and the survival figure (read
+    # as one question, the regimen's passage fills the bottom line with its own survival figures).
+    answer = ask(
+        "Which adjuvant chemotherapy is recommended after resection of stage III colon cancer, and what is the "
+        "5-year survival with distant metastases?"
+    )
+    assert answer.status is AnswerStatus.ANSWERED, answer.note
+    bottom = " ".join(s.text for s in answer.bottom_line)
+    assert "FOLFOX" in bottom and "13%" in bottom, bottom
 
 
 def test_a_question_after_prices_or_markets_is_out_of_scope(ask: Asker) -> None:

@@ -12,7 +12,14 @@ from clinqa.answer.algorithm import steps_for
 from clinqa.answer.filters import not_an_option
 from clinqa.answer.topic import Topic, TopicFit
 from clinqa.answer.triage import kind_cues
-from clinqa.clinical.disease import diagnoses_in, diagnosis_aliases, most_specific, read_organ
+from clinqa.clinical.disease import (
+    diagnoses_in,
+    diagnosis_aliases,
+    is_listed,
+    most_specific,
+    read_diagnosis,
+    read_organ,
+)
 from clinqa.clinical.evidence import design_of
 from clinqa.clinical.fitness import unfit_for
 from clinqa.clinical.phases import next_phases
@@ -264,3 +271,35 @@ def test_a_section_on_another_kind_of_the_disease_is_another_disease(
     assert most_specific(("nodular lymphocyte-predominant Hodgkin lymphoma", "Hodgkin lymphoma")) == (
         "nodular lymphocyte-predominant Hodgkin lymphoma",
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "diagnosis"),
+    [
+        ("58F, T3N1 squamous cell carcinoma of the anal canal", "anal cancer"),
+        ("T3N0 glottic SCC with a fixed cord", "laryngeal cancer"),
+        ("mid-rectal adenocarcinoma, pMMR", "rectal cancer"),
+        ("HPV-negative tonsil SCC with extracapsular extension", "oropharyngeal cancer"),
+        ("residual GEJ adenocarcinoma after esophagectomy", "esophagus"),  # no diagnosis by that word: the organ
+        ("metastatic pancreatic adenocarcinoma", "pancreatic cancer"),
+        ("cutaneous SCC of the scalp", "cutaneous squamous cell carcinoma"),
+        ("an adenocarcinoma", "adenocarcinoma"),  # a tissue type alone: no organ's disease
+    ],
+)
+def test_a_tissue_type_beside_an_organ_is_that_organs_cancer(text: str, diagnosis: str) -> None:
+    assert read_diagnosis(text) == diagnosis
+    assert not is_listed("adenocarcinoma")  # alone it is no disease in particular
+    assert diagnoses_in("An adenocarcinoma was found") == ()  # a tissue type alone names no disease
+
+
+@pytest.mark.parametrize(
+    ("text", "diagnosis"),
+    [
+        ("T3N0 laryngeal tumour, normal renal function", "head and neck"),  # an organ's function is no topic
+        ("NPC treated 2 years ago, now liver and bone metastases", "nasopharyngeal cancer"),
+        ("Stage IV favourable-histology Wilms with lung-only nodules", "Wilms tumor"),
+    ],
+)
+def test_an_organ_named_as_a_site_or_for_its_function_is_not_the_disease(text: str, diagnosis: str) -> None:
+    assert (read_diagnosis(text) or read_organ(text)) == diagnosis
+    assert read_organ("liver and bone metastases from an unknown primary") is None

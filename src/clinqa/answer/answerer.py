@@ -44,10 +44,11 @@ from clinqa.answer.filters import (
     particular_words,
     states_a_verdict,
 )
+from clinqa.answer.parts import part_query, question_parts
 from clinqa.answer.reader import explanations, safety_kept
 from clinqa.answer.scoring import QueryTerms, weigh_terms
 from clinqa.answer.sentences import SourceSentence, split_passage
-from clinqa.answer.subjects import missing_subjects
+from clinqa.answer.subjects import described_only, missing_subjects
 from clinqa.answer.topic import Fit, Topic, TopicFit
 from clinqa.answer.triage import QuestionKind, asked_kinds, is_clinical, is_yes_no, kind_cues
 from clinqa.clinical.age import without_age_sex
@@ -86,8 +87,7 @@ PROFESSIONAL_ONLY = (
     "No page written for patients and families covers this question in the knowledge base: the answer below comes "
     "from summaries written for health professionals. Ask your care team to explain what it means for you."
 )
-CLOSE_CANDIDATES = 3  # the best sentences read when the very best covers too little of the question
-CLOSE_COVERAGE = 1.5  # ... and how far over the coverage floor one of them must be to answer
+CLOSE_CANDIDATES = 3  # the best sentences, one of which must cover enough of the question to answer it
 DOSE_CANDIDATES = 10  # a dose question is answered only if one of the best sentences states a dose
 FINDING_REACH = 4  # sentences read past a study's design for what it found
 PARTICULAR_SPECIFICITY = 2.5  # a word this specific asks for something in particular (consolidation 3.9)
@@ -228,6 +228,11 @@ class Answerer:
             for m in missing_subjects(question, self._specificity, expanded_from, self.normaliser.is_drug)
             if not set(self.normaliser.agents(m.word)) & history and not self._known_drug(m.word)
         ]
+        parts = question_parts(focus_text)
+        if is_listed(topic.topic.disease or ""):
+            # The case of a known disease may name what the pages never do (where the patient lives, a drug
+            # they take for another condition): it describes the patient; only what is asked decides.
+            missing = described_only(missing, " ".join(parts.parts))
         decisive = [m.word for m in missing if m.decisive]
         if decisive:
             note = "The knowledge base has nothing on: " + ", ".join(decisive) + "."
@@ -252,15 +257,9 @@ class Answerer:
             if inferred:
                 topic = TopicFit(Topic.of(question, context.model_copy(update={"diagnosis": inferred})), self._titles)
         fit = _fit_with_setting(topic, focus_text, line)
-        candidates = rank_candidates(evidence, self._titles, q, kinds, self._authority, fit)
-        if context.prior_agents and line.later:
-            candidates = self._history_last(candidates, set(context.prior_agents))
-        if context.biomarkers:
-            candidates = _other_markers_last(candidates, context)
-        if context.unfit_for:
-            candidates = fit_for_patient(candidates, context.unfit_for)
-        if is_yes_no(focus_text):
-            candidates = _verdicts_first(candidates)
+        candidates = self._arranged(
+            rank_candidates(evidence, self._titles, q, kinds, self._authority, fit), context, line, focus_text
+        )
         # The algorithm answers "what next" for a patient: asked so, or a patient with treatment behind them; a
         # question after a dose is answered by the dose, whatever the patient had.
         if algorithm and QuestionKind.TREATMENT in kinds[:2] and kinds[0] is not QuestionKind.DOSE and next_step:
@@ -279,30 +278,81 @@ class Answerer:
         if kinds[0] is QuestionKind.DOSE and not self._states_a_dose(candidates, focus_text):
             note = "The sources found give no dose or schedule for this; check the prescribing information."
             return self._abstain(question, AnswerStatus.INSUFFICIENT_EVIDENCE, note)
-        if not self._answers_closely(candidates):
+        firsts = (
+            [
+                self._part_answer(
+                    evidence, q, part, parts.case, result.expansions, (treated, kinds), fit, (context, line)
+                )
+                for part in parts.parts
+            ]
+            if parts.several
+            else []
+        )
+        if not self._answers_closely(candidates) and not (firsts and all(firsts)):
             disease = topic.topic.disease
             if disease and not any(topic.passage(p) is Fit.ON_TOPIC for _, p in evidence):
                 note = f"The knowledge base has no page or section on {disease}."
             else:
                 note = "No passage of the knowledge base answers this question closely enough."
             return self._abstain(question, AnswerStatus.INSUFFICIENT_EVIDENCE, note)
-        return self._compose(question, kinds, candidates, keep)
+        return self._compose(question, kinds, candidates, keep, [c for c in firsts if c is not None])
+
+    def _arranged(
+        self, candidates: list[Candidate], context: PatientContext, line: Line, question: str
+    ) -> list[Candidate]:
+        """Ranked candidates, reordered for the patient: what they already had, another marker status, a therapy
+        they are unfit for go down; for a yes/no question, verdicts go up."""
+        if context.prior_agents and line.later:
+            candidates = self._history_last(candidates, set(context.prior_agents))
+        if context.biomarkers:
+            candidates = _other_markers_last(candidates, context)
+        if context.unfit_for:
+            candidates = fit_for_patient(candidates, context.unfit_for)
+        if is_yes_no(question):
+            candidates = _verdicts_first(candidates)
+        return candidates
+
+    def _part_answer(
+        self,
+        evidence: list[tuple[float, Passage]],
+        q: QueryTerms,
+        part: str,
+        case: str,
+        expansions: list[Expansion],
+        asked: tuple[bool, list[QuestionKind]],
+        fit: Callable[[Passage], float],
+        patient: tuple[PatientContext, Line],
+    ) -> Candidate | None:
+        """The sentence that best answers one part of a question that asks several things, when one covers the
+        part closely enough; scored on the part's own terms and kinds."""
+        q_part = part_query(q, part, case, expansions)
+        if q_part is None:
+            return None
+        treated, kinds = asked
+        own = asked_kinds(part, treated)
+        kinds = own if own != [QuestionKind.GENERAL] else kinds
+        ranked = rank_candidates(evidence, self._titles, q_part, kinds, self._authority, fit)
+        ranked = self._arranged(ranked, *patient, part)
+        return next((c for c in ranked[:1] if c.coverage >= self.limits.min_coverage), None)
 
     def _answers_closely(self, candidates: list[Candidate]) -> bool:
-        """Whether the evidence answers the question: its best sentence covers enough of it, or, when a study's
-        report ranks the best sentence below its own design (the design names the trial asked about), one of the
-        next few covers well over enough."""
-        if not candidates:
-            return False
-        floor = self.limits.min_coverage
-        return candidates[0].coverage >= floor or any(
-            c.coverage >= CLOSE_COVERAGE * floor for c in candidates[1:CLOSE_CANDIDATES]
-        )
+        """Whether the evidence answers the question: one of its best few sentences covers enough of it (the
+        best by score may be a list's lead-in, or a study's design ranked above its report, that covers less)."""
+        return any(c.coverage >= self.limits.min_coverage for c in candidates[:CLOSE_CANDIDATES])
 
     def _compose(
-        self, question: str, kinds: list[QuestionKind], candidates: list[Candidate], keep: list[Sentence]
+        self,
+        question: str,
+        kinds: list[QuestionKind],
+        candidates: list[Candidate],
+        keep: list[Sentence],
+        firsts: list[Candidate] | None = None,
     ) -> Answer:
+        """The answer from ranked candidates; `firsts` (the best answer to each part of a question that asks
+        several things) lead its bottom line."""
         bottom, body = select(candidates, self.limits)
+        if firsts:
+            bottom = _distinct([*firsts, *bottom])[: max(self.limits.bottom_line, len(firsts) + 1)]
         bottom = self._with_findings(bottom)
         shown = {(c.sentence.passage.id, c.sentence.position) for c in bottom}
         body = [c for c in body if (c.sentence.passage.id, c.sentence.position) not in shown]

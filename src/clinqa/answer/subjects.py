@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from clinqa.retrieve.analysis import QUESTION_WORDS, fold, stem
+from clinqa.retrieve.analysis import QUESTION_WORDS, fold, query_terms, stem
 from clinqa.retrieve.specificity import word_specificity, zipf
 from clinqa.settings import settings
 
@@ -67,6 +67,13 @@ def missing_subjects(
             share = settings().answer.ordinary_share if kind == "ordinary" else 1.0
             found[term] = Subject(word, term, kind, share * word_specificity(word))
     return list(found.values())
+
+
+def described_only(subjects: list[Subject], asked: str) -> list[Subject]:
+    """The subjects, those that are not in the `asked` text (only in the case the question describes) no longer
+    decisive: they weigh among the question's terms, and the evidence decides."""
+    terms = set(query_terms(asked))
+    return [replace(s, kind="named") if s.decisive and s.term not in terms else s for s in subjects]
 
 
 def _parts(word: str) -> list[str]:

@@ -29,6 +29,7 @@ class _DiagnosisPatterns:
     names: dict[str, str]  # alias as matched (exact) or lower-cased (folded) -> diagnosis name
     aliases: dict[str, tuple[str, ...]]  # diagnosis name -> its name and aliases
     broader: dict[str, frozenset[str]]  # diagnosis name -> its broader categories, transitively
+    histologies: frozenset[str]  # tissue types found in many organs (adenocarcinoma), not diseases by themselves
 
 
 @cache
@@ -62,13 +63,27 @@ def _diagnosis_patterns() -> _DiagnosisPatterns:
 
     broader = {name: ancestors(name) for name in parents}
     any_alias = compile_any([re.escape(a) for a in {*exact, *folded}], "diagnoses.tsv")
-    return _DiagnosisPatterns(compile_(exact, 0), compile_(folded, _I), any_alias, names, aliases_of, broader)
+    histologies = frozenset(name for name, up in parents.items() if HISTOLOGY in up)
+    return _DiagnosisPatterns(
+        compile_(exact, 0), compile_(folded, _I), any_alias, names, aliases_of, broader, histologies
+    )
+
+
+HISTOLOGY = "histology"  # the broader category of diagnoses.tsv's tissue types
 
 
 @lru_cache(maxsize=8192)
 def diagnoses_in(text: str) -> tuple[str, ...]:
     """Every listed diagnosis a text names (a page title: "Osteosarcoma and Undifferentiated Pleomorphic
-    Sarcoma of Bone" names two), in order of first mention; at one position the longest alias comes first."""
+    Sarcoma of Bone" names two), in order of first mention; at one position the longest alias comes first. A
+    tissue type alone ("adenocarcinoma") names no disease."""
+    histologies = _diagnosis_patterns().histologies
+    return tuple(n for n in _named(text) if n not in histologies)
+
+
+@lru_cache(maxsize=8192)
+def _named(text: str) -> tuple[str, ...]:
+    """`diagnoses_in` with the tissue types."""
     patterns = _diagnosis_patterns()
     folded = fold(text)
     if not patterns.any_alias.search(folded):
@@ -91,8 +106,9 @@ def most_specific(names: tuple[str, ...]) -> tuple[str, ...]:
 
 
 def is_listed(name: str) -> bool:
-    """Whether `name` is a diagnosis of clinqa's list (not one read from an -oma word)."""
-    return name in _diagnosis_patterns().aliases
+    """Whether `name` is a diagnosis of clinqa's list (not one read from an -oma word, nor a tissue type)."""
+    patterns = _diagnosis_patterns()
+    return name in patterns.aliases and name not in patterns.histologies
 
 
 def diagnosis_aliases(name: str) -> tuple[str, ...]:
@@ -122,8 +138,18 @@ _STATUS_WORDS = {"metastatic", "recurrent", "relapsed", "refractory", "advanced"
 
 
 def read_diagnosis(text: str) -> str | None:
-    """The first diagnosis the question names: a listed one first, else an -oma or leukaemia word."""
-    listed = diagnoses_in(text)
+    """The first diagnosis the question names: a listed one first, else an -oma or leukaemia word. A tissue type
+    named first with an organ ("squamous cell carcinoma of the anal canal", "rectal adenocarcinoma") is that
+    organ's cancer: the diagnosis the organ's word names with "cancer" or "carcinoma" after it, else the organ."""
+    named = _named(text)
+    histologies = _diagnosis_patterns().histologies
+    if named and named[0] in histologies:
+        organ = _organ_named(text)
+        if organ is not None:
+            word, name = organ
+            names = _diagnosis_patterns().names
+            return names.get(f"{word} cancer") or names.get(f"{word} carcinoma") or name
+    listed = [n for n in named if n not in histologies] or named
     if listed:
         return listed[0]
     for match in _OTHER_OMA.finditer(text):
@@ -137,16 +163,28 @@ def read_diagnosis(text: str) -> str | None:
 def read_organ(text: str) -> str | None:
     """The organ a question names when it names no diagnosis ("a lump in her breast" -> breast): the broader
     categories of diagnoses.tsv that are not diagnoses themselves (breast, lung, prostate, ...)."""
+    named = _organ_named(text)
+    return named[1] if named else None
+
+
+def _organ_named(text: str) -> tuple[str, str] | None:
+    """The first word for an organ the text names as the disease's (not as where it spread, nor an organ's
+    function: "normal renal function"), lower case, and the organ."""
     text = fold(text)
     for match in _organ_pattern().finditer(text):
         after, before = text[match.end() : match.end() + 30], text[max(0, match.start() - 60) : match.start()]
         if not (_ORGAN_AS_SITE_AFTER.match(after) or _ORGAN_AS_SITE_BEFORE.search(before)):
-            return _ORGAN_NAMES[match.group(1).lower()]
+            word = match.group(1).lower()
+            return word, _ORGAN_NAMES[word]
     return None
 
 
 # An organ named as where disease spread ("lung metastases", "spread to the liver") is a site, not the topic.
-_ORGAN_AS_SITE_AFTER = re.compile(r"\s*(?:-only\s+)?(?:metasta\w*|mets?\b|involvement|recurrence|relapse)", _I)
+_ORGAN_AS_SITE_AFTER = re.compile(
+    r"(?:\s*(?:,|and|or)\s*(?:\w+\s+)?\w+)?\s*(?:-only\s+)?(?:metasta\w*|mets?\b|nodules?|lesions?|involvement|"
+    r"recurrence|relapse|function\w*|impairment|failure|insufficiency|dysfunction|toxicit\w*|transplant\w*)",
+    _I,
+)
 _ORGAN_AS_SITE_BEFORE = re.compile(
     r"(?:metasta\w*|mets|spread\w*|relaps\w*|recurr\w*|came back|come back|comes back|nodules?)\s+(?:\w+\s+){0,3}"
     r"(?:to|in|into|of)\s+(?:the\s+|his\s+|her\s+|their\s+|both\s+)?$",
