@@ -196,6 +196,10 @@ def test_randomised_evidence_leads_the_options_not_yet_received() -> None:
         ("Perioperative therapy, neoadjuvant and adjuvant?", ("Muscle-Invasive", "Adjuvant chemotherapy"), 1.0),
         ("Treatment of metastatic colon cancer?", ("Treatment of Stage II Colon Cancer",), 0.7),
         ("Treatment of colon cancer?", ("Treatment of Stage II Colon Cancer",), 1.0),
+        # A TNM stage with no distant metastasis is early disease; M1 is metastatic.
+        ("cT3N1M0 anal canal SCC: definitive treatment?", ("Treatment of Stage IV Anal Cancer",), 0.7),
+        ("T3N1 rectal cancer: neoadjuvant strategy?", ("Treatment of Stage IV Rectal Cancer",), 0.7),
+        ("pT2N0M1a disease: first-line therapy?", ("Treatment of Stage II Disease",), 0.7),
     ],
 )
 def test_a_section_about_another_setting_than_the_question_ranks_lower(
