@@ -103,6 +103,11 @@ def test_a_level_of_evidence_tells_its_study_design(level: str | None, design: s
             "design",
         ),
         ("One study followed 115 patients treated with progestins.", "design"),
+        (
+            "The approval of agent X was based on data from 149 patients with MSI-H cancers enrolled across trials.",
+            "design",
+        ),
+        ("The approval was based on data from 149 patients, in whom the response rate was 40%.", None),
         ("Stratification by IGF1R expression did not predict clinical outcome.", "negative"),
         ("Lenvatinib and pembrolizumab improved overall survival.", None),
         ("Participants received pembrolizumab 200 mg intravenously every 3 weeks.", "design"),
