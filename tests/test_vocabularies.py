@@ -71,6 +71,9 @@ def test_a_malformed_row_names_its_file_and_line() -> None:
         ("non-Hodgkin lymphomas in people with AIDS", ("non-Hodgkin lymphoma",)),
         ("osteosarcomas and Ewing sarcomas", ("osteosarcoma", "Ewing sarcoma")),
         ("all patients received chemotherapy", ()),  # an acronym (ALL) matches only as written
+        # An alias inside a longer one names nothing by itself: UPS of bone is a bone sarcoma, not a soft tissue one.
+        ("Osteosarcoma and UPS of Bone Treatment", ("osteosarcoma", "undifferentiated pleomorphic sarcoma of bone")),
+        ("Non-Small Cell Lung Cancer Treatment", ("non-small cell lung cancer",)),
     ],
 )
 def test_a_diagnosis_is_read_in_the_plural_too(text: str, named: tuple[str, ...]) -> None:

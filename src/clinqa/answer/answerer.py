@@ -426,11 +426,12 @@ class Answerer:
         offers = [
             c
             for c in (open_options(candidates, failed, self.normaliser.agents) if particular else [])
-            if line.admits(c.sentence.passage)
+            if (line.admits(c.sentence.passage) or not self.normaliser.agents(c.said()))
             and line.admits_sentence(c.sentence.labelled)
             and not for_other_marker_status(c, context.biomarkers)
             and not fit.names_only_another(c.sentence.labelled)
-        ]  # in the patient's line of treatment, not for another status of one of their markers or another disease
+        ]  # in the patient's line of treatment (a sentence that offers no drug, such as when to assess response or
+        # salvage surgery, may stand in any section), not for another status of one of their markers or disease
         advised = recommendations(steps, self.normaliser.agents)
         if offers and offers[0].coverage >= self.limits.min_coverage:
             # What the question asks in particular leads; the algorithm's first advice follows it.

@@ -88,13 +88,18 @@ def _named(text: str) -> tuple[str, ...]:
     folded = fold(text)
     if not patterns.any_alias.search(folded):
         return ()  # most sentences name none: one pass of a linear-time automaton tells
+    matches = [
+        (m.start(1), m.end(1), name)
+        for pattern in (patterns.exact, patterns.folded)
+        for m in pattern.finditer(folded)
+        if (name := patterns.names.get(m.group(1)) or patterns.names.get(m.group(1).lower()))
+    ]
     found: dict[str, tuple[int, int]] = {}
-    for pattern in (patterns.exact, patterns.folded):
-        for m in pattern.finditer(folded):
-            alias = m.group(1)
-            name = patterns.names.get(alias) or patterns.names.get(alias.lower())
-            if name and (name not in found or (m.start(), -len(alias)) < found[name]):
-                found[name] = (m.start(), -len(alias))
+    for start, end, name in matches:
+        # An alias inside a longer one the other pattern matched ("UPS" in "UPS of Bone") names nothing itself.
+        inside = any(s <= start and end <= e and (s, e) != (start, end) for s, e, _ in matches)
+        if not inside and (name not in found or (start, start - end) < found[name]):
+            found[name] = (start, start - end)
     return tuple(sorted(found, key=lambda n: found[n]))
 
 
