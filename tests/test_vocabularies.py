@@ -111,6 +111,12 @@ def test_a_level_of_evidence_tells_its_study_design(level: str | None, design: s
             "design",
         ),
         ("The approval was based on data from 149 patients, in whom the response rate was 40%.", None),
+        (
+            "A randomized trial of patients with relapsed MCL compared agent X plus agent Y versus agent X alone.",
+            "design",
+        ),
+        ("A randomized trial of patients with MCL compared agent X with placebo; median PFS was 31.9 months.", None),
+        ("An intergroup trial planned to randomly assign 475 patients to surgery alone or chemoradiation.", "design"),
         ("Stratification by IGF1R expression did not predict clinical outcome.", "negative"),
         ("Lenvatinib and pembrolizumab improved overall survival.", None),
         ("Participants received pembrolizumab 200 mg intravenously every 3 weeks.", "design"),
