@@ -93,6 +93,7 @@ FINDING_REACH = 4  # sentences read past a study's design for what it found
 PARTICULAR_SPECIFICITY = 2.5  # a word this specific asks for something in particular (consolidation 3.9)
 SETTING_SPECIFICITY = 3.5  # a word this specific steers the algorithm's searches (ESR1, consolidation)
 SETTING_WORDS = 3
+RERANKED = 120  # the best candidates re-ranked for the patient (what they had, their markers)
 PARTICULAR_LEAD = 2  # bottom-line sentences a "what next" question's own ask gets before the algorithm's advice
 LIKELY_DISEASE_PASSAGES = 10
 TOXICITY_AGENTS = 2  # agents of a "what next" bottom line whose toxicities the answer reports
@@ -760,9 +761,11 @@ def _other_markers_last(candidates: list[Candidate], context: PatientContext) ->
 
 
 def _ranked_down(candidates: list[Candidate], applies_less: Callable[[Candidate], bool]) -> list[Candidate]:
-    """The candidates re-ranked, those that apply less to this patient keeping `HISTORY_SHARE` of their score."""
-    ranked = [replace(c, score=c.score * HISTORY_SHARE) if applies_less(c) else c for c in candidates]
-    return sorted(ranked, key=lambda c: -c.score)
+    """The candidates re-ranked, those that apply less to this patient keeping `HISTORY_SHARE` of their score;
+    only the best `RERANKED` are read (an answer shows far fewer), the rest follow as they were."""
+    head, rest = candidates[:RERANKED], candidates[RERANKED:]
+    ranked = [replace(c, score=c.score * HISTORY_SHARE) if applies_less(c) else c for c in head]
+    return sorted([*ranked, *rest], key=lambda c: -c.score)
 
 
 def _distinct(candidates: list[Candidate]) -> list[Candidate]:

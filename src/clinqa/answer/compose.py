@@ -105,12 +105,17 @@ def rank_candidates(
     fits the question's topic (0 leaves its sentences out: another disease). A list lead-in followed by its
     items in `evidence` is one candidate that carries the items: the items are what it says. `wanted`, when
     given, keeps only the candidates whose text (with its items) it accepts, before any is scored."""
-    weights = {p.id: fit(p) for _, p in evidence}
-    units = [(prior, s, items) for prior, s, items in _units(evidence) if weights[s.passage.id] > 0]
+    units = _units(evidence)
     texts = [" ".join(x.labelled for x in (s, *items)) for _, s, items in units]
     if wanted is not None:
         kept = [i for i, text in enumerate(texts) if wanted(text)]
         units, texts = [units[i] for i in kept], [texts[i] for i in kept]
+    weights: dict[str, float] = {}
+    for _, s, _items in units:  # the page's fit, read only for the passages a candidate is left from
+        if s.passage.id not in weights:
+            weights[s.passage.id] = fit(s.passage)
+    kept = [i for i, (_, s, _items) in enumerate(units) if weights[s.passage.id] > 0]
+    units, texts = [units[i] for i in kept], [texts[i] for i in kept]
     sections = [" ".join(s.passage.section_path) for _, s, _ in units]
     contexts = [
         f"{titles.get(s.passage.document_id, '')} {sec}" for (_, s, _), sec in zip(units, sections, strict=True)
