@@ -117,6 +117,11 @@ def test_a_level_of_evidence_tells_its_study_design(level: str | None, design: s
         ),
         ("A randomized trial of patients with MCL compared agent X with placebo; median PFS was 31.9 months.", None),
         ("An intergroup trial planned to randomly assign 475 patients to surgery alone or chemoradiation.", "design"),
+        (
+            "Among patients with a CPS of 20 or higher, there was no statistically significant OS difference.",
+            "negative",
+        ),
+        ("Investigators and patients were masked to the PD-L1 results.", "design"),
         ("Stratification by IGF1R expression did not predict clinical outcome.", "negative"),
         ("Lenvatinib and pembrolizumab improved overall survival.", None),
         ("Participants received pembrolizumab 200 mg intravenously every 3 weeks.", "design"),
