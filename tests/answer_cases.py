@@ -176,13 +176,6 @@ CASES = (
             "Progressive or Recurrent Melanoma",
             ("dabrafenib", "trametinib", "encorafenib", "tumor-infiltrating lymphocytes"),
         ),
-        gaps={
-            "lay": (
-                "refused: the lay words 'chances' and 'spread' and the site 'lungs' are not words of the page's "
-                "prognosis passage, so its best sentence (5-year survival 99%/75%/35%) covers 0.28 of the "
-                "question, below answer.min_coverage (0.35)"
-            ),
-        },
     ),
     Case(
         key="ovarian",

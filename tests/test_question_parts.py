@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from clinqa.answer.parts import part_query, question_parts
+from clinqa.answer.parts import case_weighed, part_query, question_parts
 from clinqa.answer.scoring import QueryTerms
 from clinqa.retrieve.expand import Expansion
 
@@ -79,3 +79,11 @@ def test_a_part_weighs_its_own_terms_fully_and_the_cases_by_half() -> None:
     second = part_query(q, "does adding pembrolizumab help?", "cervical cancer:", expansions)
     assert second is not None and second.weights["pembrolizumab"] == 5.0 and "keytruda" in second.expansion
     assert part_query(q, "standard treatment with pembrolizumab added", "cervical cancer", expansions) is None
+
+
+def test_terms_only_the_case_names_weigh_half_those_the_question_asks() -> None:
+    read = question_parts("9-year-old, spine MRI clean and CSF negative. What radiation dose is standard?")
+    q = QueryTerms({"spine": 2.0, "mri": 2.0, "csf": 3.0, "radiat": 2.0, "dose": 2.0, "standard": 1.0}, {})
+    weighed = case_weighed(q, read)
+    assert weighed.weights == {"spine": 1.0, "mri": 1.0, "csf": 1.5, "radiat": 2.0, "dose": 2.0, "standard": 1.0}
+    assert case_weighed(q, question_parts("What radiation dose is standard?")) is q  # no case: as asked

@@ -44,7 +44,7 @@ from clinqa.answer.filters import (
     particular_words,
     states_a_verdict,
 )
-from clinqa.answer.parts import part_query, question_parts
+from clinqa.answer.parts import case_weighed, part_query, question_parts
 from clinqa.answer.reader import explanations, safety_kept
 from clinqa.answer.scoring import QueryTerms, weigh_terms
 from clinqa.answer.sentences import SourceSentence, split_passage
@@ -249,6 +249,15 @@ class Answerer:
         q = without_topic(weigh_terms(own, expansion_terms, details, weights, 0.5, synonyms), topic)
         evidence = self._evidence(result.hits)
         next_step = _NEXT_STEP.search(focus_text) or bool(context.prior_therapies or context.lines_of_therapy)
+        # The algorithm answers "what next" for a patient: asked so, or a patient with treatment behind them; a
+        # question after a dose is answered by the dose, whatever the patient had.
+        what_next = (
+            algorithm and QuestionKind.TREATMENT in kinds[:2] and kinds[0] is not QuestionKind.DOSE and next_step
+        )
+        if not next_step:
+            # What comes next for a treated patient is read from their case (what they had, when it came back);
+            # any other question from what it asks.
+            q = case_weighed(q, parts)
         broad = topic.topic.disease is None or not is_listed(topic.topic.disease)
         if broad and (treated or next_step):
             # A patient's disease that the question does not name, or names only by its organ ("central pelvic
@@ -261,9 +270,7 @@ class Answerer:
         candidates = self._arranged(
             rank_candidates(evidence, self._titles, q, kinds, self._authority, fit), context, line, focus_text
         )
-        # The algorithm answers "what next" for a patient: asked so, or a patient with treatment behind them; a
-        # question after a dose is answered by the dose, whatever the patient had.
-        if algorithm and QuestionKind.TREATMENT in kinds[:2] and kinds[0] is not QuestionKind.DOSE and next_step:
+        if what_next:
             # A "what next" question is answered by the algorithm's steps, each found by its own search.
             search_topic = self._topic(question, context.model_copy(update={"diagnosis": topic.topic.disease}), line)
             setting = self._setting_words(focus_text, topic, q, context)

@@ -95,3 +95,15 @@ def part_query(q: QueryTerms, part: str, case: str, expansions: Sequence[Expansi
     ours = {t for e in expansions if set(analyze_cached([e.term])[0]) & said for t in analyze_cached([e.adds])[0]}
     expansion = {t: w for t, w in q.expansion.items() if t in ours or t not in others}
     return QueryTerms(weights, expansion, {t: s for t, s in q.synonyms.items() if t in weights})
+
+
+def case_weighed(q: QueryTerms, read: QuestionParts) -> QueryTerms:
+    """The question's terms with those only its case names ("spine MRI clean, CSF negative. What radiation dose?")
+    weighing `CASE_SHARE`: they say which patient, the asking words say what a sentence must answer."""
+    if not read.case:
+        return q
+    asked = set(query_terms(" ".join(read.parts)))
+    if not asked & set(q.weights):
+        return q
+    weights = {t: w if t in asked else CASE_SHARE * w for t, w in q.weights.items()}
+    return QueryTerms(weights, q.expansion, q.synonyms)
