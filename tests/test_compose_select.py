@@ -114,3 +114,26 @@ def test_a_shorthand_the_pages_never_use_weighs_what_its_wording_weighs() -> Non
     q = weigh_terms(["chemo", "ewing"], [], [], idf, 0.5, {"chemo": (frozenset({"chemotherapi"}),)})
     assert q.weights == {"chemo": 1.2, "ewing": 4.0}
     assert coverage(q, {"chemotherapi", "ewing"}, set()) == 1.0
+
+
+def test_a_list_of_open_questions_answers_nothing() -> None:
+    # "The following questions remain:" lists what the sources do not know; neither it nor its items answer.
+    def passage(n: int, kind: str, text: str) -> tuple[float, Passage]:
+        return 1.0, Passage(
+            id=f"mcc#{n}",
+            document_id="mcc",
+            ordinal=n,
+            section_path=("Nodal basin",),
+            kind=kind,
+            text=text,
+            citations=(),
+        )
+
+    evidence = [
+        passage(0, "paragraph", "Sentinel lymph node biopsy stages the nodal basin. The following questions remain:"),
+        passage(1, "list_item", "Should every positive sentinel lymph node biopsy be followed by nodal surgery?"),
+        passage(2, "list_item", "Should small tumors routinely undergo sentinel lymph node biopsy?"),
+    ]
+    q = weigh_terms(["sentinel", "node", "biopsi"], [], [], {"sentinel": 3.0, "node": 1.0, "biopsi": 1.0}, 0.5)
+    ranked = rank_candidates(evidence, {}, q, [QuestionKind.TREATMENT], lambda _d: 1.0)
+    assert [c.sentence.text for c in ranked] == ["Sentinel lymph node biopsy stages the nodal basin."]

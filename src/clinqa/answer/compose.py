@@ -157,9 +157,12 @@ def _units(evidence: list[tuple[float, Passage]]) -> list[tuple[float, SourceSen
         items = _list_items(passage, evidence[i + 1 :])
         for s in sentences:
             if items and s is sentences[-1] and s.text.rstrip().endswith(":"):
-                # An item pointing elsewhere ("For more information, see ...") is navigation, not an item.
-                firsts = (x for p in items for x in split_passage(p)[:1])
-                units.append((prior, s, tuple(x for x in firsts if not is_meta(x.text))))
+                # An item pointing elsewhere ("For more information, see ...") is navigation, not an item; a list
+                # of questions ("the following questions remain:") is what the sources do not answer.
+                firsts = [x for p in items for x in split_passage(p)[:1]]
+                kept = tuple(x for x in firsts if not is_meta(x.text) and not _asks(x.text))
+                if kept:
+                    units.append((prior, s, kept))
                 grouped.update(p.id for p in items)
             elif answer_worthy(s.text):
                 units.append((prior, s, ()))
@@ -183,8 +186,20 @@ def _list_items(lead_in: Passage, following: list[tuple[float, Passage]]) -> lis
 
 
 def answer_worthy(text: str) -> bool:
-    """A sentence that can stand in an answer: not a fragment, a list lead-in, a table row or navigation."""
-    return len(text.split()) >= 5 and not text.rstrip().endswith(":") and " | " not in text and not is_meta(text)
+    """A sentence that can stand in an answer: not a fragment, a list lead-in, a question, a table row or
+    navigation."""
+    return (
+        len(text.split()) >= 5
+        and not text.rstrip().endswith(":")
+        and not _asks(text)
+        and " | " not in text
+        and not is_meta(text)
+    )
+
+
+def _asks(text: str) -> bool:
+    """A sentence that asks (an open question the sources list), which answers nothing."""
+    return text.rstrip().rstrip("\"')”’*_").endswith("?")
 
 
 def select(candidates: list[Candidate], limits: ComposeLimits) -> tuple[list[Candidate], list[Candidate]]:
