@@ -46,7 +46,7 @@ from clinqa.answer.filters import (
 )
 from clinqa.answer.parts import case_weighed, part_query, question_parts
 from clinqa.answer.reader import explanations, safety_kept
-from clinqa.answer.scoring import QueryTerms, weigh_terms
+from clinqa.answer.scoring import QueryTerms, is_guidance, weigh_terms
 from clinqa.answer.sentences import SourceSentence, split_passage
 from clinqa.answer.subjects import described_only, missing_subjects
 from clinqa.answer.topic import Fit, Topic, TopicFit
@@ -434,7 +434,7 @@ class Answerer:
         offers = [
             c
             for c in (open_options(candidates, failed, self.normaliser.agents) if particular else [])
-            if (line.admits(c.sentence.passage) or not self.normaliser.agents(c.said()))
+            if (line.admits(c.sentence.passage) or self._advises_no_drug(c))
             and line.admits_sentence(c.sentence.labelled)
             and not for_other_marker_status(c, context.biomarkers)
             and not fit.names_only_another(c.sentence.labelled)
@@ -464,6 +464,11 @@ class Answerer:
             if sec.title != "Treatment options"
         ]
         return self._answered(question, bottom_line, [s for s in sections if s.sentences] + extra, citer, keep)
+
+    def _advises_no_drug(self, c: Candidate) -> bool:
+        """A sentence that advises what to do and names no drug (salvage surgery, when to assess response): it
+        fits a patient in any line, whichever section states it."""
+        return is_guidance(c.said()) and not self.normaliser.agents(c.said())
 
     def _toxicities(self, agents: list[str], fit: TopicFit) -> list[Candidate]:
         """What the disease's own pages say of the harms of the first `TOXICITY_AGENTS` agents offered: sentences
