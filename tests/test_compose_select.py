@@ -137,3 +137,25 @@ def test_a_list_of_open_questions_answers_nothing() -> None:
     q = weigh_terms(["sentinel", "node", "biopsi"], [], [], {"sentinel": 3.0, "node": 1.0, "biopsi": 1.0}, 0.5)
     ranked = rank_candidates(evidence, {}, q, [QuestionKind.TREATMENT], lambda _d: 1.0)
     assert [c.sentence.text for c in ranked] == ["Sentinel lymph node biopsy stages the nodal basin."]
+
+
+def test_the_sentence_before_tells_what_a_sentence_speaks_of() -> None:
+    # "Median survival is about 10 months." says nothing of RAEB-2 by itself: the sentence before does. It ranks
+    # by both, but whether the question is answered is judged on the sentence alone.
+    passage = Passage(
+        id="mds#1",
+        document_id="mds",
+        ordinal=0,
+        section_path=("Cellular classification",),
+        kind="paragraph",
+        text="RAEB-2 is characterized by 10% to 19% blasts in the marrow. Median survival is about 10 months.",
+        citations=(),
+    )
+    q = weigh_terms(["raeb", "median", "surviv"], [], [], {"raeb": 4.0, "median": 1.0, "surviv": 1.0}, 0.5)
+    survival = next(
+        c
+        for c in rank_candidates([(1.0, passage)], {}, q, [QuestionKind.PROGNOSIS], lambda _d: 1.0)
+        if "10 months" in c.sentence.text
+    )
+    assert survival.covers < survival.coverage
+    assert survival.covers == coverage(q, set(survival.terms), {"cellular", "classif"})

@@ -268,7 +268,10 @@ class Answerer:
                 topic = TopicFit(Topic.of(question, context.model_copy(update={"diagnosis": inferred})), self._titles)
         fit = _fit_with_setting(topic, focus_text, line)
         candidates = self._arranged(
-            rank_candidates(evidence, self._titles, q, kinds, self._authority, fit), context, line, focus_text
+            rank_candidates(evidence, self._titles, q, kinds, self._authority, fit, before=True),
+            context,
+            line,
+            focus_text,
         )
         if what_next:
             # A "what next" question is answered by the algorithm's steps, each found by its own search.
@@ -339,14 +342,14 @@ class Answerer:
         treated, kinds = asked
         own = asked_kinds(part, treated)
         kinds = own if own != [QuestionKind.GENERAL] else kinds
-        ranked = rank_candidates(evidence, self._titles, q_part, kinds, self._authority, fit)
+        ranked = rank_candidates(evidence, self._titles, q_part, kinds, self._authority, fit, before=True)
         ranked = self._arranged(ranked, *patient, part)
-        return next((c for c in ranked[:1] if c.coverage >= self.limits.min_coverage), None)
+        return next((c for c in ranked[:1] if c.covers >= self.limits.min_coverage), None)
 
     def _answers_closely(self, candidates: list[Candidate]) -> bool:
         """Whether the evidence answers the question: one of its best few sentences covers enough of it (the
         best by score may be a list's lead-in, or a study's design ranked above its report, that covers less)."""
-        return any(c.coverage >= self.limits.min_coverage for c in candidates[:CLOSE_CANDIDATES])
+        return any(c.covers >= self.limits.min_coverage for c in candidates[:CLOSE_CANDIDATES])
 
     def _compose(
         self,

@@ -83,6 +83,13 @@ class Candidate:
     coverage: float
     score: float
     items: tuple[SourceSentence, ...] = ()  # a list lead-in ("Risk factors include:") carries its list items
+    alone: float | None = None  # the coverage without the sentence before it, when that counted in `coverage`
+
+    @property
+    def covers(self) -> float:
+        """How much of the question the sentence covers by itself (with its page and section): whether the
+        question is answered at all is judged on this."""
+        return self.coverage if self.alone is None else self.alone
 
     def said(self, labelled: bool = False) -> str:
         """The sentence (under its label, when `labelled`) with its items: a list with its items, a study's
@@ -98,13 +105,16 @@ def rank_candidates(
     authority: Callable[[str], float],
     fit: Callable[[Passage], float] = lambda _passage: 1.0,
     wanted: Callable[[str], bool] | None = None,
+    before: bool = False,
 ) -> list[Candidate]:
     """Every answer-worthy sentence of the evidence passages, scored; best first, ties in source order.
 
     `evidence` pairs each passage with its retrieval prior in [0, 1]; `fit` weighs how well the passage's page
     fits the question's topic (0 leaves its sentences out: another disease). A list lead-in followed by its
     items in `evidence` is one candidate that carries the items: the items are what it says. `wanted`, when
-    given, keeps only the candidates whose text (with its items) it accepts, before any is scored."""
+    given, keeps only the candidates whose text (with its items) it accepts, before any is scored. `before`: the
+    sentence before each, in its passage, counts as its context too (a question's own sentences; an algorithm
+    step's search words name no such subject)."""
     units = _units(evidence)
     texts = [" ".join(x.labelled for x in (s, *items)) for _, s, items in units]
     if wanted is not None:
@@ -120,11 +130,15 @@ def rank_candidates(
     contexts = [
         f"{titles.get(s.passage.document_id, '')} {sec}" for (_, s, _), sec in zip(units, sections, strict=True)
     ]
+    befores = [_before(s) if before else "" for _, s, _ in units]
     out = []
-    for (prior, s, items), text, section, terms, context in zip(
-        units, texts, sections, analyze_cached(texts), analyze_cached(contexts), strict=True
+    for (prior, s, items), text, section, terms, context, said_before in zip(
+        units, texts, sections, analyze_cached(texts), analyze_cached(contexts), analyze_cached(befores), strict=True
     ):
-        cov = coverage(q, set(terms), set(context))
+        alone = coverage(q, set(terms), set(context))
+        # The sentence before says what this one speaks of ("RAEB-2 has 10% to 19% blasts. Median survival is
+        # about 10 months."); whether the question is answered at all is judged on the sentence alone.
+        cov = coverage(q, set(terms), {*context, *said_before})
         score = 0.6 * cov + 0.3 * prior + kind_bonus(text, section, kinds)
         if items and coverage(q, set(analyze_cached([s.text])[0]), set()) > 0:
             score += (
@@ -135,9 +149,15 @@ def rank_candidates(
         if _DEPENDENT.match(s.text):
             score *= DEPENDENT_SHARE  # its subject is in the sentence before it
         score *= authority(s.passage.document_id) * weights[s.passage.id]
-        out.append(Candidate(s, frozenset(terms), cov, score, items))
+        out.append(Candidate(s, frozenset(terms), cov, score, items, alone))
     out.sort(key=lambda c: (-c.score, *_reading_order(c)))
     return out
+
+
+def _before(s: SourceSentence) -> str:
+    """The sentence before `s` in its passage, which often names what `s` speaks of ("RAEB-2 has 10% to 19%
+    blasts. Median survival is about 10 months."): part of its context."""
+    return split_passage(s.passage)[s.position - 1].text if s.position > 0 else ""
 
 
 def states_the_dose(text: str, kinds: list[QuestionKind]) -> bool:
