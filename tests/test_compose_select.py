@@ -154,7 +154,7 @@ def test_the_sentence_before_tells_what_a_sentence_speaks_of() -> None:
     q = weigh_terms(["raeb", "median", "surviv"], [], [], {"raeb": 4.0, "median": 1.0, "surviv": 1.0}, 0.5)
     survival = next(
         c
-        for c in rank_candidates([(1.0, passage)], {}, q, [QuestionKind.PROGNOSIS], lambda _d: 1.0)
+        for c in rank_candidates([(1.0, passage)], {}, q, [QuestionKind.PROGNOSIS], lambda _d: 1.0, before=True)
         if "10 months" in c.sentence.text
     )
     assert survival.covers < survival.coverage
