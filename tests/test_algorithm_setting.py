@@ -59,6 +59,7 @@ def test_the_most_specific_heading_names_the_setting(path: tuple[str, ...], sett
         ("Cabozantinib is approved for patients previously treated with a VEGF inhibitor.", True),
         ("Lurbinectedin is another option for recurrent disease.", True),
         ("Ifosfamide has been active in one-third of patients who had not received it.", True),
+        ("Agent X, a bispecific CD20-directed T-cell engager, may also be used in this setting.", True),
         ("At least one of the trial drugs was discontinued in 19.7% of patients.", False),
         ("Everolimus inhibits mTOR, a kinase downstream of PI3K.", False),
     ],
