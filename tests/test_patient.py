@@ -193,6 +193,13 @@ def test_a_list_of_therapies_goes_on_past_a_transplant_or_a_phase(normaliser: No
     ]
 
 
+def test_a_lost_response_or_a_switch_tells_what_was_received(normaliser: Normaliser) -> None:
+    context = extract_patient("CML: lost MMR on imatinib, switched to dasatinib, now rising. Next TKI?", normaliser)
+    assert context.prior_agents == ["imatinib", "dasatinib"]
+    # A switch proposed is what is asked about.
+    assert extract_patient("Should she be switched to dasatinib?", normaliser).prior_agents == []
+
+
 def test_the_drug_asked_about_is_not_history(normaliser: Normaliser) -> None:
     patient = extract_patient("Is pazopanib an option for osteosarcoma after MAP?", normaliser)
     assert patient.prior_agents == ["methotrexate", "doxorubicin", "cisplatin"]

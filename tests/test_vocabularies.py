@@ -122,6 +122,10 @@ def test_a_level_of_evidence_tells_its_study_design(level: str | None, design: s
             "negative",
         ),
         ("Investigators and patients were masked to the PD-L1 results.", "design"),
+        (
+            "Patients whose disease did not respond to agent X had a poor prognosis, with a survival of 16 months.",
+            "negative",
+        ),
         ("Stratification by IGF1R expression did not predict clinical outcome.", "negative"),
         ("Lenvatinib and pembrolizumab improved overall survival.", None),
         ("Participants received pembrolizumab 200 mg intravenously every 3 weeks.", "design"),

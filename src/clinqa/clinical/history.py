@@ -51,6 +51,9 @@ _HISTORY = re.compile(
     r"completed|completing|completion|finished|finishing|failed|failing|failure|despite|underwent|exposed|exposure|"
     r"during|(?:progress\w*|relaps\w*|recurr\w*) (?:during|after)|"
     r"pretreated|previously|previous|prior|refractory|resistant|intoleran\w+|"
+    r"(?<!be )switched (?:to|from)|(?<!be )changed (?:to|from)|"
+    r"lost (?:(?:a|an|the|his|her|their|major|complete|molecular|cytogenetic|hematologic|response|remission|MMR|CR|"
+    r"CCyR|MRD|control) ){1,4}on|stable on|maintained on|"
     r"(?:progress\w*|relapsed|recurred|while|currently|was|been|still|is|patient|man|woman|boy|girl|child) on)\b"
     r"|(?:^|[,;(]\s*)on\b",
     _I,
