@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from clinqa.answer.filters import not_an_option
-from clinqa.answer.scoring import QueryTerms, coverage, is_meta, jaccard, kind_bonus
+from clinqa.answer.scoring import QueryTerms, coverage, coverages, is_meta, jaccard, kind_bonus
 from clinqa.answer.sentences import SourceSentence, split_passage
 from clinqa.answer.triage import QuestionKind, kind_cues
 from clinqa.retrieve.analysis import analyze_cached
@@ -135,10 +135,9 @@ def rank_candidates(
     for (prior, s, items), text, section, terms, context, said_before in zip(
         units, texts, sections, analyze_cached(texts), analyze_cached(contexts), analyze_cached(befores), strict=True
     ):
-        alone = coverage(q, set(terms), set(context))
         # The sentence before says what this one speaks of ("RAEB-2 has 10% to 19% blasts. Median survival is
         # about 10 months."); whether the question is answered at all is judged on the sentence alone.
-        cov = coverage(q, set(terms), {*context, *said_before})
+        alone, cov = coverages(q, set(terms), set(context), set(said_before))
         score = 0.6 * cov + 0.3 * prior + kind_bonus(text, section, kinds)
         if items and coverage(q, set(analyze_cached([s.text])[0]), set()) > 0:
             score += (
@@ -157,7 +156,7 @@ def rank_candidates(
 def _before(s: SourceSentence) -> str:
     """The sentence before `s` in its passage, which often names what `s` speaks of ("RAEB-2 has 10% to 19%
     blasts. Median survival is about 10 months."): part of its context."""
-    return split_passage(s.passage)[s.position - 1].text if s.position > 0 else ""
+    return split_passage(s.passage)[s.position - 1].labelled if s.position > 0 else ""
 
 
 def states_the_dose(text: str, kinds: list[QuestionKind]) -> bool:

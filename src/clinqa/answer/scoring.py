@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Set
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 
@@ -78,19 +78,30 @@ def _worded(wordings: tuple[frozenset[str], ...], idf: Mapping[str, float]) -> f
 def coverage(q: QueryTerms, sentence_terms: set[str], context_terms: set[str]) -> float:
     """Share of the question's weighted terms found in the sentence (context counts half), capped at 1. An own
     term is found when the sentence holds it or one of its wordings whole."""
-    got = 0.0
+    return coverages(q, sentence_terms, context_terms, frozenset())[0]
+
+
+def coverages(
+    q: QueryTerms, sentence_terms: set[str], context_terms: set[str], more_context: Set[str]
+) -> tuple[float, float]:
+    """`coverage` with `context_terms`, and with `more_context` added to them, in one reading of the terms."""
+    got = more = 0.0
     for term, weight in q.weights.items():
         wordings = q.synonyms.get(term, ())
         if term in sentence_terms or any(w <= sentence_terms for w in wordings):
             got += weight
         elif term in context_terms or any(w <= context_terms for w in wordings):
             got += 0.5 * weight
+        elif more_context and (term in more_context or any(w <= more_context for w in wordings)):
+            more += 0.5 * weight
     for t, w in q.expansion.items():
         if t in sentence_terms:
             got += w
         elif t in context_terms:
             got += 0.5 * w
-    return min(1.0, got / q.total)
+        elif t in more_context:
+            more += 0.5 * w
+    return min(1.0, got / q.total), min(1.0, (got + more) / q.total)
 
 
 def kind_bonus(text: str, section: str, kinds: list[QuestionKind]) -> float:
