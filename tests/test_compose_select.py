@@ -20,16 +20,23 @@ from tests.conftest import fresh_location
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "pages"
 
 
-def _candidates(scores: list[float]) -> list[Candidate]:
-    passage = Passage(
-        id="d#1",
-        document_id="d",
-        ordinal=0,
-        section_path=("Treatment",),
-        kind="paragraph",
-        text=" ".join(f"Sentence number {i} says something about treatment." for i in range(len(scores))),
+def _passage(
+    document: str, text: str, section: str = "Treatment", ordinal: int = 0, kind: str = "paragraph"
+) -> Passage:
+    return Passage(
+        id=f"{document}#{ordinal}",
+        document_id=document,
+        ordinal=ordinal,
+        section_path=(section,),
+        kind=kind,
+        text=text,
         citations=(),
     )
+
+
+def _candidates(scores: list[float]) -> list[Candidate]:
+    text = " ".join(f"Sentence number {i} says something about treatment." for i in range(len(scores)))
+    passage = _passage("d", text)
     sentences = split_passage(passage)
     return [
         Candidate(s, frozenset({f"t{i}"}), 0.5, score)
@@ -118,21 +125,14 @@ def test_a_shorthand_the_pages_never_use_weighs_what_its_wording_weighs() -> Non
 
 def test_a_list_of_open_questions_answers_nothing() -> None:
     # "The following questions remain:" lists what the sources do not know; neither it nor its items answer.
-    def passage(n: int, kind: str, text: str) -> tuple[float, Passage]:
-        return 1.0, Passage(
-            id=f"mcc#{n}",
-            document_id="mcc",
-            ordinal=n,
-            section_path=("Nodal basin",),
-            kind=kind,
-            text=text,
-            citations=(),
-        )
-
+    lead_in = "Sentinel lymph node biopsy stages the nodal basin. The following questions remain:"
+    items = (
+        "Should every positive sentinel lymph node biopsy be followed by nodal surgery?",
+        "Should small tumors routinely undergo sentinel lymph node biopsy?",
+    )
     evidence = [
-        passage(0, "paragraph", "Sentinel lymph node biopsy stages the nodal basin. The following questions remain:"),
-        passage(1, "list_item", "Should every positive sentinel lymph node biopsy be followed by nodal surgery?"),
-        passage(2, "list_item", "Should small tumors routinely undergo sentinel lymph node biopsy?"),
+        (1.0, _passage("mcc", text, "Nodal basin", n, "list_item" if n else "paragraph"))
+        for n, text in enumerate((lead_in, *items))
     ]
     q = weigh_terms(["sentinel", "node", "biopsi"], [], [], {"sentinel": 3.0, "node": 1.0, "biopsi": 1.0}, 0.5)
     ranked = rank_candidates(evidence, {}, q, [QuestionKind.TREATMENT], lambda _d: 1.0)
@@ -142,15 +142,8 @@ def test_a_list_of_open_questions_answers_nothing() -> None:
 def test_the_sentence_before_tells_what_a_sentence_speaks_of() -> None:
     # "Median survival is about 10 months." says nothing of RAEB-2 by itself: the sentence before does. It ranks
     # by both, but whether the question is answered is judged on the sentence alone.
-    passage = Passage(
-        id="mds#1",
-        document_id="mds",
-        ordinal=0,
-        section_path=("Cellular classification",),
-        kind="paragraph",
-        text="RAEB-2 is characterized by 10% to 19% blasts in the marrow. Median survival is about 10 months.",
-        citations=(),
-    )
+    text = "RAEB-2 is characterized by 10% to 19% blasts in the marrow. Median survival is about 10 months."
+    passage = _passage("mds", text, "Cellular classification")
     q = weigh_terms(["raeb", "median", "surviv"], [], [], {"raeb": 4.0, "median": 1.0, "surviv": 1.0}, 0.5)
     survival = next(
         c
