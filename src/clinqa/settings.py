@@ -152,7 +152,7 @@ class AnswerSettings(BaseModel):
         default=0.35,
         ge=0,
         le=1,
-        description="Below this share of the question's terms the best sentence does not answer",
+        description="Abstain when none of the best three sentences covers this share of the question's terms",
     )
     relative_floor: float = Field(
         default=0.45, ge=0, le=1, description="Body sentences score at least this share of the best one"
