@@ -200,6 +200,12 @@ def test_a_lost_response_or_a_switch_tells_what_was_received(normaliser: Normali
     assert extract_patient("Should she be switched to dasatinib?", normaliser).prior_agents == []
 
 
+def test_lines_numbered_after_their_regimens_are_history(normaliser: Normaliser) -> None:
+    context = extract_patient("MCL, BR first line, then ibrutinib second line, now progressing. Options?", normaliser)
+    assert context.prior_agents == ["bendamustine", "rituximab", "ibrutinib"]
+    assert extract_patient("Is ibrutinib first line better than BR first line?", normaliser).prior_agents == []
+
+
 def test_the_drug_asked_about_is_not_history(normaliser: Normaliser) -> None:
     patient = extract_patient("Is pazopanib an option for osteosarcoma after MAP?", normaliser)
     assert patient.prior_agents == ["methotrexate", "doxorubicin", "cisplatin"]

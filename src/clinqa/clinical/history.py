@@ -172,6 +172,13 @@ def _status(text: str, previous_end: int, chain: list[Mention], previous: Status
     sequence = len(_ORD_LINE_RX.findall(text, begin, chain[-1].end)) >= 2
     if line and sequence and not _QUESTION.search(re.split(r"[,;]", window[: line.start()])[-1]):
         return "prior"
+    # The lines numbered after the regimens ("BR first line, then ibrutinib second line") tell a history too.
+    # A sentence that asks ("Is X first line better than BR first line?") tells none.
+    numbered_after = _LINE_AFTER.match(text[chain[-1].end :]) and len(_ORD_LINE_RX.findall(text)) >= 2
+    sentence_end = re.search(r"[.?!]", text[chain[-1].end :])
+    asks = sentence_end is not None and sentence_end.group(0) == "?"
+    if numbered_after and not asks and not _QUESTION.search(window):
+        return "prior"
     return "other"
 
 
