@@ -117,14 +117,19 @@ def rank_candidates(
     step's search words name no such subject)."""
     units = _units(evidence)
     texts = [" ".join(x.labelled for x in (s, *items)) for _, s, items in units]
-    if wanted is not None:
-        kept = [i for i, text in enumerate(texts) if wanted(text)]
-        units, texts = [units[i] for i in kept], [texts[i] for i in kept]
     weights: dict[str, float] = {}
-    for _, s, _items in units:  # the page's fit, read only for the passages a candidate is left from
-        if s.passage.id not in weights:
-            weights[s.passage.id] = fit(s.passage)
-    kept = [i for i, (_, s, _items) in enumerate(units) if weights[s.passage.id] > 0]
+
+    def fits(passage: Passage) -> bool:
+        """The page's fit, read once per passage and only for those `wanted` leaves a candidate in."""
+        if passage.id not in weights:
+            weights[passage.id] = fit(passage)
+        return weights[passage.id] > 0
+
+    kept = [
+        i
+        for i, ((_, s, _items), text) in enumerate(zip(units, texts, strict=True))
+        if (wanted is None or wanted(text)) and fits(s.passage)
+    ]
     units, texts = [units[i] for i in kept], [texts[i] for i in kept]
     sections = [" ".join(s.passage.section_path) for _, s, _ in units]
     contexts = [

@@ -88,11 +88,13 @@ def part_query(q: QueryTerms, part: str, case: str, expansions: Sequence[Expansi
     own = set(query_terms(part))
     said = own | set(query_terms(case))
     # The case's terms say which patient; the part's own terms say what is asked of the sources.
-    weights = {t: w if t in own else CASE_SHARE * w for t, w in q.weights.items() if t in said}
+    weights = _asked_first({t: w for t, w in q.weights.items() if t in said}, own)
     if not own & set(weights) or len(weights) == len(q.weights):
         return None
-    others = {t for e in expansions if not set(analyze_cached([e.term])[0]) & said for t in analyze_cached([e.adds])[0]}
-    ours = {t for e in expansions if set(analyze_cached([e.term])[0]) & said for t in analyze_cached([e.adds])[0]}
+    ours: set[str] = set()
+    others: set[str] = set()
+    for e in expansions:
+        (ours if set(analyze_cached([e.term])[0]) & said else others).update(analyze_cached([e.adds])[0])
     expansion = {t: w for t, w in q.expansion.items() if t in ours or t not in others}
     return QueryTerms(weights, expansion, {t: s for t, s in q.synonyms.items() if t in weights})
 
@@ -105,5 +107,9 @@ def case_weighed(q: QueryTerms, read: QuestionParts) -> QueryTerms:
     asked = set(query_terms(" ".join(read.parts)))
     if not asked & set(q.weights):
         return q
-    weights = {t: w if t in asked else CASE_SHARE * w for t, w in q.weights.items()}
-    return QueryTerms(weights, q.expansion, q.synonyms)
+    return QueryTerms(_asked_first(q.weights, asked), q.expansion, q.synonyms)
+
+
+def _asked_first(weights: dict[str, float], asked: set[str]) -> dict[str, float]:
+    """`weights`, the terms not `asked` (the case's) weighing `CASE_SHARE` of theirs."""
+    return {t: w if t in asked else CASE_SHARE * w for t, w in weights.items()}
