@@ -271,10 +271,16 @@ def test_an_item_of_a_list_of_risk_factors_is_no_option() -> None:
     risk = passage("Established risk factors for breast cancer include the following:", "paragraph")
     options = passage("Treatment options for patients at high risk include:", "paragraph")
     item = passage("Combined estrogen-progestin hormone therapy after menopause.", "list_item")
+    listed = Candidate(split_passage(item)[0], frozenset(), 1.0, 1.0)
     algorithm = _algorithm()
-    assert replace(algorithm, lead_in_of=lambda _item: risk)._no_option_here(item, "systemic")
-    assert not replace(algorithm, lead_in_of=lambda _item: options)._no_option_here(item, "systemic")
-    assert not algorithm._no_option_here(item, "systemic")  # no lead-in found
+    assert replace(algorithm, lead_in_of=lambda _item: risk)._no_option_here(listed, "systemic")
+    assert not replace(algorithm, lead_in_of=lambda _item: options)._no_option_here(listed, "systemic")
+    assert not algorithm._no_option_here(listed, "systemic")  # no lead-in found
+    # An item of a list of options that only names one, citing nothing, fills no step but the systemic one (there
+    # it carries what its evidence section found).
+    surgery = Candidate(split_passage(passage("Surgery to remove the tumor.", "list_item"))[0], frozenset(), 1.0, 1.0)
+    assert replace(algorithm, lead_in_of=lambda _item: options)._no_option_here(surgery, "surgery")
+    assert not replace(algorithm, lead_in_of=lambda _item: options)._no_option_here(surgery, "systemic")
 
 
 def test_an_agent_given_again_to_patients_who_had_it_follows_it_and_is_not_merely_received() -> None:

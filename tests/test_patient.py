@@ -206,6 +206,12 @@ def test_lines_numbered_after_their_regimens_are_history(normaliser: Normaliser)
     assert extract_patient("Is ibrutinib first line better than BR first line?", normaliser).prior_agents == []
 
 
+@pytest.mark.parametrize("written", ["6x R-CHOP", "6 x R-CHOP", "R-CHOP x6", "six cycles of R-CHOP"])
+def test_a_count_of_cycles_before_or_after_a_regimen_is_history(normaliser: Normaliser, written: str) -> None:
+    context = extract_patient(f"DLBCL, complete response after {written}, now relapsed. Next?", normaliser)
+    assert context.prior_agents == ["rituximab", "cyclophosphamide", "doxorubicin", "vincristine", "prednisone"]
+
+
 def test_the_drug_asked_about_is_not_history(normaliser: Normaliser) -> None:
     patient = extract_patient("Is pazopanib an option for osteosarcoma after MAP?", normaliser)
     assert patient.prior_agents == ["methotrexate", "doxorubicin", "cisplatin"]

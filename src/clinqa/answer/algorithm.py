@@ -21,13 +21,14 @@ from itertools import islice
 from clinqa.answer.compose import Candidate, rank_candidates
 from clinqa.answer.filters import (
     lists_no_options,
+    lists_options,
     not_an_option,
     offers_a_treatment,
     reports_a_result,
     says_randomised,
 )
 from clinqa.answer.scoring import is_guidance, jaccard, weigh_terms
-from clinqa.answer.sentences import SourceSentence
+from clinqa.answer.sentences import SourceSentence, split_passage
 from clinqa.answer.topic import Fit, TopicFit
 from clinqa.answer.triage import QuestionKind, kind_cues
 from clinqa.clinical.biomarkers import conflict
@@ -89,7 +90,18 @@ NEW_OPTIONS = 2  # systemic options not yet received that a "what next" bottom l
 LATER_SECTION, FIRST_SECTION = 1.2, 0.5  # setting weights for a patient past first treatment
 OTHER_SETTING = 0.7  # weight of a section about the other setting than the one a question names
 STEP_KEYS = ("trial", "surgery", "systemic", "local", "supportive")
-SETTINGS = ("later", "first", "phase", "resectable", "unresectable", "adjuvant", "neoadjuvant", "early", "advanced")
+SETTINGS = (
+    "later",
+    "first",
+    "phase",
+    "resectable",
+    "unresectable",
+    "adjuvant",
+    "neoadjuvant",
+    "early",
+    "advanced",
+    "untreated",
+)
 # Settings that exclude each other besides the line of treatment: a question naming one and not the other is not
 # answered by a section whose most specific heading names the other (preoperative therapy for an adjuvant
 # question, metastatic disease for early disease).
@@ -157,6 +169,21 @@ def _item_by_item(ranked: list[Candidate]) -> list[Candidate]:
             terms = frozenset(analyze_cached([item.labelled])[0])
             out.append(Candidate(item, terms, c.coverage, c.score))
     return out
+
+
+def first_finding(
+    sentences: Iterable[SourceSentence], reports: Callable[[str], bool] = offers_a_treatment
+) -> SourceSentence | None:
+    """The first of `sentences` (what follows a study's design, or an option's evidence section), within
+    `RESULT_REACH`, that `reports` (a benefit) with a figure; None when a negative result comes first or none
+    does."""
+    for s in islice(sentences, RESULT_REACH):
+        kind = not_an_option(s.text)
+        if kind == "negative":
+            return None  # what the study found first is that it did not work
+        if kind is None and reports(s.text) and _FIGURE.search(s.text):
+            return s
+    return None
 
 
 def option_agents(c: Candidate, agents_of: Callable[[str], list[str]]) -> set[str]:
@@ -308,6 +335,8 @@ class Line:
         once who it is for is set aside: "FOLFIRINOX is standard first-line therapy" offers nothing after
         progression on first-line gemcitabine; "after progression on gemcitabine" names the population, not the
         option."""
+        if self.later and _setting_sections()["untreated"].search(text):
+            return False  # what it offers is for patients not yet treated ("who have not received prior therapy")
         return self._fits(question_setting(offered_text(text)))
 
     def _fits(self, setting: str | None) -> bool:
@@ -346,6 +375,8 @@ class TreatmentAlgorithm:
     line: Line = Line()  # where the patient stands in treatment
     # The sentences that follow one in its section, in order (where what a study found is read after its design).
     sentences_after: Callable[[SourceSentence], Iterable[SourceSentence]] = lambda _s: ()
+    # The sentences of the section that gives the evidence for a listed option ("Nivolumab." -> its section).
+    option_evidence: Callable[[SourceSentence], Iterable[SourceSentence]] = lambda _s: ()
     # The passage that introduces a list item's list ("Risk factors include:"); None when there is none.
     lead_in_of: Callable[[Passage], Passage | None] = lambda _item: None
 
@@ -404,7 +435,7 @@ class TreatmentAlgorithm:
                 continue
             if not self._on_topic(c, page_only=step.key in ("systemic", "trial")) or self.fit.names_only_another(text):
                 continue  # another disease, by its page or section or by the sentence itself
-            if self._no_option_here(c.sentence.passage, step.key):
+            if self._no_option_here(c, step.key):
                 continue  # a prevention page's hormone therapy, an item of a list of risk factors
             if not self.line.admits(c.sentence.passage):
                 continue  # another line of treatment, or resection for disease that cannot be resected
@@ -436,18 +467,20 @@ class TreatmentAlgorithm:
         return None
 
     def _with_finding(self, c: Candidate) -> Candidate | None:
-        """A sentence that says how a study of an agent was run, carrying what the study found: the first sentence
-        of its section within `RESULT_REACH`, past more of its design (the cohort, the schedule, how response was
-        assessed), that reports a benefit with a figure; None when a negative result comes first or none does."""
-        if c.items or not_an_option(c.sentence.text) != "design" or not self.agents_of(c.sentence.labelled):
+        """An option carrying what its study found: a sentence that says how a study of an agent was run, with the
+        first sentence of its section that reports a benefit with a figure; a listed option named in a few words
+        ("Nivolumab."), with the first such sentence of the section its page gives its evidence in. None when a
+        negative result comes first or none reports one."""
+        if c.items or not self.agents_of(c.sentence.labelled):
             return None
-        for after in islice(self.sentences_after(c.sentence), RESULT_REACH):
-            kind = not_an_option(after.text)
-            if kind == "negative":
-                return None  # what the study found first is that it did not work
-            if kind is None and offers_a_treatment(after.text) and _FIGURE.search(after.text):
-                return replace(c, items=(after,))
-        return None
+        found = None
+        if c.sentence.passage.kind == "list_item" and c.sentence.position == 0:
+            # The section the sources give a listed option's evidence in reports its result ("The median OS was
+            # 10.2 months in the nivolumab group"); the option itself is what the list offers.
+            found = first_finding(self.option_evidence(c.sentence), reports_a_result)
+        if found is None and not_an_option(c.sentence.text) == "design":
+            found = first_finding(self.sentences_after(c.sentence))
+        return replace(c, items=(found,)) if found is not None else None
 
     def _on_topic(self, c: Candidate, page_only: bool = False) -> bool:
         """With a disease asked about, only its own pages and sections fill a step; the systemic and trial steps
@@ -461,10 +494,24 @@ class TreatmentAlgorithm:
             return self.fit.page(c.sentence.passage.document_id) is Fit.ON_TOPIC
         return self.fit.passage(c.sentence.passage) is Fit.ON_TOPIC
 
-    def _no_option_here(self, passage: Passage, step: str) -> bool:
-        """Whether the passage stands where no option of `step` does: on a page or in a section on prevention or
-        screening (for the systemic and trial steps), or in a list of what is no option."""
-        return (step in ("systemic", "trial") and self._about_prevention(passage)) or self._listed_as_no_option(passage)
+    def _no_option_here(self, c: Candidate, step: str) -> bool:
+        """Whether the candidate stands where no option of `step` does: on a page or in a section on prevention
+        or screening (for the systemic and trial steps), or in a list of what is no option; or, outside the
+        systemic step, whether it only names an option ("Surgery to remove the tumor."), the step's own sentences
+        saying more."""
+        passage = c.sentence.passage
+        if step in ("systemic", "trial") and self._about_prevention(passage):
+            return True
+        return self._listed_as_no_option(passage) or (step != "systemic" and self._names_an_option_only(c))
+
+    def _names_an_option_only(self, c: Candidate) -> bool:
+        """An item of a section's list of options that only names one, in one sentence citing nothing (its
+        evidence stands in a section of its own)."""
+        passage = c.sentence.passage
+        if passage.kind != "list_item" or c.sentence.citation_numbers or len(split_passage(passage)) > 1:
+            return False
+        lead_in = self.lead_in_of(passage)
+        return lead_in is not None and lists_options(lead_in.text)
 
     def _listed_as_no_option(self, passage: Passage) -> bool:
         """Whether the passage is an item of a list whose lead-in says it lists what is no option (risk factors,
@@ -525,9 +572,9 @@ def _headings_conflict(path: tuple[str, ...], markers: tuple[tuple[str, str], ..
 
 
 def _randomised(c: Candidate) -> bool:
-    """Whether what the candidate offers rests on randomised comparison: its level of evidence says so, or the
-    sentence (with what its study found) does."""
-    return randomised(c.sentence.level_of_evidence) or says_randomised(c.said())
+    """Whether what the candidate offers rests on randomised comparison: its level of evidence, or that of what
+    its study found, says so, or the sentence (with what its study found) does."""
+    return any(randomised(x.level_of_evidence) for x in (c.sentence, *c.items)) or says_randomised(c.said())
 
 
 @lru_cache(maxsize=65536)

@@ -40,6 +40,7 @@ from clinqa.answer.filters import (
     about_animals,
     asks_nonclinical,
     dose_unit_asked,
+    lists_options,
     not_an_option,
     particular_words,
     states_a_verdict,
@@ -104,6 +105,9 @@ PRIMARY_LITERATURE_WEIGHT = 0.5  # an abstract's sentence counts half a guidelin
 HISTORY_SHARE = 0.6  # score kept by a sentence naming only agents the patient already had
 LIST_LIMIT = 20  # list items brought in under one lead-in
 LIST_NEAR = 4  # passages read first for a list item's lead-in
+OPTION_PASSAGES = 12  # passages of a section read for an option's evidence, or for the section's list of options
+OPTION_SECTIONS = 5  # a step's first passages whose sections' lists of options it reads
+LIST_SHARE = 0.95  # the prior of a list brought in by a passage found, relative to that passage's
 LEAD_IN_CACHE = 50_000
 _T = TypeVar("_T")
 SPECIFIC_TITLE_TERM = 3.0  # a title word this specific names a topic ("osteosarcoma" 4.9), not a notion ("rates" 2.6)
@@ -133,6 +137,8 @@ class Answerer:
     limits: ComposeLimits = field(default_factory=ComposeLimits)
     _lead_ins: dict[str, Passage | None] = field(default_factory=dict, repr=False)
     _lists: dict[str, list[Passage]] = field(default_factory=dict, repr=False)
+    _sections: dict[str, dict[tuple[str, ...], Passage]] = field(default_factory=dict, repr=False)
+    _option_lists: dict[str, list[Passage]] = field(default_factory=dict, repr=False)
 
     @property
     def _specificity(self) -> Mapping[str, float]:
@@ -476,7 +482,7 @@ class Answerer:
     def _toxicities(self, agents: list[str], fit: TopicFit) -> list[Candidate]:
         """What the disease's own pages say of the harms of the first `TOXICITY_AGENTS` agents offered: sentences
         that name the agent (in them or in their section's heading) and report a toxicity or a caution."""
-        pages = self._page_weights(fit)
+        pages = None  # TEMP
         found: list[Candidate] = []
         for agent in agents[:TOXICITY_AGENTS]:
             hits = self._lexical.search(f"{agent} {TOXICITY_PROBE}", k=TOXICITY_PASSAGES, document_weights=pages)
@@ -635,7 +641,7 @@ class Answerer:
 
     def _algorithm(self, fit: TopicFit, line: Line) -> TreatmentAlgorithm:
         return TreatmentAlgorithm(
-            search=lambda text: self._evidence(self._lexical.search(text, k=20).hits),
+            search=lambda text: self._with_option_lists(self._evidence(self._lexical.search(text, k=20).hits)),
             titles=self._titles,
             weights=self._specificity,
             agents_of=self.normaliser.agents,
@@ -643,8 +649,64 @@ class Answerer:
             fit=fit,
             line=line,
             sentences_after=self._sentences_after,
+            option_evidence=self._option_evidence,
             lead_in_of=self._lead_in,
         )
+
+    def _with_option_lists(self, evidence: list[tuple[float, Passage]]) -> list[tuple[float, Passage]]:
+        """A step's evidence with the list of options of each section its first passages stand in ("Treatment
+        options for recurrent X include:" and its items), which a search on the topic's words may miss when the
+        items only name the options; each at the prior of the passage that found its section."""
+        have = {p.id for _, p in evidence}
+        added: list[tuple[float, Passage]] = []
+        sections: set[tuple[str, tuple[str, ...]]] = set()
+        for prior, found in evidence[:OPTION_SECTIONS]:
+            section = (found.document_id, found.section_path)
+            if section in sections:
+                continue
+            sections.add(section)
+            for p in self._option_list(found):
+                if p.id not in have:
+                    have.add(p.id)
+                    added.append((LIST_SHARE * prior, p))
+        return [*evidence, *added]
+
+    def _option_list(self, found: Passage) -> list[Passage]:
+        """The lead-in of the list of treatment options of the section `found` stands in, near it, and its items
+        (none when there is no such list); remembered per passage."""
+
+        def find() -> list[Passage]:
+            near = [*reversed(self.store.preceding(found, OPTION_PASSAGES)), found]
+            for p in [*near, *self.store.following(found, OPTION_PASSAGES)]:
+                if p.kind != "list_item" and lists_options(p.text):
+                    return [p, *self._list_under(p)]
+            return []
+
+        return _remembered(self._option_lists, found.id, find)
+
+    def _option_evidence(self, item: SourceSentence) -> Iterator[SourceSentence]:
+        """The sentences of the section a listed option's page names after it ("Nivolumab." -> "Nivolumab"): the
+        first such section after the list (where a guideline gives each option's evidence), else the last before."""
+        key = _title_key(item.text)
+        named = [p for path, p in self._sections_of(item.passage.document_id).items() if _title_key(path[-1]) == key]
+        after = [p for p in named if p.ordinal > item.passage.ordinal]
+        first = after[0] if after else (named[-1] if named else None)
+        if first is None:
+            return iter(())
+        passages = [first, *self.store.following(first, OPTION_PASSAGES)]
+        return (s for p in passages for s in split_passage(p) if answer_worthy(s.text))
+
+    def _sections_of(self, document_id: str) -> dict[tuple[str, ...], Passage]:
+        """A page's sections: the first passage of each, in page order; remembered per page."""
+
+        def index() -> dict[tuple[str, ...], Passage]:
+            sections: dict[tuple[str, ...], Passage] = {}
+            for p in self.store.get_document(document_id).passages:
+                if p.section_path:
+                    sections.setdefault(p.section_path, p)
+            return sections
+
+        return _remembered(self._sections, document_id, index)
 
     def _apply_to_patient(self, answer: Answer, context: PatientContext) -> Answer:
         """Flag what does not apply to this patient, and list candidate trials."""
@@ -737,6 +799,11 @@ def _remembered(cache: dict[str, _T], key: str, compute: Callable[[], _T]) -> _T
             cache.clear()
         cache[key] = compute()
     return cache[key]
+
+
+def _title_key(text: str) -> str:
+    """A heading or a short item as compared with each other: lower case, words only."""
+    return " ".join(_WORD.findall(text.lower()))
 
 
 def _apart(question: str, terms: set[str]) -> tuple[str, str]:

@@ -34,6 +34,7 @@ _DEPENDENT = re.compile(
     r"combination|approach|treatment|therapy|study|trial)\b"
 )
 DEPENDENT_SHARE = 0.8
+ANSWER_WORDS = 5  # the fewest words of a sentence that can stand in an answer (a short list item aside)
 _CONNECTIVE = re.compile(r"^(?:However|In addition|Also|Furthermore|Moreover|Additionally|Thus|Therefore),\s+")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _NCT = re.compile(r"\bNCT\d{8}\b")
@@ -188,9 +189,22 @@ def _units(evidence: list[tuple[float, Passage]]) -> list[tuple[float, SourceSen
                 if kept:
                     units.append((prior, s, kept))
                 grouped.update(p.id for p in items)
-            elif answer_worthy(s.text):
+            elif answer_worthy(s.text) or short_item(s):
                 units.append((prior, s, ()))
     return units
+
+
+def short_item(s: SourceSentence) -> bool:
+    """A list item of a few words that stands alone ("Nivolumab." among long items): it names an option, and
+    its page's section of that name often gives the evidence."""
+    return (
+        s.passage.kind == "list_item"
+        and s.position == 0
+        and len(s.text.split()) < ANSWER_WORDS
+        and not s.text.rstrip().endswith(":")
+        and not is_meta(s.text)
+        and not _asks(s.text)
+    )
 
 
 def _list_items(lead_in: Passage, following: list[tuple[float, Passage]]) -> list[Passage]:
@@ -213,7 +227,7 @@ def answer_worthy(text: str) -> bool:
     """A sentence that can stand in an answer: not a fragment, a list lead-in, a question, a table row or
     navigation."""
     return (
-        len(text.split()) >= 5
+        len(text.split()) >= ANSWER_WORDS
         and not text.rstrip().endswith(":")
         and not _asks(text)
         and " | " not in text

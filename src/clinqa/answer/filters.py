@@ -56,6 +56,11 @@ def lists_no_options(lead_in: str) -> bool:
     return bool(_filters()["non_option_list"].search(lead_in))
 
 
+def lists_options(lead_in: str) -> bool:
+    """Whether a list's lead-in says its items are the treatment options of its section."""
+    return bool(_filters()["option_list"].search(lead_in))
+
+
 def reports_a_result(text: str) -> bool:
     """A sentence that reports what a study found (a figure, a response, survival, a benefit)."""
     return bool(_filters()["result"].search(text))

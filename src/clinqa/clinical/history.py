@@ -92,7 +92,8 @@ _HISTORY_FILLER = frozenset(
     "treated given completing completed also already then later conventional intensive high dose doses months "
     "weeks years e g i ie namely which l interval compressed dense finishing finished courses full plus adt "
     "hormone hormonal androgen deprivation concurrent concomitant sequential definitive curative palliative "
-    "tandem autologous allogeneic stem cell transplant transplantation hsct sct asct".split()
+    "tandem autologous allogeneic stem cell transplant transplantation hsct sct asct x two three four five six "
+    "seven eight nine ten twelve".split()  # "6x R-CHOP", "six cycles of R-CHOP"
 )
 _NEGATION_FILLER = frozenset(
     "prior previous previously received receive receiving had have has been treated treatment with exposure "

@@ -48,9 +48,10 @@ def read_source(path: Path) -> bytes:
     return read_regular_file(Path(path), settings().ingest.max_file_bytes)
 
 
-# Bumped when parsing changes what a file yields (short list items became passages in 2): an upgraded clinqa then
-# re-reads every file once instead of keeping what the old parser made of it.
-PARSER_VERSION = 2
+# Bumped when parsing changes what a file yields (short list items became passages in 2, list items that link to
+# their section in 3): an upgraded clinqa then re-reads every file once instead of keeping what the old parser made
+# of it.
+PARSER_VERSION = 3
 
 
 def content_hash(raw: bytes) -> str:

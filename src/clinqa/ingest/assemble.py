@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from clinqa.errors import IngestError
-from clinqa.ingest.citations import Marker, is_links_only, plain_text, scan
+from clinqa.ingest.citations import Marker, is_navigation, plain_text, scan
 from clinqa.types import Citation, Document, DocumentAudience, Passage, Reference, Section
 
 MIN_PASSAGE_CHARS = 20
@@ -121,7 +121,7 @@ class _Walk:
         self.seen_content = True
         if self.skip_below is not None:
             return
-        if self.markdown and is_links_only(block.raw):
+        if self.markdown and is_navigation(block.raw, listed=block.kind == "list_item"):
             return
         text, markers = scan(block.raw, markdown=self.markdown)
         # A list item is content however short ("Sun exposure."); a short paragraph is page furniture.

@@ -60,6 +60,9 @@ _LINK_TEXT = re.compile(rf"\[([^\[\]\n]{{0,200}})\]\(\s{{0,5}}{_URL}{_TITLE}\s{{
 _LOE_QUALIFIED = re.compile(r"\((?P<qualifier>[^()]{1,60})\)\s*:?\s*(?P<code>.+)")
 _ANCHOR_SCOPE = re.compile(r"(.+)\.\d+")
 _LINKS_ONLY_LEFTOVER = re.compile(r"[\s|.,;:*_\-–—•()]*")
+_LINK_URL = re.compile(rf"\[[^\[\]\n]{{0,200}}\]\(\s{{0,5}}(?P<url>{_URL})")
+# A link into a section of a page (a treatment option pointing at its evidence) or to a term's definition.
+_CONTENT_LINK = re.compile(r"#(?!cit/)\w|[?&]dictionary=|/dictionar(?:y|ies)/", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -130,11 +133,15 @@ def plain_text(raw: str, *, markdown: bool = True) -> str:
     return scan(raw, markdown=markdown)[0]
 
 
-def is_links_only(raw: str) -> bool:
-    """True for navigation text such as "[Go to Patient Version](...)" or "[patient](...) | [hp](...)"."""
+def is_navigation(raw: str, *, listed: bool = False) -> bool:
+    """True for navigation text such as "[Go to Patient Version](...)" or "[patient](...) | [hp](...)". A list
+    item made of links into a section or to a term's definition is content: "- [Nivolumab](#_309)" under
+    "Treatment options include:" names an option and points at its evidence."""
     without_images = _IMAGE.sub("", raw)
     without_links = _LINK_TEXT.sub("", without_images)
-    return without_links != without_images and _LINKS_ONLY_LEFTOVER.fullmatch(without_links) is not None
+    if without_links == without_images or _LINKS_ONLY_LEFTOVER.fullmatch(without_links) is None:
+        return False
+    return not (listed and any(_CONTENT_LINK.search(m["url"]) for m in _LINK_URL.finditer(without_images)))
 
 
 def scan(raw: str, *, markdown: bool = True) -> tuple[str, tuple[Marker, ...]]:
