@@ -177,3 +177,17 @@ def test_a_read_on_another_thread_does_not_wait_for_an_open_transaction(tmp_path
     assert seen == [1] and waited < 1.0, (seen, waited)  # the committed state, at once
     assert sorted(r[0] for r in db.execute("SELECT x FROM t")) == [1, 2]
     db.close()
+
+
+def test_each_section_starts_where_the_page_first_writes_under_its_headings(db_location: Location) -> None:
+    page = Path(__file__).parent / "fixtures" / "linked" / "pleural-mesothelioma-hp.md"
+    engine = Engine(db_location)
+    assert not engine.ingest([page]).failed
+    document = engine.document("pleural-mesothelioma-hp")
+    expected: dict[tuple[str, ...], str] = {}
+    for p in document.passages:
+        expected.setdefault(p.section_path, p.id)
+    starts = engine.store.section_starts(document.id)
+    assert [p.id for p in starts] == list(expected.values())
+    assert [p.ordinal for p in starts] == sorted(p.ordinal for p in starts)
+    engine.close()

@@ -700,11 +700,7 @@ class Answerer:
         """A page's sections: the first passage of each, in page order; remembered per page."""
 
         def index() -> dict[tuple[str, ...], Passage]:
-            sections: dict[tuple[str, ...], Passage] = {}
-            for p in self.store.get_document(document_id).passages:
-                if p.section_path:
-                    sections.setdefault(p.section_path, p)
-            return sections
+            return {p.section_path: p for p in self.store.section_starts(document_id) if p.section_path}
 
         return _remembered(self._sections, document_id, index)
 

@@ -240,6 +240,14 @@ class SQLStore:
             ordinal += step
         return run
 
+    def section_starts(self, document_id: str) -> list[Passage]:
+        rows = self.db.execute(
+            f"{_PASSAGE_SELECT} WHERE document_id=? AND ordinal IN"
+            " (SELECT MIN(ordinal) FROM passages WHERE document_id=? GROUP BY section_path) ORDER BY ordinal",
+            (document_id, document_id),
+        )
+        return [_passage(r) for r in rows]
+
     def references(self, document_id: str) -> dict[int, Reference]:
         rows = self.db.execute(
             "SELECT number, text, pmid FROM doc_references WHERE document_id=? ORDER BY number",
